@@ -1,0 +1,24 @@
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+let hookRegistered = false;
+
+/** Maps the `fapo` specifier to the authoring API for every module loaded afterwards in this process. */
+export function ensureFapoResolution(): void {
+  if (hookRegistered) return;
+  hookRegistered = true;
+  register(new URL('./resolve-hook.mjs', import.meta.url), {
+    data: { url: new URL('../authoring.ts', import.meta.url).href },
+  });
+}
+
+/**
+ * Imports a task's TypeScript module (chain or scorer). The caller must run under tsx (the `fapo`
+ * bin and the test runner do). `version` busts Node's module cache when a path's content changed.
+ */
+export async function importTaskModule(absPath: string, version?: string): Promise<Record<string, unknown>> {
+  ensureFapoResolution();
+  const url = pathToFileURL(absPath);
+  if (version) url.searchParams.set('v', version);
+  return (await import(url.href)) as Record<string, unknown>;
+}

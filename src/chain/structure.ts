@@ -1,0 +1,30 @@
+import { templateReferences } from './template.ts';
+import type { ChainDefinition, ChainStructure } from './types.ts';
+
+/** The chain as data: steps, kinds, the prompts and params each uses, declaration order. */
+export function describeChain(def: ChainDefinition, prompts: Record<string, string>): ChainStructure {
+  return {
+    name: def.name,
+    customFlow: typeof def.flow === 'function',
+    output: def.output,
+    steps: def.steps.map((s) => {
+      switch (s.kind) {
+        case 'llm': {
+          const prompt = s.prompt ?? s.name;
+          return { name: s.name, kind: s.kind, prompt, output: s.output ?? 'text', references: templateReferences(prompts[prompt] ?? '') };
+        }
+        case 'retrieve':
+          return {
+            name: s.name,
+            kind: s.kind,
+            resource: s.resource,
+            query: s.query,
+            k: s.k,
+            references: templateReferences(`${s.query} ${typeof s.k === 'string' ? s.k : ''}`),
+          };
+        case 'code':
+          return { name: s.name, kind: s.kind, references: [] };
+      }
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+import type { ChatMessage } from '../models/types.ts';
+
+export type StepKind = 'llm' | 'retrieve' | 'code';
+
+/**
+ * How an llm step's text becomes its output:
+ * - `text`: the raw completion (trimmed);
+ * - `{ json: schema }`: structured output validated against a JSON Schema;
+ * - `{ fields: [...] }`: DSPy-style `[[ ## field ## ]]` or `field:` sections parsed into an object.
+ */
+export type OutputSpec = 'text' | { json: Record<string, unknown> } | { fields: string[] };
+
+export interface LlmStep {
+  kind: 'llm';
+  name: string;
+  /** Template name in the prompt set; defaults to the step name. */
+  prompt?: string;
+  output?: OutputSpec;
+}
+
+export interface RetrieveStep {
+  kind: 'retrieve';
+  name: string;
+  /** A resource named in the task manifest. */
+  resource: string;
+  /** A template, e.g. `${steps.query_2.output.query}`. */
+  query: string;
+  /** A number or a template such as `${params.k}`. */
+  k: number | string;
+}
+
+export interface CodeStep {
+  kind: 'code';
+  name: string;
+  run: (ctx: StepContext) => unknown | Promise<unknown>;
+}
+
+export type StepDecl = LlmStep | RetrieveStep | CodeStep;
+
+/** What a step (or the flow) can see: never the expected answer. */
+export interface StepContext {
+  input: Record<string, unknown>;
+  params: Record<string, unknown>;
+  /** Latest output of each step that has run in this case. */
+  steps: Record<string, { output: unknown }>;
+  /** Extra template variables passed by the flow (e.g. the hop number), as `${vars.x}`. */
+  vars: Record<string, unknown>;
+}
+
+export interface FlowContext extends Omit<StepContext, 'vars'> {
+  /** Runs a declared step and returns its output. Steps may run several times (loops) or not at all (branches). */
+  run(step: string, vars?: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface ChainDefinition {
+  name: string;
+  description?: string;
+  steps: StepDecl[];
+  /** Custom control flow; without it the steps run once each, in declaration order. */
+  flow?: (ctx: FlowContext) => Promise<unknown>;
+  /** The step whose latest output is the chain's final output; default: the last step that ran. */
+  output?: string;
+}
+
+/** Evidence recorded for every execution of every step. */
+export interface StepRecord {
+  name: string;
+  kind: StepKind;
+  /** 0 for the first execution of this step in the case, 1 for the second (loops) … */
+  iteration: number;
+  /** Resolved inputs: template variables used, retrieval query and k, flow vars. */
+  inputs: Record<string, unknown>;
+  messages?: ChatMessage[];
+  output: unknown;
+  /** Raw model text for llm steps. */
+  rawText?: string;
+  passages?: { id: string; title: string; score: number }[];
+  model?: string;
+  tokens?: { input: number; output: number };
+  costUsd?: number;
+  latencyMs: number;
+  cacheHit?: boolean;
+  error?: string;
+  diagnostics: string[];
+}
+
+/** Static description of a chain, for attribution, review, diffs and the UI. */
+export interface ChainStructure {
+  name: string;
+  steps: {
+    name: string;
+    kind: StepKind;
+    prompt?: string;
+    /** `${...}` references found in the step's template/query/k. */
+    references: string[];
+    resource?: string;
+    query?: string;
+    k?: number | string;
+    output?: OutputSpec;
+  }[];
+  customFlow: boolean;
+  output?: string;
+}

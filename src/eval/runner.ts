@@ -1,0 +1,133 @@
+import pLimit from 'p-limit';
+import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
+import type { ChainExecutor } from '../chain/executor.ts';
+import type { ModelClient, Sampling } from '../models/types.ts';
+import type { Retriever } from '../retrieval/types.ts';
+import type { Task } from '../task/load.ts';
+import type { Case, Split } from '../task/schema.ts';
+import { checkScore } from '../task/scorer.ts';
+import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import type { Store } from './store.ts';
+import type { CaseResult, RunRecord, RunSpec, RunSummary, Variant } from './types.ts';
+
+export interface EvaluateOptions {
+  task: Task;
+  store: Store;
+  variant: Variant;
+  split: Split;
+  trials: number;
+  model: ModelClient;
+  sampling: Sampling;
+  executor: ChainExecutor;
+  retrievers: ReadonlyMap<string, Retriever>;
+  /** Cases evaluated at once (each may make several model calls; the model client limits those). */
+  concurrency: number;
+  /** Evaluate only these cases (in this order); default: the whole split. */
+  caseIds?: string[];
+  caseTimeoutMs?: number;
+  retrievalGuard?: RetrievalGuard;
+  purpose?: string;
+  onResult?: (result: CaseResult, progress: { done: number; total: number }) => void;
+}
+
+export interface EvaluateOutcome {
+  run: RunRecord;
+  summary: RunSummary;
+  /** Case×trial results computed now (the rest came from an earlier, interrupted attempt). */
+  computed: number;
+  resumed: number;
+}
+
+/**
+ * Evaluates a variant on a split × trials. Resumable: results already in the store for the same run
+ * spec are kept, infra errors are retried, and the model cache means no completed call is repaid.
+ */
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> {
+  const { task, store, variant, split } = opts;
+  const dataset = task.datasets[split];
+  const cases = selectCases(dataset.cases, opts.caseIds, dataset.path);
+  const spec: RunSpec = {
+    variant: variant.hash,
+    split,
+    trials: opts.trials,
+    model: opts.model.id,
+    sampling: opts.sampling,
+    datasetFingerprint: dataset.fingerprint,
+    caseIds: cases.map((c) => c.id),
+    ...(opts.purpose ? { purpose: opts.purpose } : {}),
+  };
+  const run = store.openRun(spec);
+  const done = store.doneKeys(run.id);
+  const structure = await opts.executor.describe(variant);
+  const jobs: { c: Case; trial: number }[] = [];
+  for (let trial = 0; trial < opts.trials; trial++) {
+    for (const c of cases) if (!done.has(`${c.id}\u0000${trial}`)) jobs.push({ c, trial });
+  }
+  const total = cases.length * opts.trials;
+  let finished = total - jobs.length;
+  const limit = pLimit(Math.max(1, opts.concurrency));
+  let budgetError: BudgetExceededError | undefined;
+
+  const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
+    if (budgetError) return;
+    const host = new CaseHost(
+      {
+        structure,
+        prompts: variant.prompts,
+        params: variant.params,
+        model: opts.model,
+        sampling: opts.sampling,
+        retrievers: opts.retrievers,
+        trial,
+        retrievalGuard: opts.retrievalGuard,
+      },
+      c.input,
+    );
+    const started = performance.now();
+    const result: CaseResult = { caseId: c.id, trial, status: 'ok', output: undefined, score: null, steps: host.records, diagnostics: host.diagnostics, latencyMs: 0 };
+    try {
+      result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
+    } catch (err) {
+      if (err instanceof BudgetExceededError) {
+        budgetError ??= err;
+        return; // not stored: a resumed run with a larger budget does this case
+      }
+      result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
+      result.error = errorMessage(err);
+    }
+    if (result.status === 'ok') {
+      try {
+        const scored = checkScore(await task.scorer({ case: c, output: result.output, steps: host.records }));
+        result.score = scored.score;
+        if (scored.breakdown) result.breakdown = scored.breakdown;
+        if (scored.feedback) result.feedback = scored.feedback;
+      } catch (err) {
+        result.status = 'scorer_error';
+        result.error = `case "${c.id}" (trial ${trial}): ${errorMessage(err)}`;
+      }
+    }
+    result.latencyMs = performance.now() - started;
+    store.putResult(run.id, result);
+    finished++;
+    opts.onResult?.(result, { done: finished, total });
+  };
+
+  await Promise.all(jobs.map((job) => limit(() => runJob(job))));
+  if (budgetError) {
+    store.setRunState(run.id, 'failed');
+    throw budgetError;
+  }
+  const summary = store.summarize(run.id);
+  store.setRunState(run.id, summary.counts.infra_error > 0 ? 'failed' : 'complete');
+  return { run: store.getRun(run.id)!, summary, computed: jobs.length, resumed: total - jobs.length };
+}
+
+function selectCases(all: Case[], ids: string[] | undefined, path: string): Case[] {
+  if (!ids) return all;
+  const byId = new Map(all.map((c) => [c.id, c]));
+  return ids.map((id) => {
+    const c = byId.get(id);
+    if (!c) throw new FapoError(`case "${id}" is not in ${path}`);
+    return c;
+  });
+}

@@ -1,0 +1,36 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Task } from '../task/load.ts';
+import { FapoError } from '../util/errors.ts';
+import { hashValue } from '../util/hash.ts';
+import type { Variant } from './types.ts';
+
+export type VariantContent = Pick<Variant, 'chainPath' | 'chainSource' | 'prompts' | 'params'>;
+
+/** The content hash that identifies a variant: same chain, prompts and params → same variant. */
+export function variantHash(v: VariantContent): string {
+  return hashValue({ chainPath: v.chainPath, chainSource: v.chainSource, prompts: v.prompts, params: v.params });
+}
+
+export function baselineVariant(task: Task): Omit<Variant, 'seq' | 'createdAt'> {
+  const content = { chainPath: task.chainPath, chainSource: task.chainSource, prompts: task.prompts, params: task.params };
+  return { ...content, hash: variantHash(content), parent: null, level: 'baseline', createdBy: 'workspace' };
+}
+
+/**
+ * Makes sure the variant's chain file on disk is exactly the recorded source: variants are
+ * immutable, so a file edited after it was recorded is refused rather than silently run.
+ */
+export function materializeChain(taskDir: string, variant: VariantContent): string {
+  const abs = join(taskDir, variant.chainPath);
+  if (!existsSync(abs)) {
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, variant.chainSource, { flag: 'wx' });
+  } else if (readFileSync(abs, 'utf8') !== variant.chainSource) {
+    throw new FapoError(
+      `${abs}: the file differs from the chain recorded for this variant`,
+      'Variants are immutable: put changes in a new chain file (or revert the edit), then evaluate that.',
+    );
+  }
+  return abs;
+}

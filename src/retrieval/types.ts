@@ -1,0 +1,12 @@
+export interface Passage {
+  id: string;
+  title: string;
+  text: string;
+  score: number;
+}
+
+/** A named searchable resource of a task (e.g. a BM25 index over a JSONL corpus). */
+export interface Retriever {
+  readonly name: string;
+  search(query: string, k: number): Passage[];
+}

@@ -1,0 +1,213 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { describeChain } from '../chain/structure.ts';
+import { referencedSteps } from '../chain/template.ts';
+import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
+import { importTaskModule } from '../chain/load-module.ts';
+import { FapoError, errorMessage } from '../util/errors.ts';
+import { sha256 } from '../util/hash.ts';
+import { readJsonl } from '../util/jsonl.ts';
+import { type Case, CaseSchema, type Manifest, ManifestSchema, type Playbook, PlaybookSchema, SPLITS, type Split } from './schema.ts';
+import type { Scorer } from './scorer.ts';
+
+export const MANIFEST_FILE = 'fapo.task.yaml';
+
+export interface Dataset {
+  split: Split;
+  /** Workspace-relative path. */
+  path: string;
+  cases: Case[];
+  /** sha256 of the file's bytes, recorded by every run that reads it. */
+  fingerprint: string;
+}
+
+export interface Task {
+  dir: string;
+  manifest: Manifest;
+  playbook: Playbook;
+  prompts: Record<string, string>;
+  params: Record<string, unknown>;
+  chainPath: string;
+  chainSource: string;
+  chain: ChainDefinition;
+  structure: ChainStructure;
+  scorer: Scorer;
+  /** sha256 of the scorer source: the scorer is hash-locked for a session. */
+  scorerFingerprint: string;
+  datasets: Record<Split, Dataset>;
+}
+
+/**
+ * Loads and validates a task workspace. Everything is checked up front so that a bad line or a
+ * typo in a template fails before any model is paid.
+ */
+export async function loadTask(dirArg: string): Promise<Task> {
+  const dir = resolve(dirArg);
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) {
+    throw new FapoError(`${manifestPath}: not found`, `Is "${dirArg}" a task workspace? Create one with \`fapo init ${dirArg}\`.`);
+  }
+  const manifest = parseYamlFile(manifestPath, ManifestSchema);
+  const playbook = parseYamlFile(join(dir, manifest.playbook), PlaybookSchema);
+  const params = readParams(join(dir, manifest.params));
+  const prompts = readPrompts(join(dir, manifest.prompts));
+  const datasets = readDatasets(dir, manifest.data);
+
+  requireEsmScope(dir);
+  const chainAbs = join(dir, manifest.chain);
+  if (!existsSync(chainAbs)) throw new FapoError(`${chainAbs}: chain module not found (manifest "chain: ${manifest.chain}")`);
+  const chainSource = readFileSync(chainAbs, 'utf8');
+  const chain = await loadChainModule(chainAbs, sha256(chainSource));
+  const structure = describeChain(chain, prompts);
+  checkChainAgainstTask(structure, prompts, manifest, join(dir, manifest.prompts));
+
+  const scorerAbs = join(dir, manifest.scorer);
+  if (!existsSync(scorerAbs)) throw new FapoError(`${scorerAbs}: scorer module not found (manifest "scorer: ${manifest.scorer}")`);
+  const scorerSource = readFileSync(scorerAbs, 'utf8');
+  const scorer = await loadScorer(scorerAbs, sha256(scorerSource));
+
+  return {
+    dir,
+    manifest,
+    playbook,
+    prompts,
+    params,
+    chainPath: manifest.chain,
+    chainSource,
+    chain,
+    structure,
+    scorer,
+    scorerFingerprint: sha256(scorerSource),
+    datasets,
+  };
+}
+
+/** Task modules are ES modules; Node decides that from the nearest package.json's "type". */
+function requireEsmScope(dir: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg)) {
+      let type: unknown;
+      try {
+        type = JSON.parse(readFileSync(pkg, 'utf8')).type;
+      } catch {
+        type = undefined;
+      }
+      if (type === 'module') return;
+      throw new FapoError(`${pkg}: task code must be ES modules, but this package.json does not say "type": "module"`, `Add a package.json with {"type": "module"} to ${dir}.`);
+    }
+    if (dirname(d) === d) break;
+  }
+  throw new FapoError(`${dir}: no package.json found; task code must be ES modules`, `Add a package.json with {"type": "module"} to ${dir} (fapo init does this).`);
+}
+
+function parseYamlFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
+  if (!existsSync(path)) throw new FapoError(`${path}: not found`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (err) {
+    throw new FapoError(`${path}: invalid YAML: ${errorMessage(err)}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new FapoError(`${path}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  return parsed.data;
+}
+
+function readParams(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8'));
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('must be a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new FapoError(`${path}: invalid parameters file: ${errorMessage(err)}`);
+  }
+}
+
+/** One template per file: `prompts/<template>.md`. */
+export function readPrompts(dir: string): Record<string, string> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FapoError(`${dir}: prompts folder not found`);
+  const prompts: Record<string, string> = {};
+  for (const file of readdirSync(dir).sort()) {
+    if (extname(file) !== '.md') continue;
+    prompts[basename(file, '.md')] = readFileSync(join(dir, file), 'utf8');
+  }
+  return prompts;
+}
+
+function readDatasets(dir: string, dataDir: string): Record<Split, Dataset> {
+  const datasets = {} as Record<Split, Dataset>;
+  const seen = new Map<string, string>();
+  for (const split of SPLITS) {
+    const rel = join(dataDir, `${split}.jsonl`);
+    const abs = join(dir, rel);
+    if (!existsSync(abs)) throw new FapoError(`${abs}: missing split "${split}"`, `A task needs data/train.jsonl, data/val.jsonl and data/test.jsonl.`);
+    const bytes = readFileSync(abs);
+    const rows = readJsonl(abs, CaseSchema, bytes.toString('utf8'));
+    if (rows.length === 0) throw new FapoError(`${abs}: split "${split}" is empty`);
+    for (const { line, value } of rows) {
+      const where = `${abs}:${line}`;
+      const earlier = seen.get(value.id);
+      if (earlier) throw new FapoError(`${where}: duplicate case id "${value.id}" (first seen at ${earlier})`, 'Case ids must be unique across all splits.');
+      seen.set(value.id, where);
+    }
+    datasets[split] = { split, path: rel, cases: rows.map((r) => r.value), fingerprint: sha256(bytes) };
+  }
+  return datasets;
+}
+
+export async function loadChainModule(absPath: string, version: string): Promise<ChainDefinition> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importTaskModule(absPath, version);
+  } catch (err) {
+    throw new FapoError(`${absPath}: the chain module does not load: ${errorMessage(err)}`);
+  }
+  const def = mod.default as ChainDefinition | undefined;
+  if (!def || !Array.isArray(def.steps)) throw new FapoError(`${absPath}: the default export must be defineChain({ name, steps, ... })`);
+  const names = new Set<string>();
+  for (const s of def.steps) {
+    if (names.has(s.name)) throw new FapoError(`${absPath}: duplicate step name "${s.name}"`);
+    names.add(s.name);
+  }
+  return def;
+}
+
+async function loadScorer(absPath: string, version: string): Promise<Scorer> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importTaskModule(absPath, version);
+  } catch (err) {
+    throw new FapoError(`${absPath}: the scorer does not load: ${errorMessage(err)}`);
+  }
+  if (typeof mod.default !== 'function') throw new FapoError(`${absPath}: the scorer's default export must be a function (use defineScorer)`);
+  return mod.default as Scorer;
+}
+
+/** Every llm step has a template; templates reference only declared steps; resources exist. */
+export function checkChainAgainstTask(structure: ChainStructure, prompts: Record<string, string>, manifest: Manifest, promptsDir: string): void {
+  const stepNames = new Set(structure.steps.map((s) => s.name));
+  for (const step of structure.steps) {
+    if (step.kind === 'llm') {
+      const template = prompts[step.prompt!];
+      if (template === undefined) throw new FapoError(`step "${step.name}" needs a prompt template ${join(promptsDir, `${step.prompt}.md`)}, which does not exist`);
+      for (const ref of referencedSteps(template)) {
+        if (!stepNames.has(ref)) {
+          const line = template.split('\n').findIndex((l) => l.includes(`steps.${ref}`)) + 1;
+          throw new FapoError(`${join(promptsDir, `${step.prompt}.md`)}:${line}: unknown step "${ref}" in a template reference`, `Declared steps: ${[...stepNames].join(', ')}.`);
+        }
+      }
+    }
+    if (step.kind === 'retrieve' && !(step.resource! in manifest.resources)) {
+      throw new FapoError(`retrieve step "${step.name}" uses resource "${step.resource}", which the manifest does not declare`, `Declared resources: ${Object.keys(manifest.resources).join(', ') || 'none'}.`);
+    }
+    if (step.kind === 'retrieve') {
+      for (const ref of step.references.filter((r) => r.startsWith('steps.')).map((r) => r.split('.')[1]!)) {
+        if (!stepNames.has(ref)) throw new FapoError(`retrieve step "${step.name}": unknown step "${ref}" in its query`);
+      }
+    }
+  }
+}
