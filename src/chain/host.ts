@@ -18,6 +18,8 @@ export interface CaseHostOptions {
   retrievers: ReadonlyMap<string, Retriever>;
   trial: number;
   retrievalGuard?: RetrievalGuard;
+  /** Accounting role of the task-model calls (default `task`; the final test uses `test`). */
+  role?: string;
 }
 
 /**
@@ -104,7 +106,7 @@ export class CaseHost implements StepGateway {
         sampling: this.opts.sampling,
         schema: outputSchema(spec),
         sampleKey: `t${this.opts.trial}/c${ordinal}`,
-        role: 'task',
+        role: this.opts.role ?? 'task',
       });
     } catch (err) {
       throw err instanceof InfraError ? err : new InfraError(`model call failed: ${errorMessage(err)}`, err);

@@ -27,6 +27,8 @@ export interface EvaluateOptions {
   caseTimeoutMs?: number;
   retrievalGuard?: RetrievalGuard;
   purpose?: string;
+  /** Accounting role of the model calls (default `task`). */
+  role?: string;
   onResult?: (result: CaseResult, progress: { done: number; total: number }) => void;
 }
 
@@ -80,6 +82,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
         retrievers: opts.retrievers,
         trial,
         retrievalGuard: opts.retrievalGuard,
+        role: opts.role,
       },
       c.input,
     );

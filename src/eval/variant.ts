@@ -2,14 +2,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Task } from '../task/load.ts';
 import { FapoError } from '../util/errors.ts';
-import { hashValue } from '../util/hash.ts';
+import { canonicalHash } from '../util/hash.ts';
+import type { Store } from './store.ts';
 import type { Variant } from './types.ts';
 
 export type VariantContent = Pick<Variant, 'chainPath' | 'chainSource' | 'prompts' | 'params'>;
 
 /** The content hash that identifies a variant: same chain, prompts and params → same variant. */
 export function variantHash(v: VariantContent): string {
-  return hashValue({ chainPath: v.chainPath, chainSource: v.chainSource, prompts: v.prompts, params: v.params });
+  return canonicalHash({ chainPath: v.chainPath, chainSource: v.chainSource, prompts: v.prompts, params: v.params });
 }
 
 export function baselineVariant(task: Task): Omit<Variant, 'seq' | 'createdAt'> {
@@ -33,4 +34,17 @@ export function materializeChain(taskDir: string, variant: VariantContent): stri
     );
   }
   return abs;
+}
+
+/**
+ * Finds a variant by reference (hash, prefix, `v3`), or registers the workspace's current files as
+ * the baseline variant when no reference is given.
+ */
+export function resolveVariant(store: Store, task: Task, ref?: string): Variant {
+  if (ref) {
+    const v = store.getVariant(ref);
+    if (!v) throw new FapoError(`no variant "${ref}" in ${task.dir}`, 'List variants with `fapo variants <task>`; the baseline is v1.');
+    return v;
+  }
+  return store.putVariant(baselineVariant(task));
 }

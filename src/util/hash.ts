@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { FapoError } from './errors.ts';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** JSON with object keys sorted at every level, so equal values hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  );
-}
-
-export function hashValue(value: unknown): string {
-  return sha256(canonicalJson(value));
+/** sha256 (hex) of the RFC 8785 canonical JSON of `value`: equal values hash equally. */
+export function canonicalHash(value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = canonicalize(value);
+  } catch (err) {
+    throw new FapoError(`cannot hash a value: ${(err as Error).message}`);
+  }
+  if (json === undefined) throw new FapoError('cannot hash a value that has no JSON form');
+  return sha256(json);
 }

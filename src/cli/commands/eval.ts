@@ -1,0 +1,102 @@
+import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
+import { openEnvironment } from '../../eval/environment.ts';
+import { evaluate } from '../../eval/runner.ts';
+import { resolveVariant } from '../../eval/variant.ts';
+import { SPLITS, type Split } from '../../task/schema.ts';
+import { FapoError } from '../../util/errors.ts';
+import { simNotice, table } from '../format.ts';
+import { createProgress } from '../progress.ts';
+
+export interface EvalFlags {
+  variant?: string;
+  split: string;
+  trials: string;
+  model?: string;
+  concurrency: string;
+  limit?: string;
+  json?: boolean;
+  sandbox: boolean;
+  prices?: string;
+  timeout?: string;
+}
+
+export function parseSplit(value: string): Split {
+  if (!(SPLITS as readonly string[]).includes(value)) throw new FapoError(`unknown split "${value}"`, `Use one of: ${SPLITS.join(', ')}.`);
+  return value as Split;
+}
+
+export function parsePositiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new FapoError(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+/** `fapo eval <task>`: evaluate one variant on one split; returns the process exit code. */
+export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<number> {
+  const split = parseSplit(flags.split);
+  const trials = parsePositiveInt('trials', flags.trials);
+  const concurrency = parsePositiveInt('concurrency', flags.concurrency);
+  const limit = flags.limit ? parsePositiveInt('limit', flags.limit) : undefined;
+  const env = await openEnvironment(taskDir, {
+    model: flags.model,
+    concurrency,
+    sandbox: flags.sandbox,
+    pricesPath: flags.prices,
+    ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
+  });
+  try {
+    const variant = resolveVariant(env.store, env.task, flags.variant);
+    const caseIds = limit ? env.task.datasets[split].cases.slice(0, limit).map((c) => c.id) : undefined;
+    const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
+    const started = performance.now();
+    const outcome = await evaluate({
+      task: env.task,
+      store: env.store,
+      variant,
+      split,
+      trials,
+      model: env.model,
+      sampling: env.sampling,
+      executor: env.executor,
+      retrievers: env.retrievers,
+      retrievalGuard: env.retrievalGuard,
+      concurrency: Math.max(concurrency, 4),
+      caseIds,
+      purpose: 'eval',
+      onResult: (_r, p) => progress?.update(p.done, p.total),
+    });
+    progress?.stop();
+    const wallMs = performance.now() - started;
+    const usage = env.meter.usage();
+    const { dir, report } = await writeRunArtifacts({
+      task: env.task,
+      store: env.store,
+      variant,
+      run: outcome.run,
+      model: { id: env.model.id, sampling: env.sampling },
+      extra: { usage: env.meter.snapshot(), wallMs, sandbox: env.executor.kind },
+    });
+    const s = outcome.summary;
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ run: outcome.run.id, variant: { hash: variant.hash, seq: variant.seq }, summary: s, usage, wallMs, artifacts: dir }, null, 2) + '\n');
+    } else {
+      const t = table(['variant', 'split', 'score (mean ± sd)', 'trials', 'ok', 'task_error', 'infra_error', 'scorer_error']);
+      t.push([`v${variant.seq} ${variant.hash.slice(0, 8)}`, split, formatMeanSd(s), String(s.trials.length), s.counts.ok, s.counts.task_error, s.counts.infra_error, s.counts.scorer_error].map(String));
+      console.log(t.toString());
+      const steps = table(['step', 'kind', 'runs', 'mean ms', 'tokens in/out', 'cache hits', 'errors']);
+      for (const st of report.steps) steps.push([st.name, st.kind, st.runs, (st.latencyMs / Math.max(1, st.runs)).toFixed(1), `${st.inputTokens}/${st.outputTokens}`, st.cacheHits, st.errors].map(String));
+      console.log(steps.toString());
+      console.log(
+        `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
+          (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
+      );
+      console.log(`artifacts: ${dir}`);
+      const notice = simNotice([env.model.id]);
+      if (notice) console.log(notice);
+      if (s.counts.infra_error) console.error(`${s.counts.infra_error} case(s) hit provider errors after retries; they are excluded from the score. Run the same command again to retry them.`);
+    }
+    return s.counts.infra_error > 0 ? 1 : 0;
+  } finally {
+    await env.close();
+  }
+}

@@ -1,0 +1,62 @@
+import { Command, Option } from 'commander';
+import pc from 'picocolors';
+import { BudgetExceededError, FapoError } from '../util/errors.ts';
+import { FAPO_VERSION } from '../version.ts';
+import { evalCommand } from './commands/eval.ts';
+import { initCommand } from './commands/init.ts';
+import { variantsCommand } from './commands/variants.ts';
+
+const program = new Command()
+  .name('fapo')
+  .description('Fully Autonomous Prompt Optimization for multi-step LLM pipelines')
+  .version(FAPO_VERSION)
+  .showHelpAfterError();
+
+program
+  .command('init')
+  .argument('<dir>', 'folder to create')
+  .description('scaffold a working task workspace (the bundled multi-hop QA example)')
+  .action((dir: string) => run(() => initCommand(dir)));
+
+program
+  .command('eval')
+  .argument('<task>', 'task workspace folder')
+  .description('evaluate a variant on a split over N trials (resumable)')
+  .option('--variant <ref>', 'variant hash, prefix or vN (default: the workspace files, registered as the baseline)')
+  .option('--split <split>', 'train | val | test', 'val')
+  .option('--trials <n>', 'independent trials', '1')
+  .option('--model <id>', 'task model provider:model (default: the manifest\'s)')
+  .option('--concurrency <n>', 'concurrent model calls', '8')
+  .option('--limit <n>', 'only the first N cases of the split')
+  .option('--prices <file>', 'JSON price table overriding the defaults')
+  .option('--timeout <ms>', 'per model call timeout, retries included')
+  .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--json', 'machine-readable output')
+  .action((task: string, flags) => run(() => evalCommand(task, flags)));
+
+program
+  .command('variants')
+  .argument('<task>', 'task workspace folder')
+  .description('list the variants recorded in a workspace')
+  .option('--json', 'machine-readable output')
+  .action((task: string, flags) => run(() => variantsCommand(task, flags)));
+
+program.addOption(new Option('--debug', 'print stack traces').hideHelp());
+
+/** Runs a command, mapping errors to a clear message and a non-zero exit code. */
+async function run(command: () => number | Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await command();
+  } catch (err) {
+    if (err instanceof FapoError || err instanceof BudgetExceededError) {
+      console.error(pc.red(`error: ${err.message}`));
+      if (err instanceof FapoError && err.hint) console.error(err.hint);
+      process.exitCode = 2;
+    } else {
+      console.error(pc.red(`fapo failed: ${err instanceof Error ? (process.argv.includes('--debug') ? err.stack : err.message) : String(err)}`));
+      process.exitCode = 1;
+    }
+  }
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import type { ChainExecutor } from '../chain/executor.ts';
+import type { RetrievalGuard } from '../chain/host.ts';
+import { InProcessExecutor } from '../chain/in-process.ts';
+import { SandboxExecutor } from '../chain/sandbox/index.ts';
+import { enforceRetrievalCaps } from '../chain/caps.ts';
+import { UsageMeter, createModelClient, loadPriceTable } from '../models/index.ts';
+import type { ModelClient, Sampling } from '../models/types.ts';
+import { openBm25Index } from '../retrieval/bm25.ts';
+import type { Retriever } from '../retrieval/types.ts';
+import { type Task, loadTask } from '../task/load.ts';
+import { Store } from './store.ts';
+
+export interface EnvironmentOptions {
+  /** Task model id; default: the manifest's. */
+  model?: string;
+  /** Sampling overrides; default: the manifest's (frozen for optimization). */
+  sampling?: Sampling;
+  /** Concurrent task-model calls. */
+  concurrency?: number;
+  /** Run chain code in sandboxed child processes (default) or in this process. */
+  sandbox?: boolean;
+  /** JSON price table overriding the defaults. */
+  pricesPath?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+  meter?: UsageMeter;
+}
+
+/** Everything an evaluation or optimization needs for one workspace, opened once. */
+export interface Environment {
+  task: Task;
+  store: Store;
+  model: ModelClient;
+  sampling: Sampling;
+  meter: UsageMeter;
+  retrievers: ReadonlyMap<string, Retriever>;
+  executor: ChainExecutor;
+  retrievalGuard: RetrievalGuard;
+  /** Builds another client (e.g. an optimizer role) sharing the cache, meter and prices. */
+  client(id: string): ModelClient;
+  close(): Promise<void>;
+}
+
+export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}): Promise<Environment> {
+  const task = await loadTask(dir);
+  const store = Store.open(task.dir);
+  try {
+    const meter = opts.meter ?? new UsageMeter();
+    const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
+    const client = (id: string) =>
+      createModelClient(id, {
+        cache: store.cache,
+        meter,
+        concurrency: opts.concurrency ?? 8,
+        ...(prices ? { prices } : {}),
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
+      });
+    const retrievers = new Map<string, Retriever>();
+    for (const [name, r] of Object.entries(task.manifest.resources)) {
+      retrievers.set(
+        name,
+        await openBm25Index({ name, corpusPath: join(task.dir, r.path), storeDir: join(task.dir, '.fapo'), k1: r.k1, b: r.b, stem: r.stem, stopwords: r.stopwords }),
+      );
+    }
+    const executor = opts.sandbox === false ? new InProcessExecutor(task.dir) : new SandboxExecutor({ taskDir: task.dir });
+    return {
+      task,
+      store,
+      model: client(opts.model ?? task.manifest.model),
+      sampling: { ...task.manifest.sampling, ...opts.sampling },
+      meter,
+      retrievers,
+      executor,
+      retrievalGuard: enforceRetrievalCaps(task.playbook.caps),
+      client,
+      async close() {
+        await executor.close();
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
