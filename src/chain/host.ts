@@ -1,6 +1,6 @@
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
-import { InfraError, errorMessage } from '../util/errors.ts';
+import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
 import type { StepGateway } from './execute.ts';
 import { outputSchema, parseOutput } from './parse-output.ts';
 import { type RenderContext, renderTemplate, toMessages } from './template.ts';
@@ -109,7 +109,10 @@ export class CaseHost implements StepGateway {
         role: this.opts.role ?? 'task',
       });
     } catch (err) {
-      throw err instanceof InfraError ? err : new InfraError(`model call failed: ${errorMessage(err)}`, err);
+      // Budget and configuration errors (a bad key, an unknown model) stop the whole run; anything
+      // else the model layer raises is infrastructure, never a wrong answer.
+      if (err instanceof InfraError || err instanceof BudgetExceededError || err instanceof FapoError) throw err;
+      throw new InfraError(`model call failed: ${errorMessage(err)}`, err);
     }
     const parsed = parseOutput(spec, response.text, response.object);
     record.diagnostics.push(...parsed.diagnostics);

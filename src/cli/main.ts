@@ -3,7 +3,9 @@ import pc from 'picocolors';
 import { BudgetExceededError, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.ts';
 import { evalCommand } from './commands/eval.ts';
+import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
+import { optimizeCommand } from './commands/optimize.ts';
 import { variantsCommand } from './commands/variants.ts';
 
 const program = new Command()
@@ -40,6 +42,41 @@ program
   .description('list the variants recorded in a workspace')
   .option('--json', 'machine-readable output')
   .action((task: string, flags) => run(() => variantsCommand(task, flags)));
+
+program
+  .command('optimize')
+  .argument('<task>', 'task workspace folder')
+  .description('optimize a pipeline: FAPO (attribution-driven, prompt-first, reviewed, validated) or GEPA')
+  .option('--strategy <name>', 'fapo | gepa', 'fapo')
+  .option('--proposer <kind>', 'fapo proposer: rules (model-free) | agent (needs --optimizer-model)', 'rules')
+  .option('--trials <n>', 'validation trials per variant', '3')
+  .option('--seed <n>', 'random seed', '0')
+  .option('--model <id>', 'task model (default: the manifest\'s)')
+  .option('--optimizer-model <id>', 'model for the optimizer roles (proposer; analyst, reviewer and reflection default to it)')
+  .option('--analyst-model <id>', 'attribution analyst model')
+  .option('--reviewer-model <id>', 'independent reviewer model')
+  .option('--reflection-model <id>', 'GEPA reflection model')
+  .option('--concurrency <n>', 'concurrent task-model calls', '8')
+  .option('--max-variants <n>', 'variant budget', '50')
+  .option('--max-rounds <n>', 'round budget', '10')
+  .option('--max-task-calls <n>', 'task-model call budget (cache hits are free)')
+  .option('--max-optimizer-tokens <n>', 'token budget of the optimizer roles together')
+  .option('--max-cost <usd>', 'dollar budget over every role')
+  .option('--max-wall-time <seconds>', 'wall-time budget of the search')
+  .option('--accept <rule>', 'mean (any validation gain) | significant (paired CI above 0)', 'mean')
+  .option('--target <score>', 'stop once validation reaches this score in [0,1]')
+  .option('--resume [session]', 'continue the latest unfinished session (or the one named)')
+  .option('--no-analyst', 'ablation: no analyst model in attribution')
+  .option('--no-reviewer', 'ablation: no reviewer model (deterministic checks still run)')
+  .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--json', 'machine-readable output')
+  .action((task: string, flags) => run(() => optimizeCommand(task, flags)));
+
+program
+  .command('demo')
+  .description('run the whole FAPO loop offline on the bundled example (sim model, rule-based proposer)')
+  .option('--dir <dir>', 'where to put the demo workspace (default: a temp folder)')
+  .action((flags) => run(() => demoCommand(flags)));
 
 program.addOption(new Option('--debug', 'print stack traces').hideHelp());
 

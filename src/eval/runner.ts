@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
+import { RetrievalCapError } from '../chain/caps.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
@@ -68,10 +69,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
   const total = cases.length * opts.trials;
   let finished = total - jobs.length;
   const limit = pLimit(Math.max(1, opts.concurrency));
-  let budgetError: BudgetExceededError | undefined;
+  let fatal: BudgetExceededError | FapoError | undefined;
 
   const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
-    if (budgetError) return;
+    if (fatal) return;
     const host = new CaseHost(
       {
         structure,
@@ -91,9 +92,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     try {
       result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
     } catch (err) {
-      if (err instanceof BudgetExceededError) {
-        budgetError ??= err;
-        return; // not stored: a resumed run with a larger budget does this case
+      if (err instanceof BudgetExceededError || isConfigError(err)) {
+        fatal ??= err as BudgetExceededError | FapoError;
+        return; // not stored: a resumed run (larger budget, fixed config) does this case
       }
       result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
       result.error = errorMessage(err);
@@ -116,9 +117,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
   };
 
   await Promise.all(jobs.map((job) => limit(() => runJob(job))));
-  if (budgetError) {
+  if (fatal) {
     store.setRunState(run.id, 'failed');
-    throw budgetError;
+    throw fatal;
   }
   const summary = store.summarize(run.id);
   store.setRunState(run.id, summary.counts.infra_error > 0 ? 'failed' : 'complete');
@@ -133,4 +134,13 @@ function selectCases(all: Case[], ids: string[] | undefined, path: string): Case
     if (!c) throw new FapoError(`case "${id}" is not in ${path}`);
     return c;
   });
+}
+
+/**
+ * A configuration problem (bad key, unknown model) fails every case the same way: stop the run
+ * with the message instead of recording N identical task errors. Errors raised by the chain code
+ * itself (a retrieval over the caps, a bad template) stay per-case task errors.
+ */
+function isConfigError(err: unknown): boolean {
+  return err instanceof FapoError && !(err instanceof RetrievalCapError);
 }

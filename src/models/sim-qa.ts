@@ -15,13 +15,9 @@
  * - Temperature > 0: a summary drops one fact with probability 0.15 × temperature, seeded by the
  *   prompt, the sample key and the seed, so trials differ but every run is reproducible.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../util/hash.ts';
+import { type SimCall, simRandom } from './sim.ts';
 
-export interface SimCall {
-  messages: { role: string; content: string }[];
-  sampling: { temperature?: number; seed?: number };
-  sampleKey?: string;
-}
 
 type Relation = 'author' | 'born' | 'country' | 'capital';
 interface Fact {
@@ -53,7 +49,7 @@ export function simQa(call: SimCall): string {
   const instruction = call.messages.find((m) => m.role === 'system')?.content ?? prompt;
   const facts = readFacts(prompt);
   const question = QUESTION_SHAPES.map((q) => ({ q, m: prompt.match(q.re) })).find((x) => x.m);
-  const rand = seededUniform(prompt, call.sampleKey, call.sampling.seed);
+  const rand = simRandom(call, 'qa');
   const temperature = call.sampling.temperature ?? 0;
 
   if (/search query/i.test(instruction)) {
@@ -103,10 +99,5 @@ function guess(facts: Fact[], rel: Relation): string | undefined {
 }
 
 function hashUnit(text: string): number {
-  return parseInt(createHash('sha256').update(text).digest('hex').slice(0, 8), 16) / 2 ** 32;
-}
-
-function seededUniform(prompt: string, sampleKey = '', seed = 0): () => number {
-  let state = parseInt(createHash('sha256').update(`${seed}\u0000${sampleKey}\u0000${prompt}`).digest('hex').slice(0, 8), 16);
-  return () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  return parseInt(sha256(text).slice(0, 8), 16) / 2 ** 32;
 }

@@ -55,8 +55,9 @@ export class EvaluationService {
     return { summary: outcome.summary, results: this.env.store.resultsFor(outcome.run.id) };
   }
 
-  async validate(variant: Variant, trials = this.opts.trials): Promise<ValidationOutcome> {
-    const outcome = await this.run(variant, 'val', trials);
+  /** `caseIds`: a subset of the validation cases (e.g. GEPA's merge gate); default the whole split. */
+  async validate(variant: Variant, trials = this.opts.trials, caseIds?: string[]): Promise<ValidationOutcome> {
+    const outcome = await this.run(variant, 'val', trials, caseIds);
     return { variant: variant.hash, summary: outcome.summary, perCase: this.perCaseMeans(outcome.run.id) };
   }
 

@@ -1,0 +1,48 @@
+// Build time, cache-load time and query latency of the BM25 index over the HotpotQA paragraph corpus.
+// Usage: tsx scripts/bench-retrieval.ts   (reads benchmarks/hotpotqa/data/, writes its index to a temp dir)
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { titleCoverage } from '../src/bench/metrics/retrieval.ts';
+import { quantileSorted } from '../src/eval/stats.ts';
+import { openBm25Index } from '../src/retrieval/bm25.ts';
+
+const dataDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'benchmarks', 'hotpotqa', 'data');
+const corpusPath = join(dataDir, 'corpus.jsonl');
+const storeDir = mkdtempSync(join(tmpdir(), 'fapo-bench-retrieval-'));
+const K = 7;
+
+try {
+  let t = performance.now();
+  const built = await openBm25Index({ name: 'hotpotqa', corpusPath, storeDir });
+  const buildMs = performance.now() - t;
+  t = performance.now();
+  const index = await openBm25Index({ name: 'hotpotqa', corpusPath, storeDir });
+  const loadMs = performance.now() - t;
+  if (built.origin !== 'built' || index.origin !== 'cache') throw new Error('expected a build, then a cache load');
+
+  const cases = ['train', 'val', 'test'].flatMap((split) =>
+    readFileSync(join(dataDir, `${split}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: { question: string }; metadata: { supportingTitles: string[] } }),
+  );
+  const latencies: number[] = [];
+  let recallSum = 0;
+  let allFound = 0;
+  for (const c of cases) {
+    const start = performance.now();
+    const hits = index.search(c.input.question, K);
+    latencies.push(performance.now() - start);
+    const cov = titleCoverage(c.metadata.supportingTitles, hits);
+    recallSum += cov.recall;
+    if (cov.missing.length === 0) allFound++;
+  }
+  latencies.sort((a, b) => a - b);
+  const cacheBytes = readFileSync(index.cachePath).length;
+  console.log(`corpus: ${index.size} paragraphs (${corpusPath})`);
+  console.log(`build (tokenize + index + write cache): ${buildMs.toFixed(0)} ms; cache file ${(cacheBytes / 1e6).toFixed(1)} MB`);
+  console.log(`load from cache: ${loadMs.toFixed(0)} ms`);
+  console.log(`queries: ${latencies.length} HotpotQA questions, k = ${K}: p50 ${quantileSorted(latencies, 0.5).toFixed(2)} ms, p99 ${quantileSorted(latencies, 0.99).toFixed(2)} ms`);
+  console.log(`hop-1 diagnostic (raw question, top ${K}): gold-title recall ${(recallSum / cases.length).toFixed(3)}, all gold titles found ${(allFound / cases.length).toFixed(3)}`);
+} finally {
+  rmSync(storeDir, { recursive: true, force: true });
+}

@@ -1,0 +1,65 @@
+import { isBuiltin } from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { FapoError } from '../../util/errors.ts';
+
+/**
+ * Node 20 runs module hooks (tsx, the `fapo` resolver) on a worker thread, which the permission
+ * model forbids without --allow-worker, and tsx's esbuild needs a child process. So the parent
+ * transpiles: it bundles chain code into one ES module (no code runs while bundling) and the child
+ * imports that text. Packages stay external, loaded by the child itself from absolute file URLs,
+ * so its read permissions apply to them.
+ */
+
+const AUTHORING = fileURLToPath(new URL('../../authoring.ts', import.meta.url));
+const RUNTIME = fileURLToPath(new URL('./runtime.ts', import.meta.url));
+const RESOLVING = Symbol('resolving');
+
+function sandboxResolution(readable: (path: string) => boolean): Plugin {
+  return {
+    name: 'fapo-sandbox',
+    setup(b) {
+      b.onResolve({ filter: /^fapo$/ }, () => ({ path: AUTHORING }));
+      // Bare specifiers: builtins as they are, packages as absolute URLs (a module imported from text has no location to resolve from).
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === RESOLVING || isAbsolute(args.path)) return undefined;
+        if (isBuiltin(args.path)) return { path: args.path, external: true };
+        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
+        if (found.errors.length) return { errors: found.errors };
+        return { path: pathToFileURL(found.path).href, external: true };
+      });
+      // Bundling reads files in the parent: only from where the child itself may read.
+      b.onLoad({ filter: /.*/ }, (args) => {
+        if (readable(args.path)) return undefined;
+        return { errors: [{ text: `imports ${args.path}, which chain code may not read (outside the task workspace, or hidden)` }] };
+      });
+    },
+  };
+}
+
+async function bundle(entry: string, plugins: Plugin[]): Promise<string> {
+  let result;
+  try {
+    result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent', plugins });
+  } catch (err) {
+    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+    if (!errors) throw err;
+    const lines = errors.map((e) => (e.location ? `${resolve(e.location.file)}:${e.location.line}:${e.location.column}: ${e.text}` : e.text));
+    throw new FapoError(`${entry}: the chain module does not compile: ${lines.join('; ')}`);
+  }
+  return result.outputFiles[0]!.text;
+}
+
+/** The chain module and everything it imports from the workspace, as one ES module's text. */
+export function bundleChain(chainAbs: string, readable: (path: string) => boolean): Promise<string> {
+  return bundle(chainAbs, [sandboxResolution(readable)]);
+}
+
+let runtime: Promise<string> | undefined;
+
+/** The child's program (runtime.ts and the chain executor), built once per parent process. */
+export function runtimeCode(): Promise<string> {
+  runtime ??= bundle(RUNTIME, []);
+  return runtime;
+}

@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { FapoError, errorMessage } from '../../util/errors.ts';
+import type { StepGateway } from '../execute.ts';
+import { CaseTimeoutError } from '../executor.ts';
+import type { LaunchPlan } from './isolation.ts';
+import { type ChildMessage, ChildMessageSchema, type DeclaredChain, type ParentMessage } from './protocol.ts';
+
+/** A case failed because its sandbox process died (out of memory, killed after a hang, crashed). */
+export class SandboxCrashError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxCrashError';
+  }
+}
+
+interface Job {
+  gateway: StepGateway;
+  resolve: (output: unknown) => void;
+  reject: (err: unknown) => void;
+  /** Errors host steps raised, by call id: a case failing with one rejects with the original. */
+  hostErrors: Map<number, unknown>;
+}
+
+const TAIL_CHARS = 4000;
+/** How long a child has to answer a ping after a case timed out before it is judged stuck. */
+const STUCK_GRACE_MS = 1000;
+
+let nextJob = 0;
+
+/**
+ * One sandboxed `node` process running one variant's chain: serves many cases at once (chain code
+ * mostly awaits the parent), answers their llm/retrieve steps through each case's gateway.
+ */
+export class SandboxChild {
+  /** Resolves with the chain's declared steps once the chain module has loaded in the child. */
+  readonly ready: Promise<DeclaredChain>;
+  readonly exited: Promise<void>;
+  private readonly proc: ChildProcess;
+  private readonly jobs = new Map<number, Job>();
+  private readonly pings = new Map<number, () => void>();
+  private nextPing = 0;
+  private waitingForLoad = 0;
+  private output = '';
+  private killReason: string | undefined;
+  private settleReady!: { resolve: (chain: DeclaredChain) => void; reject: (err: Error) => void };
+  private alive = true;
+
+  constructor(
+    plan: LaunchPlan,
+    runtime: string,
+    bundle: { code: string; chainPath: string },
+    private readonly memoryMb: number,
+  ) {
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.ready.catch(() => {}); // a load failure is reported to whoever awaits `ready`
+    this.proc = spawn(plan.command, [...plan.args, '--input-type=module', '-e', runtime], {
+      cwd: plan.cwd,
+      env: plan.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.proc.stdout!.setEncoding('utf8').on('data', (text: string) => this.keep(text));
+    this.proc.stderr!.setEncoding('utf8').on('data', (text: string) => this.keep(text));
+    this.proc.on('message', (raw) => this.receive(raw));
+    this.proc.on('error', (err) => this.keep(`spawn failed: ${err.message}\n`));
+    this.exited = new Promise((resolve) => this.proc.on('close', (code, signal) => resolve(this.died(code, signal))));
+    this.send({ op: 'load', ...bundle });
+  }
+
+  /** Cases running or waiting for the chain to load here: what the pool balances on. */
+  get activeJobs(): number {
+    return this.jobs.size + this.waitingForLoad;
+  }
+
+  /** Running and not being killed: may take new cases. */
+  get isAlive(): boolean {
+    return this.alive && this.killReason === undefined;
+  }
+
+  /**
+   * Runs one case once the chain has loaded; rejects with CaseTimeoutError `timeoutMs` after the
+   * case started (loading is not counted, as in-process) and kills the child if it is stuck.
+   */
+  async run(input: Record<string, unknown>, params: Record<string, unknown>, gateway: StepGateway, timeoutMs: number): Promise<unknown> {
+    this.waitingForLoad++;
+    try {
+      await this.ready;
+    } finally {
+      this.waitingForLoad--;
+    }
+    const job = nextJob++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.abandon(job);
+        reject(new CaseTimeoutError(timeoutMs));
+        void this.killIfStuck(`a case exceeded its ${timeoutMs} ms timeout and the sandbox process did not respond within ${STUCK_GRACE_MS} ms (a synchronous infinite loop?), so it was killed`);
+      }, timeoutMs);
+      const settle = <T>(fn: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        this.jobs.delete(job);
+        fn(v);
+      };
+      this.jobs.set(job, { gateway, resolve: settle(resolve), reject: settle(reject), hostErrors: new Map() });
+      if (!this.alive) return this.jobs.get(job)!.reject(new SandboxCrashError(this.deathMessage()));
+      this.send({ op: 'run', job, input, params });
+    });
+  }
+
+  kill(reason: string): void {
+    this.killReason ??= reason;
+    if (this.alive) this.proc.kill('SIGKILL');
+  }
+
+  /** The last lines the child printed (stderr and stdout), for error messages. */
+  get outputTail(): string {
+    return this.output.trim();
+  }
+
+  private abandon(job: number): void {
+    this.jobs.delete(job);
+    this.send({ op: 'cancel', job });
+  }
+
+  private async killIfStuck(reason: string): Promise<void> {
+    const seq = this.nextPing++;
+    const answered = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(seq);
+        resolve(false);
+      }, STUCK_GRACE_MS);
+      this.pings.set(seq, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.send({ op: 'ping', seq });
+    });
+    if (!answered) this.kill(reason);
+  }
+
+  private send(message: ParentMessage): void {
+    if (!this.alive || !this.proc.connected) return;
+    this.proc.send(message, (err) => {
+      if (err) this.keep(`send failed: ${err.message}\n`);
+    });
+  }
+
+  private keep(text: string): void {
+    this.output = (this.output + text).slice(-TAIL_CHARS);
+  }
+
+  private receive(raw: unknown): void {
+    const parsed = ChildMessageSchema.safeParse(raw);
+    if (!parsed.success) return this.kill(`the sandbox process sent a malformed message (${parsed.error.issues[0]?.message ?? 'invalid'}); it was killed`);
+    const message: ChildMessage = parsed.data;
+    switch (message.op) {
+      case 'loaded':
+        return this.settleReady.resolve(message.chain);
+      case 'loadFailed':
+        this.settleReady.reject(new FapoError(message.message));
+        return this.kill('the chain module did not load');
+      case 'step':
+        return void this.hostStep(message.job, message.call, message.name, message.vars);
+      case 'code':
+        return this.jobs.get(message.job)?.gateway.recordCode(message.record);
+      case 'done':
+        return this.jobs.get(message.job)?.resolve(message.output);
+      case 'fail': {
+        const job = this.jobs.get(message.job);
+        if (!job) return;
+        if (message.hostCall !== undefined && job.hostErrors.has(message.hostCall)) return job.reject(job.hostErrors.get(message.hostCall));
+        const err = new Error(message.message);
+        err.name = message.name;
+        return job.reject(err);
+      }
+      case 'pong':
+        return this.pings.get(message.seq)?.();
+    }
+  }
+
+  private async hostStep(jobId: number, call: number, name: string, vars: Record<string, unknown>): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job) return this.send({ op: 'stepResult', call, ok: false, message: 'the case is no longer running (timed out or cancelled)' });
+    try {
+      const value = await job.gateway.hostStep(name, vars);
+      this.send({ op: 'stepResult', call, ok: true, value });
+    } catch (err) {
+      job.hostErrors.set(call, err);
+      this.send({ op: 'stepResult', call, ok: false, message: errorMessage(err) });
+    }
+  }
+
+  private died(code: number | null, signal: NodeJS.Signals | null): void {
+    this.alive = false;
+    const reason = this.deathMessage(code, signal);
+    this.settleReady.reject(new Error(reason));
+    for (const job of [...this.jobs.values()]) job.reject(new SandboxCrashError(reason));
+    for (const answer of this.pings.values()) answer();
+  }
+
+  private deathMessage(code?: number | null, signal?: NodeJS.Signals | null): string {
+    if (this.killReason) return `sandbox process killed: ${this.killReason}`;
+    if (/heap out of memory|Reached heap limit/i.test(this.output)) {
+      return `out of memory: chain code exceeded the sandbox heap limit (${this.memoryMb} MB) and its process died`;
+    }
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    const tail = this.outputTail;
+    return `sandbox process exited unexpectedly (${how})${tail ? `; its output ended with:\n${tail.slice(-1000)}` : ''}`;
+  }
+}

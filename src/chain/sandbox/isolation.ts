@@ -1,0 +1,219 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FapoError } from '../../util/errors.ts';
+
+/** What isolation a sandbox child runs under; recorded in run manifests. */
+export interface SandboxInfo {
+  permissionModel: string;
+  node: string;
+  /** Paths the chain code may read; it may write nowhere. */
+  fsRead: string[];
+  /** Workspace paths kept unreadable. */
+  hidden: string[];
+  fsWrite: false;
+  childProcesses: false;
+  workerThreads: false;
+  network: 'cut' | 'not cut';
+  /** The commands node is started through (namespaces, privilege drop, parent-death signal). */
+  launcher: string[];
+  /** The uid chain code runs as. */
+  uid: number;
+  memoryMb: number;
+  /** Names (never values) of the environment variables the child receives. */
+  env: string[];
+  /** Layers that were wanted but are not in force, and why. */
+  warnings: string[];
+}
+
+export interface IsolationOptions {
+  taskDir: string;
+  memoryMb: number;
+  /** Extra environment variables for the child; secret-looking names are refused. */
+  env?: Record<string, string>;
+  /** Workspace-relative paths chain code may not read (e.g. the data folder, the store, `.env`). */
+  hide?: string[];
+}
+
+export interface LaunchPlan {
+  command: string;
+  /** The launcher's remaining arguments, then node and its flags (the program to run comes last). */
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  info: SandboxInfo;
+}
+
+const NOBODY = 65534;
+const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'NODE_ENV', 'TZ'];
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|AUTH)$|^AWS_|^NODE_OPTIONS$|^NODE_CHANNEL/i;
+
+/** Where fapo is installed: the child reads its src (and dependencies resolved from node_modules). */
+const FAPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/**
+ * The child's environment, built from an allowlist so that API keys and other secrets of the
+ * parent never reach chain code.
+ */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { HOME: '/nonexistent' };
+  for (const name of PASSED_THROUGH) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (SECRET_NAME.test(name)) {
+      throw new FapoError(`sandbox env: refusing to pass "${name}" to chain code`, 'Secrets stay in the parent process; chain code reaches models only through llm steps.');
+    }
+    env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * The workspace minus the hidden paths. Node 20 can only allow, not deny, so each sibling of a
+ * hidden path is allowed instead (entries created later beside a hidden path stay unreadable).
+ */
+function workspaceRoots(dir: string, hidden: string[]): string[] {
+  if (hidden.length === 0) return [dir];
+  const roots: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const below = hidden.filter((h) => h === entry.name || h.startsWith(`${entry.name}/`)).map((h) => h.slice(entry.name.length + 1));
+    if (below.length === 0) roots.push(join(dir, entry.name));
+    else if (!below.includes('') && entry.isDirectory()) roots.push(...workspaceRoots(join(dir, entry.name), below));
+  }
+  return roots;
+}
+
+function hiddenPaths(hide: string[]): string[] {
+  return hide.map((h) => {
+    const rel = normalize(h).replace(/\/+$/, '');
+    if (isAbsolute(rel) || rel === '.' || rel.startsWith('..')) throw new FapoError(`sandbox: hidden path "${h}" must be inside the task workspace (workspace-relative)`);
+    return rel;
+  });
+}
+
+function inside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Whether chain code may read (and so the parent may bundle) a file: in the workspace but not
+ * under a hidden path, or in fapo's installation.
+ */
+export function readablePredicate(taskDir: string, hide: string[] = []): (path: string) => boolean {
+  const ws = resolve(taskDir);
+  const hidden = hiddenPaths(hide).map((h) => join(ws, h));
+  const fapo = readRoots(taskDir).filter((r) => r !== ws);
+  return (path) => fapo.some((r) => inside(path, r)) || (inside(path, ws) && !hidden.some((h) => inside(path, h)));
+}
+
+/** What chain code may read: the workspace (minus hidden paths), fapo's sources and its dependencies. */
+export function readRoots(taskDir: string, hide: string[] = []): string[] {
+  const roots = [...workspaceRoots(resolve(taskDir), hiddenPaths(hide)), join(FAPO_ROOT, 'src'), join(FAPO_ROOT, 'node_modules')];
+  // Installed as a dependency, fapo's own dependencies may be hoisted into the enclosing node_modules.
+  const marker = `${sep}node_modules${sep}`;
+  const at = FAPO_ROOT.lastIndexOf(marker);
+  if (at >= 0) roots.push(FAPO_ROOT.slice(0, at + marker.length - 1));
+  for (const root of roots) {
+    // Node 20 reads one path per --allow-fs-read flag; a comma would be read as the old list syntax.
+    if (root.includes(',')) throw new FapoError(`sandbox: path "${root}" contains a comma, which Node's --allow-fs-read cannot express`, 'Move the task workspace to a path without commas.');
+  }
+  return [...new Set(roots)];
+}
+
+const probes = new Map<string, boolean>();
+
+function succeeds(command: string, args: string[]): boolean {
+  const key = [command, ...args].join('\0');
+  let ok = probes.get(key);
+  if (ok === undefined) {
+    const result = spawnSync(command, args, { stdio: 'ignore', timeout: 5000 });
+    ok = result.status === 0;
+    probes.set(key, ok);
+  }
+  return ok;
+}
+
+/** Can uid nobody read and traverse every path chain code needs (and run node)? */
+function readableByNobody(paths: string[]): boolean {
+  const tests = paths.map((_, i) => `test -r "$${i + 1}" -a -x "$${i + 1}"`).join(' && ');
+  return succeeds('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sh', '-c', tests, 'sh', ...paths]);
+}
+
+/**
+ * Decides the command line of a sandbox child and what isolation it gives. Layers that depend on
+ * the host (network namespace, dropping to nobody) are probed once and recorded when missing.
+ */
+export function planLaunch(opts: IsolationOptions): LaunchPlan {
+  const fsRead = readRoots(opts.taskDir, opts.hide);
+  const env = childEnv(opts.env);
+  const warnings: string[] = [];
+  const isRoot = process.getuid?.() === 0;
+  const hasSetpriv = succeeds('setpriv', ['--version']);
+  const wrappers: string[] = [];
+
+  // Node 20 permissions do not cover sockets: a fresh network namespace (only loopback, down) does.
+  // Without root, a user namespace that maps the current user to itself allows the same.
+  const netns = isRoot ? ['unshare', '--net'] : ['unshare', '--map-current-user', '--net'];
+  let network: SandboxInfo['network'] = 'not cut';
+  if (succeeds(netns[0]!, [...netns.slice(1), 'true'])) {
+    wrappers.push(...netns);
+    network = 'cut';
+  } else {
+    warnings.push(`network not cut: \`${netns.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`);
+  }
+
+  let uid = process.getuid?.() ?? -1;
+  if (hasSetpriv) {
+    // The kernel kills the child if the parent dies, even while chain code spins in a loop.
+    wrappers.push('setpriv', '--pdeathsig', 'KILL');
+    if (isRoot) {
+      if (readableByNobody([...fsRead.filter((p) => existsSync(p)), dirname(process.execPath)])) {
+        wrappers.push(`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups');
+        uid = NOBODY;
+      } else {
+        warnings.push('chain code runs as root: uid nobody cannot read the task workspace or fapo (make them world-readable to drop privileges)');
+      }
+    }
+  } else {
+    warnings.push('setpriv not found: no parent-death signal and no privilege drop');
+  }
+
+  const node = [
+    process.execPath,
+    '--experimental-permission',
+    '--disable-warning=ExperimentalWarning',
+    ...fsRead.map((p) => `--allow-fs-read=${p}`),
+    `--max-old-space-size=${opts.memoryMb}`,
+  ];
+  const [command, ...args] = [...wrappers, ...node];
+  return {
+    command: command!,
+    args,
+    env,
+    cwd: resolve(opts.taskDir),
+    info: {
+      permissionModel: `node --experimental-permission (experimental in Node ${process.versions.node.split('.')[0]}; does not restrict network)`,
+      node: process.version,
+      fsRead,
+      hidden: opts.hide ?? [],
+      fsWrite: false,
+      childProcesses: false,
+      workerThreads: false,
+      network,
+      launcher: wrappers,
+      uid,
+      memoryMb: opts.memoryMb,
+      env: Object.keys(env).sort(),
+      warnings,
+    },
+  };
+}
+
+/** The isolation sandbox children of a task get on this host, for run manifests. */
+export function sandboxInfo(opts: IsolationOptions): SandboxInfo {
+  return planLaunch(opts).info;
+}

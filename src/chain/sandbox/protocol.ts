@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Messages between the parent and a sandbox child over Node's IPC channel (advanced serialization,
+ * so `undefined`, Dates and Maps in step outputs survive as they would in-process).
+ * The child runs untrusted code, so everything it sends is validated before use.
+ */
+
+/** Parent → child. */
+export type ParentMessage =
+  | { op: 'load'; code: string; chainPath: string }
+  | { op: 'run'; job: number; input: Record<string, unknown>; params: Record<string, unknown> }
+  | { op: 'stepResult'; call: number; ok: true; value: unknown }
+  | { op: 'stepResult'; call: number; ok: false; message: string }
+  | { op: 'cancel'; job: number }
+  | { op: 'ping'; seq: number };
+
+const OutputSpecSchema = z.union([
+  z.literal('text'),
+  z.object({ json: z.record(z.string(), z.unknown()) }),
+  z.object({ fields: z.array(z.string()) }),
+]);
+
+/** A step declaration as data: what describeChain reads, without the code steps' functions. */
+export const DeclaredStepSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('llm'), name: z.string(), prompt: z.string().optional(), output: OutputSpecSchema.optional() }),
+  z.object({ kind: z.literal('retrieve'), name: z.string(), resource: z.string(), query: z.string(), k: z.union([z.number(), z.string()]) }),
+  z.object({ kind: z.literal('code'), name: z.string() }),
+]);
+export type DeclaredStep = z.infer<typeof DeclaredStepSchema>;
+
+export const DeclaredChainSchema = z.object({
+  name: z.string(),
+  customFlow: z.boolean(),
+  output: z.string().optional(),
+  steps: z.array(DeclaredStepSchema),
+});
+export type DeclaredChain = z.infer<typeof DeclaredChainSchema>;
+
+const CodeRecordSchema = z.object({
+  name: z.string(),
+  vars: z.record(z.string(), z.unknown()),
+  output: z.unknown(),
+  latencyMs: z.number(),
+  error: z.string().optional(),
+});
+
+/** Child → parent. */
+export const ChildMessageSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('loaded'), chain: DeclaredChainSchema }),
+  z.object({ op: z.literal('loadFailed'), message: z.string() }),
+  z.object({ op: z.literal('step'), job: z.number(), call: z.number(), name: z.string(), vars: z.record(z.string(), z.unknown()) }),
+  z.object({ op: z.literal('code'), job: z.number(), record: CodeRecordSchema }),
+  z.object({ op: z.literal('done'), job: z.number(), output: z.unknown() }),
+  /** `hostCall` is set when the case failed with the very error a host step raised (e.g. an InfraError). */
+  z.object({ op: z.literal('fail'), job: z.number(), name: z.string(), message: z.string(), hostCall: z.number().optional() }),
+  z.object({ op: z.literal('pong'), seq: z.number() }),
+]);
+export type ChildMessage = z.infer<typeof ChildMessageSchema>;

@@ -1,0 +1,143 @@
+/**
+ * The program a sandbox child runs (bundled by the parent and passed with `-e`): it loads one
+ * chain bundle, then runs cases on request. Code steps run here; llm and retrieve steps are sent to
+ * the parent, which holds keys, cache, budgets and evidence.
+ */
+import { executeChain, type StepGateway } from '../execute.ts';
+import type { ChainDefinition } from '../types.ts';
+import type { ChildMessage, DeclaredChain, ParentMessage } from './protocol.ts';
+
+interface PendingCall {
+  job: number;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+let chain: ChainDefinition | undefined;
+let nextCall = 0;
+const pendingCalls = new Map<number, PendingCall>();
+const cancelledJobs = new Set<number>();
+/** Errors that came from a host step, so a case failing with one is reported as that host error. */
+const hostErrors = new WeakMap<object, number>();
+
+function send(message: ChildMessage): void {
+  process.send!(message);
+}
+
+/** Same checks as loadChainModule (src/task/load.ts), on the module the child imported. */
+function chainFromModule(mod: Record<string, unknown>, chainPath: string): ChainDefinition {
+  const def = mod.default as ChainDefinition | undefined;
+  if (!def || !Array.isArray(def.steps)) throw new Error(`${chainPath}: the default export must be defineChain({ name, steps, ... })`);
+  const names = new Set<string>();
+  for (const s of def.steps) {
+    if (names.has(s.name)) throw new Error(`${chainPath}: duplicate step name "${s.name}"`);
+    names.add(s.name);
+  }
+  return def;
+}
+
+function declared(def: ChainDefinition): DeclaredChain {
+  return {
+    name: def.name,
+    customFlow: typeof def.flow === 'function',
+    output: def.output,
+    steps: def.steps.map((s) => {
+      switch (s.kind) {
+        case 'llm':
+          return { kind: s.kind, name: s.name, prompt: s.prompt, output: s.output };
+        case 'retrieve':
+          return { kind: s.kind, name: s.name, resource: s.resource, query: s.query, k: s.k };
+        default:
+          return { kind: 'code' as const, name: s.name };
+      }
+    }),
+  };
+}
+
+async function load(code: string, chainPath: string): Promise<void> {
+  try {
+    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+    chain = chainFromModule(mod, chainPath);
+    send({ op: 'loaded', chain: declared(chain) });
+  } catch (err) {
+    send({ op: 'loadFailed', message: `${chainPath}: the chain module does not load: ${messageOf(err)}` });
+  }
+}
+
+function gatewayFor(job: number): StepGateway {
+  return {
+    hostStep(name, vars) {
+      if (cancelledJobs.has(job)) return Promise.reject(new Error('the case was cancelled (timeout)'));
+      const call = nextCall++;
+      return new Promise((resolve, reject) => {
+        pendingCalls.set(call, { job, resolve, reject });
+        send({ op: 'step', job, call, name, vars });
+      });
+    },
+    recordCode(record) {
+      try {
+        send({ op: 'code', job, record });
+      } catch (err) {
+        send({ op: 'code', job, record: { ...record, output: `[not serializable: ${messageOf(err)}]` } });
+      }
+    },
+  };
+}
+
+async function run(job: number, input: Record<string, unknown>, params: Record<string, unknown>): Promise<void> {
+  try {
+    const output = await executeChain(chain!, input, params, gatewayFor(job));
+    try {
+      send({ op: 'done', job, output });
+    } catch (err) {
+      send({ op: 'fail', job, name: 'Error', message: `the chain's output cannot be sent to the parent: ${messageOf(err)}` });
+    }
+  } catch (err) {
+    const hostCall = typeof err === 'object' && err !== null ? hostErrors.get(err) : undefined;
+    const name = err instanceof Error ? err.name : 'Error';
+    send({ op: 'fail', job, name, message: messageOf(err), ...(hostCall === undefined ? {} : { hostCall }) });
+  } finally {
+    cancelledJobs.delete(job);
+  }
+}
+
+function settleCall(message: Extract<ParentMessage, { op: 'stepResult' }>): void {
+  const pending = pendingCalls.get(message.call);
+  if (!pending) return;
+  pendingCalls.delete(message.call);
+  if (message.ok) return pending.resolve(message.value);
+  const err = new Error(message.message);
+  hostErrors.set(err, message.call);
+  pending.reject(err);
+}
+
+function cancel(job: number): void {
+  cancelledJobs.add(job);
+  for (const [call, pending] of pendingCalls) {
+    if (pending.job !== job) continue;
+    pendingCalls.delete(call);
+    pending.reject(new Error('the case was cancelled (timeout)'));
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+process.on('message', (raw) => {
+  const message = raw as ParentMessage;
+  switch (message.op) {
+    case 'stepResult':
+      return settleCall(message);
+    case 'run':
+      return void run(message.job, message.input, message.params);
+    case 'load':
+      return void load(message.code, message.chainPath);
+    case 'cancel':
+      return cancel(message.job);
+    case 'ping':
+      return send({ op: 'pong', seq: message.seq });
+  }
+});
+// Without a parent there is nobody to serve: exit rather than linger.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,129 @@
+import { createFapoStrategy } from '../../optimize/fapo/controller.ts';
+import { DEFAULT_BUDGET, type BudgetOptions } from '../../optimize/budget.ts';
+import { type SessionConfig, type SessionOutcome, optimize } from '../../optimize/session.ts';
+import type { Strategy } from '../../optimize/strategy.ts';
+import { formatMeanSd } from '../../eval/artifacts.ts';
+import { FapoError } from '../../util/errors.ts';
+import { simNotice } from '../format.ts';
+import { createProgress } from '../progress.ts';
+import { parsePositiveInt } from './eval.ts';
+
+export interface OptimizeFlags {
+  strategy: string;
+  proposer: string;
+  trials: string;
+  seed: string;
+  model?: string;
+  optimizerModel?: string;
+  analystModel?: string;
+  reviewerModel?: string;
+  reflectionModel?: string;
+  concurrency: string;
+  maxVariants: string;
+  maxRounds: string;
+  maxTaskCalls?: string;
+  maxOptimizerTokens?: string;
+  maxCost?: string;
+  maxWallTime?: string;
+  accept: string;
+  target?: string;
+  resume?: boolean | string;
+  analyst: boolean;
+  reviewer: boolean;
+  sandbox: boolean;
+  json?: boolean;
+}
+
+export function strategyFactory(name: string): (options: Record<string, unknown>) => Strategy {
+  if (name === 'fapo') return (o) => createFapoStrategy(o);
+  throw new FapoError(`unknown strategy "${name}"`, 'Use --strategy fapo or --strategy gepa.');
+}
+
+export function sessionConfig(flags: OptimizeFlags): SessionConfig {
+  const num = (name: string, v: string | undefined) => (v === undefined ? undefined : positiveNumber(name, v));
+  const budget: BudgetOptions = {
+    ...DEFAULT_BUDGET,
+    maxVariants: parsePositiveInt('max-variants', flags.maxVariants),
+    maxRounds: parsePositiveInt('max-rounds', flags.maxRounds),
+    ...(flags.maxTaskCalls ? { maxTaskCalls: parsePositiveInt('max-task-calls', flags.maxTaskCalls) } : {}),
+    ...(flags.maxOptimizerTokens ? { maxOptimizerTokens: parsePositiveInt('max-optimizer-tokens', flags.maxOptimizerTokens) } : {}),
+    ...(flags.maxCost ? { maxCostUsd: num('max-cost', flags.maxCost) } : {}),
+    ...(flags.maxWallTime ? { maxWallMs: 1000 * num('max-wall-time', flags.maxWallTime)! } : {}),
+  };
+  if (flags.accept !== 'mean' && flags.accept !== 'significant') throw new FapoError(`--accept must be "mean" or "significant", got "${flags.accept}"`);
+  const optimizer = flags.optimizerModel;
+  const target = num('target', flags.target);
+  if (target !== undefined && target > 1) throw new FapoError('--target is a score in [0,1], e.g. 0.8');
+  return {
+    strategy: flags.strategy,
+    trials: parsePositiveInt('trials', flags.trials),
+    seed: Number.isInteger(Number(flags.seed)) ? Number(flags.seed) : 0,
+    concurrency: parsePositiveInt('concurrency', flags.concurrency),
+    ...(flags.model ? { model: flags.model } : {}),
+    budget,
+    roles: {
+      ...(optimizer ? { proposer: optimizer } : {}),
+      ...((flags.analystModel ?? optimizer) && flags.analyst ? { analyst: flags.analystModel ?? optimizer } : {}),
+      ...((flags.reviewerModel ?? optimizer) && flags.reviewer ? { reviewer: flags.reviewerModel ?? optimizer } : {}),
+      ...((flags.reflectionModel ?? optimizer) ? { reflection: flags.reflectionModel ?? optimizer } : {}),
+    },
+    accept: flags.accept,
+    ...(target !== undefined ? { target } : {}),
+    sandbox: flags.sandbox,
+    strategyOptions: flags.strategy === 'fapo' ? { proposer: flags.proposer, analyst: flags.analyst, reviewerModel: flags.reviewer } : {},
+  };
+}
+
+function positiveNumber(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new FapoError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export async function runOptimize(taskDir: string, config: SessionConfig, opts: { resume?: boolean | string; quiet?: boolean } = {}): Promise<SessionOutcome> {
+  const progress = opts.quiet ? undefined : createProgress('evaluating');
+  let lastLabel = '';
+  try {
+    return await optimize({
+      taskDir,
+      config,
+      strategy: strategyFactory(config.strategy),
+      resume: opts.resume,
+      log: opts.quiet ? undefined : (line) => console.log(line),
+      onProgress: (label, done, total) => {
+        if (label !== lastLabel) lastLabel = label;
+        if (done === total) return;
+        progress?.update(done, total, label);
+      },
+    });
+  } finally {
+    progress?.stop();
+  }
+}
+
+export function printOutcome(outcome: SessionOutcome): void {
+  const { result, test, usage } = outcome;
+  console.log('');
+  console.log(`selected: v${result.best.seq} (${result.best.level}) — validation ${formatMeanSd(result.bestValidation.summary)}`);
+  console.log(`test (evaluated once): baseline ${formatMeanSd(test.baseline.summary)} → selected ${formatMeanSd(test.best.summary)}; Δ ${(100 * test.comparison.delta).toFixed(1)} points, 95% CI [${(100 * test.comparison.ci.low).toFixed(1)}, ${(100 * test.comparison.ci.high).toFixed(1)}], paired permutation p = ${test.comparison.pValue.toFixed(3)}`);
+  const task = usage.roles.task ?? { calls: 0, cacheHits: 0 };
+  console.log(`task-model calls paid: ${task.calls}; avoided by the cache and upstream reuse: ${task.cacheHits} (${task.calls + task.cacheHits ? ((100 * task.cacheHits) / (task.calls + task.cacheHits)).toFixed(0) : 0}% fewer than re-running every variant from scratch)`);
+  for (const [role, u] of Object.entries(usage.roles)) {
+    if (role === 'task') continue;
+    console.log(`${role}: ${u.calls} calls, ${u.inputTokens + u.outputTokens} tokens, $${u.costUsd.toFixed(4)}`);
+  }
+  console.log(`cost: $${usage.total.costUsd.toFixed(4)}; wall time ${(outcome.wallMs / 1000).toFixed(1)} s`);
+}
+
+export async function optimizeCommand(taskDir: string, flags: OptimizeFlags): Promise<number> {
+  const config = sessionConfig(flags);
+  const outcome = await runOptimize(taskDir, config, { resume: flags.resume, quiet: flags.json });
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ session: outcome.session, best: outcome.result.best.hash, trajectory: outcome.result.trajectory, test: { baseline: outcome.test.baseline.summary, best: outcome.test.best.summary, comparison: outcome.test.comparison }, usage: outcome.usage }, null, 2) + '\n');
+  } else {
+    printOutcome(outcome);
+    const notice = simNotice([outcome.result.best.hash && (config.model ?? ''), ...Object.values(config.roles)].filter(Boolean) as string[]);
+    if (notice) console.log(notice);
+  }
+  return 0;
+}

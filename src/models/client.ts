@@ -1,0 +1,263 @@
+/**
+ * The ModelClient: one `generate()` per model step, with a response cache, single-flight for identical
+ * concurrent requests, a concurrency limit, budget reservation, usage/cost accounting and error mapping
+ * (persistent provider failures -> InfraError). Retries (honouring Retry-After / retry-after-ms) and
+ * timeouts come from the AI SDK's generateText.
+ */
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { AISDKError } from '@ai-sdk/provider';
+import {
+  APICallError,
+  InvalidArgumentError,
+  InvalidPromptError,
+  NoObjectGeneratedError,
+  Output,
+  RetryError,
+  generateText,
+  jsonSchema,
+} from 'ai';
+import pLimit from 'p-limit';
+import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import { canonicalHash } from '../util/hash.ts';
+import { createLanguageModel } from './language-model.ts';
+import type { UsageMeter } from './meter.ts';
+import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
+import { DEFAULT_PRICES, costUsd, lookupPrice, type PriceTable } from './pricing.ts';
+import type { CachedResponse, ModelClient, ModelRequest, ModelResponse, ResponseCache, Usage } from './types.ts';
+
+export interface ModelClientOptions extends ModelIdOptions {
+  cache?: ResponseCache;
+  meter?: UsageMeter;
+  /** Maximum concurrent provider calls of this client (default 8). */
+  concurrency?: number;
+  /** Total time for one generate(), retries included (default 120 000 ms). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default 3). */
+  maxRetries?: number;
+  prices?: PriceTable;
+  /** Use this model instead of building one from the id (tests: MockLanguageModelV3). */
+  languageModel?: LanguageModelV3;
+  /** Output tokens reserved against token/cost budgets when a request sets no maxTokens (default 4096). */
+  outputTokenAllowance?: number;
+}
+
+const DEFAULT_ROLE = 'task';
+
+/**
+ * A cache hit (or a request that joined an identical in-flight one) returns `cached: true`, `costUsd: 0`
+ * and its own lookup time as `latencyMs`; it makes no provider call and needs no budget. A request
+ * without `role` is billed to `task`.
+ */
+export function createModelClient(id: string, options: ModelClientOptions = {}): ModelClient {
+  const spec = parseModelId(id, options);
+  const model = options.languageModel ?? createLanguageModel(spec, options);
+  const limit = pLimit(options.concurrency ?? 8);
+  const { price } = lookupPrice(spec.id, options.prices ?? DEFAULT_PRICES);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const maxRetries = options.maxRetries ?? 3;
+  const outputAllowance = options.outputTokenAllowance ?? 4096;
+  const secrets = secretValues(options.env ?? process.env);
+  const inFlight = new Map<string, Promise<CachedResponse>>();
+  const { cache, meter } = options;
+
+  const callProvider = async (req: ModelRequest, role: string): Promise<CachedResponse> => {
+    req.signal?.throwIfAborted(); // cancelled while queued: spend no budget
+    const inputBound = inputTokenBound(req);
+    const outputBound = req.sampling.maxTokens ?? outputAllowance;
+    const reservation = await meter?.reserve(role, {
+      tokens: inputBound + outputBound,
+      costUsd: costUsd({ inputTokens: inputBound, outputTokens: outputBound }, price),
+    });
+    const started = performance.now();
+    try {
+      const { text, object, usage } = await runGenerateText(model, req, { timeoutMs, maxRetries });
+      const latencyMs = performance.now() - started;
+      const cost = costUsd(usage, price);
+      reservation?.commit({ usage, costUsd: cost, latencyMs });
+      return { text, ...(object !== undefined ? { object } : {}), usage, costUsd: cost, latencyMs, modelId: spec.id };
+    } catch (err) {
+      const latencyMs = performance.now() - started;
+      reservation?.fail(latencyMs);
+      throw toClientError(err, { spec, timeoutMs, elapsedMs: latencyMs, signal: req.signal, secrets });
+    }
+  };
+
+  const fromCache = (hit: CachedResponse, role: string, started: number): ModelResponse => {
+    meter?.recordCacheHit(role, hit.costUsd);
+    return { ...hit, costUsd: 0, latencyMs: performance.now() - started, cached: true };
+  };
+
+  return {
+    id: spec.id,
+    async generate(req) {
+      const role = req.role ?? DEFAULT_ROLE;
+      const started = performance.now();
+      if (!cache) return { ...(await limit(() => callProvider(req, role))), cached: false };
+      const key = responseCacheKey(spec, req);
+      const hit = cache.get(key);
+      if (hit) return fromCache(hit, role, started);
+      const pending = inFlight.get(key);
+      if (pending) return fromCache(await pending, role, started);
+      const call = limit(() => callProvider(req, role));
+      inFlight.set(key, call);
+      try {
+        const response = await call;
+        cache.put(key, response);
+        return { ...response, cached: false };
+      } finally {
+        inFlight.delete(key);
+      }
+    },
+  };
+}
+
+/**
+ * sha256 of the canonical JSON of everything that determines the answer. The sample key is included
+ * only when the request samples (temperature !== 0; an unset temperature means the provider's default,
+ * which samples), so trials stay independent while deterministic calls are shared.
+ */
+export function responseCacheKey(spec: Pick<ModelSpec, 'provider' | 'model'>, req: ModelRequest): string {
+  const sampled = req.sampling.temperature !== 0;
+  const material = {
+    provider: spec.provider,
+    model: spec.model,
+    messages: req.messages,
+    sampling: req.sampling,
+    schema: req.schema,
+    sampleKey: sampled ? req.sampleKey : undefined,
+  };
+  return canonicalHash(material);
+}
+
+interface GenerateResult {
+  text: string;
+  object?: unknown;
+  usage: Usage;
+}
+
+async function runGenerateText(
+  model: LanguageModelV3,
+  req: ModelRequest,
+  limits: { timeoutMs: number; maxRetries: number },
+): Promise<GenerateResult> {
+  const { temperature, topP, maxTokens, seed } = req.sampling;
+  const settings = {
+    model,
+    messages: req.messages,
+    allowSystemInMessages: true,
+    temperature,
+    topP,
+    maxOutputTokens: maxTokens,
+    seed,
+    maxRetries: limits.maxRetries,
+    timeout: limits.timeoutMs,
+    abortSignal: req.signal,
+    providerOptions: {
+      sim: { sampleKey: req.sampleKey ?? null },
+      // Strict mode rejects ordinary schemas (optional properties, no additionalProperties: false).
+      openai: { strictJsonSchema: false },
+    },
+  };
+  if (!req.schema) {
+    const result = await generateText(settings);
+    return { text: result.text, usage: toUsage(result.usage) };
+  }
+  try {
+    const result = await generateText({ ...settings, output: Output.object({ schema: jsonSchema(req.schema) }) });
+    return { text: result.text, object: result.output, usage: toUsage(result.usage) };
+  } catch (err) {
+    // The model answered but not with JSON: a model failure to score, not an infrastructure one.
+    if (NoObjectGeneratedError.isInstance(err) && err.usage) {
+      return { text: err.text ?? '', usage: toUsage(err.usage) };
+    }
+    throw err;
+  }
+}
+
+function toUsage(usage: { inputTokens: number | undefined; outputTokens: number | undefined }): Usage {
+  return { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
+}
+
+/** An upper bound on input tokens: byte-level tokenizers emit at most one token per UTF-8 byte. */
+function inputTokenBound(req: ModelRequest): number {
+  let bytes = req.schema ? Buffer.byteLength(JSON.stringify(req.schema)) : 0;
+  for (const message of req.messages) bytes += Buffer.byteLength(message.content) + 8;
+  return bytes;
+}
+
+interface ErrorContext {
+  spec: ModelSpec;
+  timeoutMs: number;
+  elapsedMs: number;
+  signal: AbortSignal | undefined;
+  secrets: string[];
+}
+
+/**
+ * Provider failures become InfraError with status and provider; a rejected key or unknown model becomes
+ * FapoError; caller cancellations, budget and programming errors pass unchanged.
+ */
+function toClientError(err: unknown, ctx: ErrorContext): unknown {
+  if (err instanceof FapoError || err instanceof BudgetExceededError) return err;
+  if (ctx.signal?.aborted) return err; // the caller cancelled: not a provider failure
+  if (InvalidArgumentError.isInstance(err) || InvalidPromptError.isInstance(err)) return err;
+  const configProblem = asConfigError(err, ctx);
+  if (configProblem) return configProblem;
+  const name = (err as { name?: string } | undefined)?.name;
+  let detail: string;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    detail = `no answer within ${ctx.timeoutMs} ms (timed out after ${Math.round(ctx.elapsedMs)} ms)`;
+  } else if (RetryError.isInstance(err)) {
+    detail = `${describe(err.lastError)} (gave up after ${err.errors.length} attempts)`;
+  } else if (AISDKError.isInstance(err)) {
+    detail = describe(err);
+  } else {
+    return err;
+  }
+  const message = redact(`${ctx.spec.id} (provider ${ctx.spec.provider}) failed: ${detail}`, ctx.secrets);
+  return new InfraError(message, err);
+}
+
+/** A rejected key or an unknown model will fail every call: stop the run with a hint instead. */
+function asConfigError(err: unknown, ctx: ErrorContext): FapoError | undefined {
+  const apiError = RetryError.isInstance(err) ? err.lastError : err;
+  if (!APICallError.isInstance(apiError)) return undefined;
+  const status = apiError.statusCode;
+  if (status === 401 || status === 403) {
+    return new FapoError(
+      redact(`${ctx.spec.id}: the provider rejected the credentials (HTTP ${status}): ${truncate(apiError.message)}`, ctx.secrets),
+      ctx.spec.apiKeyEnv ? `Check the API key in ${ctx.spec.apiKeyEnv}.` : 'Check the server configuration.',
+    );
+  }
+  if (status === 404) {
+    return new FapoError(
+      redact(`${ctx.spec.id}: model or endpoint not found (HTTP 404) at ${apiError.url}`, ctx.secrets),
+      'Check the model name and the base URL.',
+    );
+  }
+  return undefined;
+}
+
+function describe(err: unknown): string {
+  if (APICallError.isInstance(err)) {
+    const status = err.statusCode !== undefined ? `HTTP ${err.statusCode}` : 'no HTTP response';
+    return `${status} from ${err.url}: ${truncate(err.message)}`;
+  }
+  return truncate(errorMessage(err));
+}
+
+function truncate(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function secretValues(env: Env): string[] {
+  return API_KEY_ENV_VARS.map((name) => env[name]?.trim() ?? '').filter((value) => value.length >= 8);
+}
+
+const KEY_LIKE = /\b(sk-[A-Za-z0-9_-]{8,}|sk-ant-[A-Za-z0-9_-]{8,})/g;
+
+function redact(text: string, secrets: string[]): string {
+  let clean = text;
+  for (const secret of secrets) clean = clean.split(secret).join('[redacted]');
+  return clean.replace(KEY_LIKE, '[redacted]');
+}

@@ -1,0 +1,254 @@
+/**
+ * Usage accounting per role (`task`, `proposer`, `analyst`, `reviewer`, `reflection`, …) and hard
+ * budget caps.
+ *
+ * Caps are enforced by reservation: before a call, the caller reserves its worst case (1 call, an upper
+ * bound of its tokens and cost); the reservation counts against every cap until the call settles and
+ * is replaced by the actual usage. So concurrent calls can never together pass a cap, provided a call
+ * spends no more than it reserved (true whenever the request sets `maxTokens`). A call that would fit
+ * once in-flight calls settle waits for them; a call that cannot fit even then fails at once with
+ * BudgetExceededError. Cache hits make no provider call and need no budget.
+ */
+import { z } from 'zod';
+import { BudgetExceededError, FapoError } from '../util/errors.ts';
+import type { Usage } from './types.ts';
+
+export interface Limits {
+  maxCalls?: number;
+  /** Input + output tokens. */
+  maxTokens?: number;
+  maxCostUsd?: number;
+}
+
+export interface BudgetCaps {
+  total?: Limits;
+  byRole?: Readonly<Record<string, Limits>>;
+}
+
+export interface RoleUsage {
+  /** Provider calls made (including failed ones); cache hits are not calls. */
+  calls: number;
+  cacheHits: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** What the cache hits would have cost had they been calls. */
+  savedCostUsd: number;
+  /** Summed latency of the provider calls, in ms. */
+  latencyMs: number;
+}
+
+export interface MeterSnapshot {
+  version: 1;
+  roles: Record<string, RoleUsage>;
+  total: RoleUsage;
+}
+
+/** The worst case a call may spend, reserved before it starts. */
+export interface CallEstimate {
+  tokens: number;
+  costUsd: number;
+}
+
+export interface CallOutcome {
+  usage: Usage;
+  costUsd: number;
+  latencyMs: number;
+}
+
+export interface Reservation {
+  /** Replaces the reservation with what the call actually spent. */
+  commit(outcome: CallOutcome): void;
+  /** The call failed: it counts as a call and an error, with no tokens. */
+  fail(latencyMs: number): void;
+}
+
+interface Amount {
+  calls: number;
+  tokens: number;
+  costUsd: number;
+}
+
+interface Waiter {
+  role: string;
+  amount: Amount;
+  resolve(reservation: Reservation): void;
+  reject(err: Error): void;
+}
+
+const DIMENSIONS = [
+  ['maxCalls', 'calls'],
+  ['maxTokens', 'tokens'],
+  ['maxCostUsd', 'costUsd'],
+] as const;
+
+export class UsageMeter {
+  private readonly roles = new Map<string, RoleUsage>();
+  private readonly reservedTotal: Amount = zeroAmount();
+  private readonly reservedByRole = new Map<string, Amount>();
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly caps: BudgetCaps = {},
+    snapshot?: MeterSnapshot,
+  ) {
+    for (const [role, usage] of Object.entries(snapshot?.roles ?? {})) this.roles.set(role, { ...usage });
+  }
+
+  /** Rebuilds a meter from a snapshot read from disk (validated), e.g. to resume a run. */
+  static restore(snapshot: unknown, caps: BudgetCaps = {}): UsageMeter {
+    const parsed = snapshotSchema.safeParse(snapshot);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new FapoError(
+        `Invalid usage snapshot at ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        'The run state is damaged; start a fresh run or restore the file from a backup.',
+      );
+    }
+    return new UsageMeter(caps, parsed.data as MeterSnapshot);
+  }
+
+  /** Reserves a call's worst case against every cap; waits for in-flight calls when that would help. */
+  reserve(role: string, estimate: CallEstimate): Promise<Reservation> {
+    const amount: Amount = { calls: 1, tokens: estimate.tokens, costUsd: estimate.costUsd };
+    const verdict = this.check(role, amount);
+    if (verdict === 'fits') return Promise.resolve(this.hold(role, amount));
+    if (verdict instanceof BudgetExceededError) return Promise.reject(verdict);
+    return new Promise((resolve, reject) => this.waiters.push({ role, amount, resolve, reject }));
+  }
+
+  recordCacheHit(role: string, savedCostUsd: number): void {
+    const usage = this.usageOf(role);
+    usage.cacheHits += 1;
+    usage.savedCostUsd += savedCostUsd;
+  }
+
+  /** Usage of one role, or the total over all roles. */
+  usage(role?: string): RoleUsage {
+    return role === undefined ? this.total() : { ...(this.roles.get(role) ?? zeroUsage()) };
+  }
+
+  snapshot(): MeterSnapshot {
+    const roles = Object.fromEntries([...this.roles].map(([role, usage]) => [role, { ...usage }]));
+    return { version: 1, roles, total: this.total() };
+  }
+
+  private total(): RoleUsage {
+    const total = zeroUsage();
+    for (const usage of this.roles.values()) {
+      for (const key of Object.keys(total) as (keyof RoleUsage)[]) total[key] += usage[key];
+    }
+    return total;
+  }
+
+  private usageOf(role: string): RoleUsage {
+    let usage = this.roles.get(role);
+    if (!usage) this.roles.set(role, (usage = zeroUsage()));
+    return usage;
+  }
+
+  private spent(role: string | undefined): Amount {
+    const usage = this.usage(role);
+    return { calls: usage.calls, tokens: usage.inputTokens + usage.outputTokens, costUsd: usage.costUsd };
+  }
+
+  /** 'fits' now, 'wait' (fits once in-flight calls settle), or the error to throw. */
+  private check(role: string, amount: Amount): 'fits' | 'wait' | BudgetExceededError {
+    const scopes: [string, Limits | undefined, string | undefined, Amount][] = [
+      ['total', this.caps.total, undefined, this.reservedTotal],
+      [role, this.caps.byRole?.[role], role, this.reservedByRole.get(role) ?? zeroAmount()],
+    ];
+    let verdict: 'fits' | 'wait' = 'fits';
+    for (const [scopeName, limits, scopeRole, reserved] of scopes) {
+      if (!limits) continue;
+      const spent = this.spent(scopeRole);
+      for (const [capName, dim] of DIMENSIONS) {
+        const cap = limits[capName];
+        if (cap === undefined) continue;
+        if (spent[dim] + amount[dim] > cap) {
+          return new BudgetExceededError(
+            `${scopeName}.${capName}`,
+            `Budget ${scopeName}.${capName} = ${cap} would be exceeded: ${round(spent[dim])} spent, the next ${role} call may need up to ${round(amount[dim])}.`,
+          );
+        }
+        if (spent[dim] + reserved[dim] + amount[dim] > cap) verdict = 'wait';
+      }
+    }
+    return verdict;
+  }
+
+  private hold(role: string, amount: Amount): Reservation {
+    const roleReserved = this.reservedByRole.get(role) ?? zeroAmount();
+    this.reservedByRole.set(role, roleReserved);
+    addAmount(this.reservedTotal, amount, 1);
+    addAmount(roleReserved, amount, 1);
+    let settled = false;
+    const settle = (apply: (usage: RoleUsage) => void) => {
+      if (settled) throw new Error('A budget reservation was settled twice.');
+      settled = true;
+      addAmount(this.reservedTotal, amount, -1);
+      addAmount(roleReserved, amount, -1);
+      const usage = this.usageOf(role);
+      usage.calls += 1;
+      apply(usage);
+      this.wakeWaiters();
+    };
+    return {
+      commit: (outcome) =>
+        settle((usage) => {
+          usage.inputTokens += outcome.usage.inputTokens;
+          usage.outputTokens += outcome.usage.outputTokens;
+          usage.costUsd += outcome.costUsd;
+          usage.latencyMs += outcome.latencyMs;
+        }),
+      fail: (latencyMs) =>
+        settle((usage) => {
+          usage.errors += 1;
+          usage.latencyMs += latencyMs;
+        }),
+    };
+  }
+
+  private wakeWaiters(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiting) {
+      const verdict = this.check(waiter.role, waiter.amount);
+      if (verdict === 'fits') waiter.resolve(this.hold(waiter.role, waiter.amount));
+      else if (verdict === 'wait') this.waiters.push(waiter);
+      else waiter.reject(verdict);
+    }
+  }
+}
+
+function zeroAmount(): Amount {
+  return { calls: 0, tokens: 0, costUsd: 0 };
+}
+
+function zeroUsage(): RoleUsage {
+  return { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, savedCostUsd: 0, latencyMs: 0 };
+}
+
+function addAmount(target: Amount, amount: Amount, sign: 1 | -1): void {
+  target.calls += sign * amount.calls;
+  target.tokens += sign * amount.tokens;
+  target.costUsd += sign * amount.costUsd;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+const count = z.number().nonnegative();
+const roleUsageSchema = z.object({
+  calls: count,
+  cacheHits: count,
+  errors: count,
+  inputTokens: count,
+  outputTokens: count,
+  costUsd: count,
+  savedCostUsd: count,
+  latencyMs: count,
+});
+const snapshotSchema = z.object({ version: z.literal(1), roles: z.record(z.string(), roleUsageSchema) });

@@ -1,0 +1,189 @@
+/**
+ * The offline `sim` provider: a deterministic STAND-IN for a language model, NOT a real model. Its
+ * answers come from a registered pure function (a "behaviour"), so tests, demos and CI can exercise the
+ * whole pipeline without a network or weights. Output from `sim:*` must never be presented as a real
+ * model's.
+ *
+ * How a behaviour sees the request: `sim:<name>` looks up the behaviour registered under `name` and
+ * calls it with the chat messages, the sampling parameters (including `seed`), the JSON schema when
+ * structured output is requested, and the sample key. The sample key travels through
+ * `providerOptions.sim.sampleKey` (the model client sets it); it is handed to the behaviour only when
+ * the request samples (temperature !== 0), mirroring the response cache, which also ignores the sample
+ * key at temperature 0, so a cached and an uncached run always agree.
+ *
+ * Token usage is a deterministic word-based estimate (about 4 tokens per 3 words), not a tokenizer.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3Prompt,
+  LanguageModelV3StreamPart,
+} from '@ai-sdk/provider';
+import { FapoError } from '../util/errors.ts';
+import { simQa } from './sim-qa.ts';
+import type { ChatMessage, Sampling } from './types.ts';
+
+export interface SimCall {
+  messages: ChatMessage[];
+  sampling: Sampling;
+  schema?: Record<string, unknown>;
+  /** Present only when the request samples (temperature !== 0). */
+  sampleKey?: string;
+}
+
+/** Must be pure: same call, same answer. An object answer is serialised as JSON. */
+export type SimBehaviour = (call: SimCall) => string | object;
+
+const behaviours = new Map<string, SimBehaviour>();
+
+/** Registers (or replaces) the behaviour used by `sim:<name>`. */
+export function registerSimBehaviour(name: string, behaviour: SimBehaviour): void {
+  behaviours.set(name, behaviour);
+}
+
+export function simBehaviourNames(): string[] {
+  return [...behaviours.keys()].sort();
+}
+
+export function createSimLanguageModel(behaviourName: string): LanguageModelV3 {
+  const behaviour = behaviours.get(behaviourName);
+  if (!behaviour) {
+    throw new FapoError(
+      `Unknown sim behaviour "${behaviourName}".`,
+      `Use one of ${simBehaviourNames().map((n) => `sim:${n}`).join(', ')}, or register it with registerSimBehaviour() before creating the model.`,
+    );
+  }
+  const doGenerate = async (options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
+    const call = toSimCall(options);
+    const answer = behaviour(call);
+    const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
+    const inputTokens = estimateTokens(call.messages.map((m) => m.content).join(' '));
+    const outputTokens = estimateTokens(text);
+    return {
+      content: [{ type: 'text', text }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: {
+        inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
+        outputTokens: { total: outputTokens, text: outputTokens, reasoning: 0 },
+      },
+      warnings: [],
+    };
+  };
+  return {
+    specificationVersion: 'v3',
+    provider: 'sim',
+    modelId: behaviourName,
+    supportedUrls: {},
+    doGenerate,
+    async doStream(options) {
+      const result = await doGenerate(options);
+      const text = result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      const parts: LanguageModelV3StreamPart[] = [
+        { type: 'stream-start', warnings: [] },
+        { type: 'text-start', id: '0' },
+        { type: 'text-delta', id: '0', delta: text },
+        { type: 'text-end', id: '0' },
+        { type: 'finish', finishReason: result.finishReason, usage: result.usage },
+      ];
+      const stream = new ReadableStream<LanguageModelV3StreamPart>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+          controller.close();
+        },
+      });
+      return { stream };
+    },
+  };
+}
+
+/** A word-based token estimate: deterministic and tokenizer-free, so the sim stays dependency-free. */
+export function estimateTokens(text: string): number {
+  const words = text.split(/\s+/).filter((w) => w !== '').length;
+  return Math.ceil((words * 4) / 3);
+}
+
+/**
+ * A deterministic pseudo-random generator for behaviours that should vary across trials: seeded from
+ * the sample key, the seed, the messages and an optional salt. Same call, same sequence.
+ */
+export function simRandom(call: SimCall, salt = ''): () => number {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([call.sampleKey ?? '', call.sampling.seed ?? '', call.messages, salt]))
+    .digest();
+  let state = digest.readUInt32LE(0);
+  // mulberry32: a tiny, well-known 32-bit PRNG; a dependency would be heavier than these lines.
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The smallest value that conforms to a (simple) JSON schema: required properties, minimum sizes. */
+export function minimalValueForSchema(schema: unknown): unknown {
+  if (typeof schema !== 'object' || schema === null) return null;
+  const s = schema as Record<string, unknown>;
+  if ('const' in s) return s.const;
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
+  for (const combinator of ['anyOf', 'oneOf', 'allOf'] as const) {
+    const options = s[combinator];
+    if (Array.isArray(options) && options.length > 0) return minimalValueForSchema(options[0]);
+  }
+  const type = Array.isArray(s.type) ? (s.type.find((t) => t !== 'null') ?? s.type[0]) : s.type;
+  switch (type) {
+    case 'object': {
+      const properties = (s.properties ?? {}) as Record<string, unknown>;
+      const required = Array.isArray(s.required) ? (s.required as string[]) : [];
+      return Object.fromEntries(required.map((key) => [key, minimalValueForSchema(properties[key] ?? {})]));
+    }
+    case 'array': {
+      const count = typeof s.minItems === 'number' ? s.minItems : 0;
+      return Array.from({ length: count }, () => minimalValueForSchema(s.items ?? {}));
+    }
+    case 'string':
+      return 'x'.repeat(typeof s.minLength === 'number' ? s.minLength : 0);
+    case 'integer':
+    case 'number':
+      return typeof s.minimum === 'number' ? s.minimum : 0;
+    case 'boolean':
+      return false;
+    default:
+      return null;
+  }
+}
+
+registerSimBehaviour('echo', (call) => [...call.messages].reverse().find((m) => m.role === 'user')?.content ?? '');
+registerSimBehaviour('json', (call) => minimalValueForSchema(call.schema ?? { type: 'object' }) as object);
+registerSimBehaviour('qa', simQa);
+
+function toSimCall(options: LanguageModelV3CallOptions): SimCall {
+  const sampling: Sampling = {};
+  if (options.temperature !== undefined) sampling.temperature = options.temperature;
+  if (options.topP !== undefined) sampling.topP = options.topP;
+  if (options.maxOutputTokens !== undefined) sampling.maxTokens = options.maxOutputTokens;
+  if (options.seed !== undefined) sampling.seed = options.seed;
+  const call: SimCall = { messages: flattenPrompt(options.prompt), sampling };
+  if (options.responseFormat?.type === 'json' && options.responseFormat.schema) {
+    call.schema = options.responseFormat.schema as Record<string, unknown>;
+  }
+  const sampleKey = options.providerOptions?.sim?.sampleKey;
+  if (typeof sampleKey === 'string' && sampling.temperature !== 0) call.sampleKey = sampleKey;
+  return call;
+}
+
+/** Keeps the text of system/user/assistant turns; tool turns carry no text a behaviour could use. */
+function flattenPrompt(prompt: LanguageModelV3Prompt): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (const message of prompt) {
+    if (message.role === 'system') {
+      messages.push({ role: 'system', content: message.content });
+    } else if (message.role === 'user' || message.role === 'assistant') {
+      const content = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      messages.push({ role: message.role, content });
+    }
+  }
+  return messages;
+}

@@ -1,0 +1,71 @@
+import type { AttributionReport } from '../../attribution/report.ts';
+import type { FailureCluster } from '../../attribution/cluster.ts';
+import type { ChainStructure } from '../../chain/types.ts';
+import type { CaseResult, Variant } from '../../eval/types.ts';
+import type { Case, Level, Playbook } from '../../task/schema.ts';
+import type { Proposal, ReviewResult } from '../review/types.ts';
+import type { MemoryRecord } from './memory.ts';
+
+/** The techniques a proposal can name; the ladder is worked before a level counts as plateaued. */
+export const TECHNIQUES = [
+  'module-isolation',
+  'chain-of-thought',
+  'decomposition',
+  'format-constraints',
+  'synthetic-few-shot',
+  'negative-examples',
+  'role-framing',
+  'constraint-tightening',
+  'always-answer',
+  'ablation',
+  'param-tuning',
+  'extra-retrieval-hop',
+  'multi-query-retrieval',
+  'verify-refine',
+  'self-refine',
+  'plan-and-solve',
+  'least-to-most',
+  'react-tools',
+  'deterministic-postprocessing',
+] as const;
+export type Technique = (typeof TECHNIQUES)[number];
+
+/**
+ * What a proposer may see and do. Everything goes through these functions: train cases only
+ * (validation and test are not reachable), workspace files only inside the readable set, and a
+ * quick check that runs a draft on a few train cases.
+ */
+export interface ProposerServices {
+  /** Workspace-relative paths the proposer may read (chain, prompts, params, playbook, manifest, scorer). */
+  readableFiles(): string[];
+  readFile(path: string): string;
+  /** Train cases that did not score 1 under the current best, with their results (all trials). */
+  trainFailures(): { case: Case; results: CaseResult[] }[];
+  trainCase(id: string): { case: Case; results: CaseResult[] } | undefined;
+  /** Runs a draft proposal on up to 5 train cases (1 trial) and returns their scores. */
+  quickCheck(proposal: Proposal, caseIds: string[]): Promise<{ caseId: string; score: number | null; status: string }[]>;
+}
+
+export interface ProposerInput {
+  round: number;
+  level: Level;
+  /** The current best: every proposal branches from it. */
+  parent: Variant;
+  structure: ChainStructure;
+  playbook: Playbook;
+  attribution: AttributionReport;
+  /** The largest cluster addressable at `level`, when there is one. */
+  target?: FailureCluster;
+  memory: MemoryRecord[];
+  /** Techniques already tried at this level (the ladder). */
+  triedTechniques: string[];
+  /** Set when revising a proposal the reviewer blocked. */
+  revision?: { proposal: Proposal; review: ReviewResult };
+  services: ProposerServices;
+}
+
+export interface Proposer {
+  readonly name: string;
+  /** One scoped variant, or null when this proposer has nothing left to try at this level. */
+  propose(input: ProposerInput): Promise<Proposal | null>;
+}

@@ -1,0 +1,49 @@
+/**
+ * The `local` provider end to end on a generated tiny GGUF with random weights: plumbing only (text
+ * comes back, usage is counted, a JSON-schema grammar forces valid JSON), never quality. Skipped when
+ * the optional node-llama-cpp package is not installed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createModelClient } from '../../src/models/index.ts';
+import { writeTinyGguf } from '../fixtures/tiny-gguf.ts';
+
+const installed = await import('node-llama-cpp' as string).then(
+  () => true,
+  () => false,
+);
+
+describe('local provider on a tiny random GGUF', { skip: installed ? false : 'node-llama-cpp is not installed' }, () => {
+  const modelPath = join(mkdtempSync(join(tmpdir(), 'fapo-gguf-')), 'tiny.gguf');
+  writeTinyGguf(modelPath);
+  const client = createModelClient(`local:${modelPath}`, { concurrency: 1 });
+
+  it('generates text and counts tokens', async () => {
+    const response = await client.generate({
+      messages: [{ role: 'user', content: 'Say hello.' }],
+      sampling: { temperature: 0, maxTokens: 8, seed: 1 },
+    });
+    assert.equal(typeof response.text, 'string');
+    assert.ok(response.usage.inputTokens > 0);
+    assert.ok(response.usage.outputTokens <= 8, 'maxTokens is respected');
+    assert.equal(response.costUsd, 0);
+  });
+
+  it('forces JSON that matches the schema with a grammar', async () => {
+    const response = await client.generate({
+      messages: [{ role: 'user', content: 'Classify: great film.' }],
+      sampling: { temperature: 0, maxTokens: 64, seed: 1 },
+      schema: {
+        type: 'object',
+        properties: { label: { type: 'string', enum: ['positive', 'negative'] } },
+        required: ['label'],
+        additionalProperties: false,
+      },
+    });
+    const object = response.object as { label?: string } | undefined;
+    assert.ok(object && ['positive', 'negative'].includes(object.label ?? ''), `got ${response.text}`);
+  });
+});
