@@ -32,6 +32,7 @@ program
   .option('--limit <n>', 'only the first N cases of the split')
   .option('--prices <file>', 'JSON price table overriding the defaults')
   .option('--timeout <ms>', 'per model call timeout, retries included')
+  .option('--max-retries <n>', 'provider retries after the first attempt (honouring Retry-After)', '3')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--json', 'machine-readable output')
   .action((task: string, flags) => run(() => evalCommand(task, flags)));

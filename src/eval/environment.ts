@@ -64,7 +64,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
         await openBm25Index({ name, corpusPath: join(task.dir, r.path), storeDir: join(task.dir, '.fapo'), k1: r.k1, b: r.b, stem: r.stem, stopwords: r.stopwords }),
       );
     }
-    const executor = opts.sandbox === false ? new InProcessExecutor(task.dir) : new SandboxExecutor({ taskDir: task.dir });
+    const executor = opts.sandbox === false ? new InProcessExecutor(task.dir) : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
     return {
       task,
       store,

@@ -6,7 +6,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
-import { checkScore } from '../task/scorer.ts';
+import { checkScore } from '../task/check-score.ts';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
 import type { Store } from './store.ts';
 import type { CaseResult, RunRecord, RunSpec, RunSummary, Variant } from './types.ts';
@@ -88,7 +88,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       c.input,
     );
     const started = performance.now();
-    const result: CaseResult = { caseId: c.id, trial, status: 'ok', output: undefined, score: null, steps: host.records, diagnostics: host.diagnostics, latencyMs: 0 };
+    const result: CaseResult = { caseId: c.id, trial, status: 'ok', output: null, score: null, steps: host.records, diagnostics: host.diagnostics, latencyMs: 0 };
     try {
       result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
     } catch (err) {

@@ -1,29 +1,23 @@
 /**
  * The ModelClient: one `generate()` per model step, with a response cache, single-flight for identical
  * concurrent requests, a concurrency limit, budget reservation, usage/cost accounting and error mapping
- * (persistent provider failures -> InfraError). Retries (honouring Retry-After / retry-after-ms) and
- * timeouts come from the AI SDK's generateText.
+ * (persistent provider failures -> InfraError). The call itself goes straight to the provider model
+ * (provider-call.ts), with the AI SDK's retries (honouring Retry-After / retry-after-ms) and a deadline.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { AISDKError } from '@ai-sdk/provider';
-import {
-  APICallError,
-  InvalidArgumentError,
-  InvalidPromptError,
-  NoObjectGeneratedError,
-  Output,
-  RetryError,
-  generateText,
-  jsonSchema,
-} from 'ai';
+import { APICallError, InvalidArgumentError, InvalidPromptError, RetryError } from 'ai';
 import pLimit from 'p-limit';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
-import { canonicalHash } from '../util/hash.ts';
+import { responseCacheKey } from './cache-key.ts';
 import { createLanguageModel } from './language-model.ts';
 import type { UsageMeter } from './meter.ts';
 import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
 import { DEFAULT_PRICES, costUsd, lookupPrice, type PriceTable } from './pricing.ts';
-import type { CachedResponse, ModelClient, ModelRequest, ModelResponse, ResponseCache, Usage } from './types.ts';
+import { callLanguageModel } from './provider-call.ts';
+import type { CachedResponse, ModelClient, ModelRequest, ModelResponse, ResponseCache } from './types.ts';
+
+export { responseCacheKey };
 
 export interface ModelClientOptions extends ModelIdOptions {
   cache?: ResponseCache;
@@ -70,7 +64,7 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
     });
     const started = performance.now();
     try {
-      const { text, object, usage } = await runGenerateText(model, req, { timeoutMs, maxRetries });
+      const { text, object, usage } = await callLanguageModel(model, req, { timeoutMs, maxRetries });
       const latencyMs = performance.now() - started;
       const cost = costUsd(usage, price);
       reservation?.commit({ usage, costUsd: cost, latencyMs });
@@ -109,73 +103,6 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
       }
     },
   };
-}
-
-/**
- * sha256 of the canonical JSON of everything that determines the answer. The sample key is included
- * only when the request samples (temperature !== 0; an unset temperature means the provider's default,
- * which samples), so trials stay independent while deterministic calls are shared.
- */
-export function responseCacheKey(spec: Pick<ModelSpec, 'provider' | 'model'>, req: ModelRequest): string {
-  const sampled = req.sampling.temperature !== 0;
-  const material = {
-    provider: spec.provider,
-    model: spec.model,
-    messages: req.messages,
-    sampling: req.sampling,
-    schema: req.schema,
-    sampleKey: sampled ? req.sampleKey : undefined,
-  };
-  return canonicalHash(material);
-}
-
-interface GenerateResult {
-  text: string;
-  object?: unknown;
-  usage: Usage;
-}
-
-async function runGenerateText(
-  model: LanguageModelV3,
-  req: ModelRequest,
-  limits: { timeoutMs: number; maxRetries: number },
-): Promise<GenerateResult> {
-  const { temperature, topP, maxTokens, seed } = req.sampling;
-  const settings = {
-    model,
-    messages: req.messages,
-    allowSystemInMessages: true,
-    temperature,
-    topP,
-    maxOutputTokens: maxTokens,
-    seed,
-    maxRetries: limits.maxRetries,
-    timeout: limits.timeoutMs,
-    abortSignal: req.signal,
-    providerOptions: {
-      sim: { sampleKey: req.sampleKey ?? null },
-      // Strict mode rejects ordinary schemas (optional properties, no additionalProperties: false).
-      openai: { strictJsonSchema: false },
-    },
-  };
-  if (!req.schema) {
-    const result = await generateText(settings);
-    return { text: result.text, usage: toUsage(result.usage) };
-  }
-  try {
-    const result = await generateText({ ...settings, output: Output.object({ schema: jsonSchema(req.schema) }) });
-    return { text: result.text, object: result.output, usage: toUsage(result.usage) };
-  } catch (err) {
-    // The model answered but not with JSON: a model failure to score, not an infrastructure one.
-    if (NoObjectGeneratedError.isInstance(err) && err.usage) {
-      return { text: err.text ?? '', usage: toUsage(err.usage) };
-    }
-    throw err;
-  }
-}
-
-function toUsage(usage: { inputTokens: number | undefined; outputTokens: number | undefined }): Usage {
-  return { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
 }
 
 /** An upper bound on input tokens: byte-level tokenizers emit at most one token per UTF-8 byte. */

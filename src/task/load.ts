@@ -6,6 +6,7 @@ import { describeChain } from '../chain/structure.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
 import { importTaskModule } from '../chain/load-module.ts';
+import { chainFromModule } from '../chain/validate.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { readJsonl } from '../util/jsonl.ts';
@@ -166,14 +167,11 @@ export async function loadChainModule(absPath: string, version: string): Promise
   } catch (err) {
     throw new FapoError(`${absPath}: the chain module does not load: ${errorMessage(err)}`);
   }
-  const def = mod.default as ChainDefinition | undefined;
-  if (!def || !Array.isArray(def.steps)) throw new FapoError(`${absPath}: the default export must be defineChain({ name, steps, ... })`);
-  const names = new Set<string>();
-  for (const s of def.steps) {
-    if (names.has(s.name)) throw new FapoError(`${absPath}: duplicate step name "${s.name}"`);
-    names.add(s.name);
+  try {
+    return chainFromModule(mod, absPath);
+  } catch (err) {
+    throw new FapoError(errorMessage(err));
   }
-  return def;
 }
 
 async function loadScorer(absPath: string, version: string): Promise<Scorer> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractExpressionIds, latexEquivalent, scoreLiveBenchMath, sequenceEditDistance } from '../../src/bench/metrics/livebench-math.ts';
+import { extractExpressionIds, latexEquivalent, livebenchMathFeedback, scoreLiveBenchMath, sequenceEditDistance } from '../../src/bench/metrics/livebench-math.ts';
 
 const AMC_QUESTION = 'How far? $\\textbf{(A) }20\\qquad\\textbf{(B) }24\\qquad\\textbf{(C) }25\\qquad\\textbf{(D) }26\\qquad\\textbf{(E) }27$ If you cannot determine...';
 const amc = (answer: string, gt = 'E') => scoreLiveBenchMath(answer, { subtask: 'amc_12a_2023', groundTruth: gt, question: AMC_QUESTION }).score;
@@ -52,6 +52,10 @@ describe('LiveBench proof rearrangement', () => {
     assert.equal(r.score, 0.5);
     assert.equal(r.breakdown.editDistance, 2);
     assert.equal(scoreLiveBenchMath('Answer: 1,6,7', q).score, 0.75);
+    assert.equal(
+      livebenchMathFeedback('Answer: 1,7,6,2', q),
+      'Score 0.50 (proof_rearrangement scorer): predicted order [1, 7, 6, 2], gold order [1, 6, 7, 2], edit distance 2, score 0.500. The correct answer is 1,6,7,2.',
+    );
   });
 });
 

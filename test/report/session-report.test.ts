@@ -27,7 +27,7 @@ describe('session report: JSON document', () => {
     const data = buildSessionReport(sessionInput());
     const parsed = JSON.parse(JSON.stringify(data)) as typeof data;
     assert.deepEqual(parsed, data);
-    assert.deepEqual(Object.keys(data).sort(), ['accepted', 'baseline', 'best', 'compute', 'conventions', 'exhaustion', 'files', 'format', 'lineage', 'models', 'rounds', 'scope', 'session', 'simNotice', 'test', 'title', 'trajectory', 'version']);
+    assert.deepEqual(Object.keys(data).sort(), ['accepted', 'baseline', 'best', 'compute', 'conventions', 'exhaustion', 'files', 'format', 'lineage', 'models', 'rounds', 'scope', 'seqs', 'session', 'simNotice', 'test', 'title', 'trajectory', 'version']);
     assert.equal(parsed.test.best.mean, (0.512 + 0.553 + 0.594) / 3);
     assert.equal(parsed.test.comparison.ci.level, 0.95);
   });
@@ -48,6 +48,7 @@ describe('session report: JSON document', () => {
   it('orders attribution rounds, keeps exhaustion records and per-role compute with models', () => {
     const data = buildSessionReport(sessionInput());
     assert.deepEqual(data.rounds.map((r) => r.round), [1, 3]);
+    assert.deepEqual(data.seqs, { [H.v1]: 1, [H.v2]: 2, [H.v3]: 3, [H.v4]: 4, [H.v5]: 5 });
     assert.deepEqual(data.exhaustion.map((e) => [e.level, e.reason]), [['prompt', 'plateau']]);
     assert.deepEqual(data.compute.roles.map((r) => [r.role, r.model, r.simulated, r.tokens]), [
       ['task', 'sim:default', true, 128000],
@@ -71,10 +72,11 @@ describe('session report: Markdown', () => {
     }
     assert.match(md, /### Failure attribution: variant aaaaaaaaaaaa, round 1/);
     assert.match(md, /- caps: passagesPerHop ≤ 5/);
+    assert.match(md, /- files a proposal may create: prompts\/\\\*\\\*\n/, 'globs must not turn into emphasis');
   });
 
   it('prints scores as points with the SD and CI conventions stated', () => {
-    assert.match(md, /selected \*\*55\.3 ± 4\.1\*\*/);
+    assert.match(md, /- Test \(evaluated once\): baseline 42\.0 ± 2\.0 → selected 55\.3 ± 4\.1;/);
     assert.match(md, /Δ \+13\.3 points, 95% CI \[5\.0, 21\.0\], p = 0\.004/);
     assert.match(md, /sample standard deviation \(n−1\) of the per-trial means over 3 trial\(s\)/);
     assert.match(md, /95% paired bootstrap confidence intervals/);
@@ -83,15 +85,17 @@ describe('session report: Markdown', () => {
   });
 
   it('prints task calls paid vs from scratch, per-role compute and wall time', () => {
-    assert.match(md, /Task-model calls paid: \*\*600\*\*; re-running every variant from scratch would have paid \*\*1,500\*\* — 900 calls \(60%/);
+    assert.match(md, /- Task-model calls paid: 600; re-running every variant from scratch would have paid 1,500 — 900 calls \(60%, \$0\.3750\)/);
     assert.match(md, /\| task \| sim:default \(simulated\) \| 600 \| 900 \| 2 \| 120,000 \| 8,000 \| \$0\.2500 \|/);
     assert.match(md, /\| reviewer \| openai:gpt-4o-mini \| 4 \|/);
+    assert.match(md, /\| total \|  \| 604 \| 900 \| 2 \| 126,000 \| 9,200 \| \$0\.2800 \|/);
     assert.match(md, /Wall time: 65\.4 s/);
   });
 
   it('shows diffs in fenced blocks and labels the sim', () => {
     assert.match(md, /```diff\n=+\n--- a\/prompts\/answer\n\+\+\+ b\/prompts\/answer/);
     assert.match(md, /> \*\*Simulated model\.\*\*/);
+    assert.match(md, /- Task model: sim:default \(simulated\); reviewer: openai:gpt-4o-mini\n/);
     assert.ok(!md.includes('<script>'), 'hypothesis HTML must not reach the Markdown raw');
   });
 });
@@ -127,7 +131,7 @@ describe('session report: HTML', () => {
 
   it('includes the sim notice when a sim model is used, and not otherwise', () => {
     assert.match(html, /<p class="sim"><strong>Simulated model\.<\/strong>/);
-    assert.match(html, /<code>sim:default<\/code> <em>\(simulated\)<\/em>/);
+    assert.match(html, /<td>task<\/td><td>sim:default \(simulated\)<\/td>/);
     const real = renderSessionHtml(buildSessionReport(sessionInput(REAL)));
     assert.doesNotMatch(real, /class="sim"|simulated/i);
   });

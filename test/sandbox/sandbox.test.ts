@@ -125,6 +125,8 @@ before(() => {
   chmodSync(join(outside, 'private.txt'), 0o644);
   writeFileSync(join(ws, 'notes.txt'), 'inside content');
   mkdirSync(join(ws, 'helpers'));
+  mkdirSync(join(ws, 'data'));
+  writeFileSync(join(ws, 'data', 'answers.json'), '{"expected": "the hidden answer"}');
   writeFileSync(join(ws, 'helpers', 'suffix.ts'), `export const suffix: string = '!';\n`);
 });
 
@@ -238,6 +240,16 @@ describe('sandbox executor: isolation', () => {
     assert.throws(() => sandbox({ env: { ANTHROPIC_API_KEY: 'x' } }), /refusing to pass "ANTHROPIC_API_KEY"/);
   });
 
+  test('hidden workspace paths (expected answers) can be neither read nor imported', async () => {
+    const hiding = sandbox({ hide: ['data'] });
+    assert.deepEqual(hiding.info.hidden, ['data']);
+    assert.ok(!hiding.info.fsRead.includes(ws) && hiding.info.fsRead.includes(join(ws, 'notes.txt')));
+    await assert.rejects(hiding.run(attacks(), { attack: 'read', path: join(ws, 'data', 'answers.json') }, new FakeGateway(), 5000), /Access to this API has been restricted/);
+    assert.equal(await hiding.run(attacks(), { attack: 'readInside', path: join(ws, 'notes.txt') }, new FakeGateway(), 5000), 'inside content');
+    const peek = variant('chains/peek.ts', `import answers from '../data/answers.json';\nexport default { name: 'peek', steps: [], answers };\n`);
+    await assert.rejects(hiding.describe(peek), /answers\.json, which chain code may not read/);
+  });
+
   test('network: cut where the host allows, otherwise recorded as not cut', async () => {
     let hits = 0;
     const server = createServer((_req, res) => {
@@ -330,7 +342,7 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
     const syntax = variant('chains/syntax.ts', `import { defineChain } from 'fapo';\nexport default defineChain({ name: 'x', steps: [ });\n`);
     await assert.rejects(sbx.describe(syntax), /chains\/syntax\.ts:2:\d+: .*does not compile|does not compile: .*chains\/syntax\.ts:2/);
     const escapes = variant('chains/escape.ts', `import secret from '${join(outside, 'private.txt')}';\nexport default { name: 'x', steps: [], secret };\n`);
-    await assert.rejects(sbx.describe(escapes), /outside the task workspace/);
+    await assert.rejects(sbx.describe(escapes), /private\.txt, which chain code may not read \(outside the task workspace/);
   });
 });
 

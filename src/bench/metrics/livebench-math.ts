@@ -202,3 +202,9 @@ function symbolic(answer: string, groundTruth: string): LiveBenchResult {
   const ok = latexEquivalent(gold, predicted);
   return binary('symbolic', ok, ok ? `${predicted} is equivalent to ${groundTruth}` : `${predicted} is not equivalent to ${groundTruth}`);
 }
+
+/** GEPA's LiveBench feedback is the scorer's debug output; the correct answer is added for context. */
+export function livebenchMathFeedback(rawAnswer: string, q: LiveBenchQuestion): string {
+  const result = scoreLiveBenchMath(rawAnswer, q);
+  return `Score ${result.score.toFixed(2)} (${result.scorer} scorer): ${result.debug}. The correct answer is ${q.groundTruth}.`;
+}

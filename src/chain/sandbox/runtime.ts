@@ -6,6 +6,7 @@
 import { executeChain, type StepGateway } from '../execute.ts';
 import type { ChainDefinition } from '../types.ts';
 import type { ChildMessage, DeclaredChain, ParentMessage } from './protocol.ts';
+import { chainFromModule } from '../validate.ts';
 
 interface PendingCall {
   job: number;
@@ -25,17 +26,6 @@ function send(message: ChildMessage): void {
 }
 
 /** Same checks as loadChainModule (src/task/load.ts), on the module the child imported. */
-function chainFromModule(mod: Record<string, unknown>, chainPath: string): ChainDefinition {
-  const def = mod.default as ChainDefinition | undefined;
-  if (!def || !Array.isArray(def.steps)) throw new Error(`${chainPath}: the default export must be defineChain({ name, steps, ... })`);
-  const names = new Set<string>();
-  for (const s of def.steps) {
-    if (names.has(s.name)) throw new Error(`${chainPath}: duplicate step name "${s.name}"`);
-    names.add(s.name);
-  }
-  return def;
-}
-
 function declared(def: ChainDefinition): DeclaredChain {
   return {
     name: def.name,

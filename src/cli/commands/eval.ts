@@ -18,6 +18,7 @@ export interface EvalFlags {
   sandbox: boolean;
   prices?: string;
   timeout?: string;
+  maxRetries?: string;
 }
 
 export function parseSplit(value: string): Split {
@@ -28,6 +29,12 @@ export function parseSplit(value: string): Split {
 export function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new FapoError(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function parseNonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new FapoError(`--${name} must be a non-negative integer, got "${value}"`);
   return n;
 }
 
@@ -43,6 +50,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     sandbox: flags.sandbox,
     pricesPath: flags.prices,
     ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
+    ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
   });
   try {
     const variant = resolveVariant(env.store, env.task, flags.variant);
@@ -78,7 +86,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     });
     const s = outcome.summary;
     if (flags.json) {
-      process.stdout.write(JSON.stringify({ run: outcome.run.id, variant: { hash: variant.hash, seq: variant.seq }, summary: s, usage, wallMs, artifacts: dir }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ run: outcome.run.id, variant: { hash: variant.hash, seq: variant.seq }, summary: s, usage, wallMs, resumed: outcome.resumed, artifacts: dir }, null, 2) + '\n');
     } else {
       const t = table(['variant', 'split', 'score (mean ± sd)', 'trials', 'ok', 'task_error', 'infra_error', 'scorer_error']);
       t.push([`v${variant.seq} ${variant.hash.slice(0, 8)}`, split, formatMeanSd(s), String(s.trials.length), s.counts.ok, s.counts.task_error, s.counts.infra_error, s.counts.scorer_error].map(String));

@@ -48,6 +48,7 @@ export function buildSessionReport(input: SessionReportInput): SessionReportData
     baseline: { variant: outcome.baseline.hash, seq: outcome.baseline.seq, valMean: baselinePoint?.valMean ?? null, valSd: baselinePoint?.valSd ?? null },
     best: { variant: result.best.hash, seq: result.best.seq, level: result.best.level, validation: scoreSummary(result.bestValidation.summary) },
     trajectory: result.trajectory.map(plainPoint),
+    seqs: variantSeqs(input),
     accepted: acceptedVariants(input),
     rounds: [...input.attributions].sort((a, b) => (a.round ?? 0) - (b.round ?? 0)),
     exhaustion: input.memory.filter((r): r is ExhaustionMemory => r.kind === 'exhaustion'),
@@ -78,6 +79,11 @@ function scoreSummary(s: RunSummary): ScoreSummary {
 function plainPoint(p: TrajectoryPoint): TrajectoryPoint {
   const { note, ...rest } = p;
   return note === undefined ? { ...rest } : { ...rest, note };
+}
+
+function variantSeqs(input: SessionReportInput): Record<string, number> {
+  const named = new Set(input.outcome.result.trajectory.flatMap((p) => (p.parent === null ? [p.variant] : [p.variant, p.parent])));
+  return Object.fromEntries(input.store.listVariants().flatMap((v) => (named.has(v.hash) ? [[v.hash, v.seq]] : [])));
 }
 
 function acceptedVariants(input: SessionReportInput): AcceptedVariant[] {

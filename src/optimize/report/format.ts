@@ -15,3 +15,6 @@ export const usd = (x: number): string => `$${x.toFixed(4)}`;
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 export const integer = (n: number): string => n.toLocaleString('en-US');
+
+/** Permutation p-values are resampling estimates: below 0.001 they are reported as a bound. */
+export const pValue = (p: number): string => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);

@@ -108,6 +108,8 @@ export interface SessionReportData {
   baseline: { variant: string; seq: number; valMean: number | null; valSd: number | null };
   best: { variant: string; seq: number; level: string; validation: ScoreSummary };
   trajectory: TrajectoryPoint[];
+  /** Sequence number (v1, v2 …) of every variant the trajectory names, parents included. */
+  seqs: Record<string, number>;
   accepted: AcceptedVariant[];
   rounds: AttributionReport[];
   exhaustion: ExhaustionMemory[];
