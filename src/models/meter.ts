@@ -23,6 +23,8 @@ export interface Limits {
 export interface BudgetCaps {
   total?: Limits;
   byRole?: Readonly<Record<string, Limits>>;
+  /** Limits shared by several roles, e.g. every optimizer role's tokens together. */
+  groups?: Readonly<Record<string, { roles: readonly string[]; limits: Limits }>>;
 }
 
 export interface RoleUsage {
@@ -155,14 +157,23 @@ export class UsageMeter {
 
   /** 'fits' now, 'wait' (fits once in-flight calls settle), or the error to throw. */
   private check(role: string, amount: Amount): 'fits' | 'wait' | BudgetExceededError {
-    const scopes: [string, Limits | undefined, string | undefined, Amount][] = [
-      ['total', this.caps.total, undefined, this.reservedTotal],
-      [role, this.caps.byRole?.[role], role, this.reservedByRole.get(role) ?? zeroAmount()],
+    const scopes: [string, Limits | undefined, Amount, Amount][] = [
+      ['total', this.caps.total, this.spent(undefined), this.reservedTotal],
+      [role, this.caps.byRole?.[role], this.spent(role), this.reservedByRole.get(role) ?? zeroAmount()],
     ];
+    for (const [name, group] of Object.entries(this.caps.groups ?? {})) {
+      if (!group.roles.includes(role)) continue;
+      const spent = zeroAmount();
+      const reserved = zeroAmount();
+      for (const r of group.roles) {
+        addAmount(spent, this.spent(r), 1);
+        addAmount(reserved, this.reservedByRole.get(r) ?? zeroAmount(), 1);
+      }
+      scopes.push([name, group.limits, spent, reserved]);
+    }
     let verdict: 'fits' | 'wait' = 'fits';
-    for (const [scopeName, limits, scopeRole, reserved] of scopes) {
+    for (const [scopeName, limits, spent, reserved] of scopes) {
       if (!limits) continue;
-      const spent = this.spent(scopeRole);
       for (const [capName, dim] of DIMENSIONS) {
         const cap = limits[capName];
         if (cap === undefined) continue;

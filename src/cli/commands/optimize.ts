@@ -70,7 +70,10 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     accept: flags.accept,
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
-    strategyOptions: flags.strategy === 'fapo' ? { proposer: flags.proposer, analyst: flags.analyst, reviewerModel: flags.reviewer } : {},
+    strategyOptions:
+      flags.strategy === 'fapo'
+        ? { proposer: flags.proposer, analyst: flags.analyst, reviewerModel: flags.reviewer, ...(optimizer ? { proposerModel: optimizer } : {}) }
+        : {},
   };
 }
 

@@ -4,7 +4,8 @@ import type { FailureCluster } from '../../attribution/cluster.ts';
 import { type AttributionReport, attributeFailures } from '../../attribution/report.ts';
 import type { Variant } from '../../eval/types.ts';
 import { variantHash } from '../../eval/variant.ts';
-import { BudgetExceededError } from '../../util/errors.ts';
+import { BudgetExceededError, FapoError } from '../../util/errors.ts';
+import { createAgentProposer } from './agent/index.ts';
 import { createLeakageOracle } from '../review/leakage-oracle.ts';
 import { type ReviewContext, reviewProposal } from '../review/review.ts';
 import type { Proposal, ReviewResult } from '../review/types.ts';
@@ -20,6 +21,10 @@ import { createProposerServices, stepsChanged, workspaceFiles } from './services
 export const FapoOptionsSchema = z
   .object({
     proposer: z.enum(['rules', 'agent']).default('rules'),
+    /** `provider:model` of the agent proposer (required with proposer: agent). */
+    proposerModel: z.string().optional(),
+    /** Model steps per agent proposal. */
+    agentMaxSteps: z.number().int().positive().default(12),
     /** Ablation switches: every component can be turned off. */
     analyst: z.boolean().default(true),
     reviewerModel: z.boolean().default(true),
@@ -38,10 +43,23 @@ export const ATTRIBUTION_DOC = 'attribution';
  */
 export function createFapoStrategy(raw: Record<string, unknown>, deps: { proposer?: Proposer } = {}): Strategy {
   const options = FapoOptionsSchema.parse(raw);
+  if (options.proposer === 'agent' && !options.proposerModel && !deps.proposer) {
+    throw new FapoError('the agent proposer needs a model', 'Pass --optimizer-model provider:model (or use --proposer rules).');
+  }
   return {
     name: 'fapo',
-    run: (ctx) => runFapo(ctx, options, deps.proposer ?? createRuleProposer()),
+    run: (ctx) => runFapo(ctx, options, deps.proposer ?? makeProposer(options, ctx)),
   };
+}
+
+function makeProposer(options: FapoOptions, ctx: StrategyContext): Proposer {
+  if (options.proposer === 'rules') return createRuleProposer();
+  return createAgentProposer({
+    model: options.proposerModel!,
+    meter: ctx.budget.meter,
+    maxSteps: options.agentMaxSteps,
+    onRun: (run) => ctx.state.put(`agent-run:${Date.now()}`, run),
+  });
 }
 
 async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Proposer): Promise<StrategyResult> {

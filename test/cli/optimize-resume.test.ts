@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import { runCli } from '../fixtures/cli.ts';
+import { copyExample } from '../fixtures/workspace.ts';
+
+const cleanups: (() => void)[] = [];
+after(() => cleanups.forEach((c) => c()));
+function workspace(): string {
+  const ws = copyExample();
+  cleanups.push(ws.cleanup);
+  return ws.dir;
+}
+
+const ARGS = ['--trials', '2', '--no-sandbox'];
+
+it('fapo optimize killed mid-session resumes to the same result without repaying work', async () => {
+  const clean = JSON.parse((await runCli(['optimize', workspace(), ...ARGS, '--json'])).stdout);
+
+  const dir = workspace();
+  let seen = '';
+  const killed = await runCli(['optimize', dir, ...ARGS], {
+    onSpawn: (child) =>
+      child.stdout!.on('data', (d) => {
+        seen += d;
+        if (/#3 /.test(seen)) child.kill('SIGKILL');
+      }),
+  });
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.doesNotMatch(killed.stdout, /search stopped/);
+
+  const resumedRun = await runCli(['optimize', dir, ...ARGS, '--resume', '--json']);
+  assert.equal(resumedRun.code, 0, resumedRun.stderr);
+  const resumed = JSON.parse(resumedRun.stdout);
+  assert.equal(resumed.session.id, 's1', 'the same session continued');
+  assert.equal(resumed.best, clean.best);
+  assert.deepEqual(resumed.trajectory.map((p: { valMean: number }) => p.valMean), clean.trajectory.map((p: { valMean: number }) => p.valMean));
+  assert.deepEqual(resumed.test, clean.test);
+  // Work done before the kill is not paid again: the resumed session paid at most what a clean one did.
+  assert.ok(resumed.usage.roles.task.calls <= clean.usage.roles.task.calls, `${resumed.usage.roles.task.calls} > ${clean.usage.roles.task.calls}`);
+
+  const nothingLeft = await runCli(['optimize', dir, ...ARGS, '--resume']);
+  assert.equal(nothingLeft.code, 2);
+  assert.match(nothingLeft.stderr, /no unfinished fapo session to resume/);
+});
