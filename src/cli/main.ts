@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { BudgetExceededError, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.ts';
 import { evalCommand } from './commands/eval.ts';
+import { attributeCommand } from './commands/attribute.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
 import { optimizeCommand } from './commands/optimize.ts';
@@ -72,6 +73,20 @@ program
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--json', 'machine-readable output')
   .action((task: string, flags) => run(() => optimizeCommand(task, flags)));
+
+program
+  .command('attribute')
+  .argument('<task>', 'task workspace folder')
+  .description('show the failure attribution stored per optimization round, or attribute a variant now')
+  .option('--session <id>', 'only this session\'s rounds')
+  .option('--round <n>', 'only this round')
+  .option('--variant <ref>', 'attribute this variant\'s train failures now')
+  .option('--model <id>', 'task model for a fresh attribution')
+  .option('--analyst-model <id>', 'analyst model for low-confidence cases (default: rules only)')
+  .option('--trials <n>', 'train trials for a fresh attribution', '1')
+  .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--json', 'machine-readable output')
+  .action((task: string, flags) => run(() => attributeCommand(task, flags)));
 
 program
   .command('demo')
