@@ -56,7 +56,8 @@ function samplingValue(name: string, value: unknown): string {
   return canonicalJson(value);
 }
 
-function canonicalSchema(schema: Record<string, unknown>): string {
+/** The canonical JSON of a request schema, computed once per schema object. */
+export function canonicalSchema(schema: Record<string, unknown>): string {
   let json = canonicalSchemas.get(schema);
   if (json === undefined) {
     json = canonicalJson(schema);

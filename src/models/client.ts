@@ -9,7 +9,7 @@ import { AISDKError } from '@ai-sdk/provider';
 import { APICallError, InvalidArgumentError, InvalidPromptError, RetryError } from 'ai';
 import pLimit from 'p-limit';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
-import { responseCacheKey } from './cache-key.ts';
+import { canonicalSchema, responseCacheKey } from './cache-key.ts';
 import { createLanguageModel } from './language-model.ts';
 import type { UsageMeter } from './meter.ts';
 import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
@@ -49,6 +49,7 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
   const { price } = lookupPrice(spec.id, options.prices ?? DEFAULT_PRICES);
   const timeoutMs = options.timeoutMs ?? 120_000;
   const maxRetries = options.maxRetries ?? 3;
+  checkCallLimits(id, timeoutMs, maxRetries);
   const outputAllowance = options.outputTokenAllowance ?? 4096;
   const secrets = secretValues(options.env ?? process.env);
   const inFlight = new Map<string, Promise<CachedResponse>>();
@@ -68,7 +69,9 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
       const latencyMs = performance.now() - started;
       const cost = costUsd(usage, price);
       reservation?.commit({ usage, costUsd: cost, latencyMs });
-      return { text, ...(object !== undefined ? { object } : {}), usage, costUsd: cost, latencyMs, modelId: spec.id };
+      const response: CachedResponse = { text, usage, costUsd: cost, latencyMs, modelId: spec.id };
+      if (object !== undefined) response.object = object;
+      return response;
     } catch (err) {
       const latencyMs = performance.now() - started;
       reservation?.fail(latencyMs);
@@ -105,9 +108,21 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
   };
 }
 
+const MAX_TIMER_MS = 2_147_483_647; // Node fires longer timers after 1 ms
+
+/** Checked up front: the retry helper would only notice a bad maxRetries after a first failure. */
+function checkCallLimits(id: string, timeoutMs: number, maxRetries: number): void {
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+    throw new FapoError(`${id}: timeoutMs is ${timeoutMs}; it must be between 1 and ${MAX_TIMER_MS} milliseconds.`);
+  }
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw new FapoError(`${id}: maxRetries is ${maxRetries}; it must be a whole number >= 0.`);
+  }
+}
+
 /** An upper bound on input tokens: byte-level tokenizers emit at most one token per UTF-8 byte. */
 function inputTokenBound(req: ModelRequest): number {
-  let bytes = req.schema ? Buffer.byteLength(JSON.stringify(req.schema)) : 0;
+  let bytes = req.schema ? Buffer.byteLength(canonicalSchema(req.schema)) : 0;
   for (const message of req.messages) bytes += Buffer.byteLength(message.content) + 8;
   return bytes;
 }

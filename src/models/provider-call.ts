@@ -2,10 +2,10 @@
  * One model call straight through the provider's `LanguageModelV3.doGenerate`, without `generateText`:
  * that function spends ~250 µs per call on prompt schema validation, telemetry spans and result
  * assembly a single-step, tool-free call never uses. What the AI SDK does that matters here is kept,
- * from its own exports: call-setting validation (`prepareCallSettings`), retries with exponential
+ * from `ai/internal` (the entry its own packages build on): call-setting validation (`prepareCallSettings`), retries with exponential
  * backoff that honour `retry-after` / `retry-after-ms` (`prepareRetries`, the helper generateText
- * uses), and prototype-safe JSON parsing (`secureJsonParse`). The HTTP, auth, request mapping and
- * error classification stay in the providers.
+ * uses). Structured replies are parsed and checked against the schema (structured-output.ts). The
+ * HTTP, auth, request mapping and error classification stay in the providers.
  */
 import type {
   LanguageModelV3,
@@ -14,9 +14,9 @@ import type {
   LanguageModelV3Message,
   LanguageModelV3Prompt,
 } from '@ai-sdk/provider';
-import { secureJsonParse } from '@ai-sdk/provider-utils';
 import { InvalidPromptError } from 'ai';
 import { prepareCallSettings, prepareRetries } from 'ai/internal';
+import { structuredOutputParser } from './structured-output.ts';
 import type { ChatMessage, ModelRequest, Usage } from './types.ts';
 
 // Strict mode rejects ordinary schemas (optional properties, no additionalProperties: false).
@@ -31,7 +31,7 @@ export interface ProviderCallLimits {
 
 export interface ProviderCallResult {
   text: string;
-  /** The parsed JSON when the request had a schema and the model answered with JSON. */
+  /** The parsed reply when the request had a schema and the reply is JSON that matches it. */
   object?: unknown;
   usage: Usage;
 }
@@ -47,12 +47,12 @@ export async function callLanguageModel(
 ): Promise<ProviderCallResult> {
   const deadline = new Deadline(limits.timeoutMs, req.signal);
   try {
+    const parseObject = req.schema ? await structuredOutputParser(req.schema) : undefined;
     const options = toCallOptions(req, deadline);
     const result = await withRetries(() => model.doGenerate(options), limits.maxRetries, deadline);
     const text = joinText(result.content);
     const usage = { inputTokens: result.usage.inputTokens.total ?? 0, outputTokens: result.usage.outputTokens.total ?? 0 };
-    if (!req.schema) return { text, usage };
-    const object = parseJsonObject(text);
+    const object = parseObject?.(text);
     return object === undefined ? { text, usage } : { text, object, usage };
   } finally {
     deadline.clear();
@@ -60,7 +60,7 @@ export async function callLanguageModel(
 }
 
 /** `abortSignal` is read from `deadline` only when the provider asks for it (see Deadline). */
-export function toCallOptions(req: ModelRequest, deadline: { readonly signal: AbortSignal }): LanguageModelV3CallOptions {
+function toCallOptions(req: ModelRequest, deadline: { readonly signal: AbortSignal }): LanguageModelV3CallOptions {
   const { temperature, topP, maxTokens, seed } = req.sampling;
   const settings = prepareCallSettings({ temperature, topP, maxOutputTokens: maxTokens, seed });
   const options: LanguageModelV3CallOptions = {
@@ -118,15 +118,6 @@ function joinText(content: LanguageModelV3Content[]): string {
   let text = '';
   for (const part of content) if (part.type === 'text') text += part.text;
   return text;
-}
-
-/** A reply that is not JSON is the model's failure to follow the format (scored), not an infra error. */
-function parseJsonObject(text: string): unknown {
-  try {
-    return secureJsonParse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Per-call framework overhead with an instant model (median over N sequential calls, after warm-up):
  * the bare mock model call, the old generateText path (for reference), and the ModelClient on a cache
- * miss (provider call + cache + meter) and a cache hit.
+ * miss (provider call + cache + meter; text, then structured output) and a cache hit.
  * Run: node --import tsx test/models/overhead.bench.ts [calls=5000]
  */
 import { generateText } from 'ai';
@@ -46,14 +46,24 @@ const direct = await medianMicros('mock doGenerate, direct', (i) =>
 const sdk = await medianMicros('generateText (old client path, for reference)', (i) =>
   generateText({ model, messages: request(i).messages, allowSystemInMessages: true, maxRetries: 3, timeout: 120_000, temperature: 0, maxOutputTokens: 64 }),
 );
-// Each client gets its own cache and meter, so the miss line never sees an entry.
-const client = () =>
-  createModelClient('sim:echo', { languageModel: model, cache: memoryCache<CachedResponse>(), meter: new UsageMeter({ total: { maxCalls: 1e9 } }) });
+// Each client gets its own cache and a capped meter, so a miss line never sees an entry.
+const client = (languageModel = model) =>
+  createModelClient('sim:echo', { languageModel, cache: memoryCache<CachedResponse>(), meter: new UsageMeter({ total: { maxCalls: 1e9 } }) });
 const missClient = client();
 const miss = await medianMicros('ModelClient.generate, cache miss (cache + meter)', (i) => missClient.generate(request(i)));
+const jsonModel = mockModel('{"label":"positive","score":0.9}');
+const schema = { type: 'object', properties: { label: { enum: ['positive', 'negative'] }, score: { type: 'number' } }, required: ['label'] };
+const jsonClient = client(jsonModel);
+const jsonMiss = await medianMicros('ModelClient.generate, cache miss, JSON schema', (i) => {
+  if (i % 1000 === 0) jsonModel.doGenerateCalls.splice(0);
+  return jsonClient.generate({ ...request(i), schema });
+});
 const hitClient = client();
 await hitClient.generate(request(0));
 const hit = await medianMicros('ModelClient.generate, cache hit', () => hitClient.generate(request(0)));
 
-console.log(`\nclient overhead over the direct model call: cache miss ${(miss - direct).toFixed(1)} µs (target ≤ 25), cache hit ${hit.toFixed(1)} µs`);
+console.log(
+  `\nclient overhead over the direct model call: cache miss ${(miss - direct).toFixed(1)} µs (target ≤ 25), ` +
+    `with a JSON schema ${(jsonMiss - direct).toFixed(1)} µs; cache hit ${hit.toFixed(1)} µs`,
+);
 console.log(`generateText overhead over the direct model call: ${(sdk - direct).toFixed(1)} µs`);

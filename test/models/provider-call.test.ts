@@ -4,6 +4,7 @@ import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import { APICallError, InvalidArgumentError, InvalidPromptError } from 'ai';
 import { createModelClient, type ChatMessage, type ModelRequest } from '../../src/models/index.ts';
 import { callLanguageModel } from '../../src/models/provider-call.ts';
+import { FapoError, InfraError } from '../../src/util/errors.ts';
 import { mockModel } from '../fixtures/mock-model.ts';
 
 const limits = { timeoutMs: 5_000, maxRetries: 2 };
@@ -122,5 +123,31 @@ describe('direct provider call', () => {
     await assert.rejects(callLanguageModel(model, ask({ messages: tool }), limits), /unknown message role "tool"/);
     await assert.rejects(callLanguageModel(model, ask({ sampling: { maxTokens: 0 } }), limits), (err: unknown) => InvalidArgumentError.isInstance(err));
     assert.equal(model.doGenerateCalls.length, 0);
+  });
+});
+
+describe('client call limits', () => {
+  it('times out during a retry delay when the retry-after outlasts the deadline', async () => {
+    const model = mockModel('never');
+    model.doGenerate = async () => {
+      throw new APICallError({
+        message: 'overloaded',
+        url: 'http://127.0.0.1:1/v1/messages',
+        requestBodyValues: {},
+        statusCode: 529,
+        responseHeaders: { 'retry-after-ms': '10000' },
+        isRetryable: true,
+      });
+    };
+    const client = createModelClient('sim:echo', { languageModel: model, timeoutMs: 50 });
+    const started = performance.now();
+    await assert.rejects(client.generate(ask()), (err: unknown) => err instanceof InfraError && /no answer within 50 ms/.test(err.message));
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('refuses a bad timeout or retry count when the client is made', () => {
+    for (const options of [{ timeoutMs: 0 }, { timeoutMs: Infinity }, { maxRetries: -1 }, { maxRetries: 1.5 }]) {
+      assert.throws(() => createModelClient('sim:echo', options), (err: unknown) => err instanceof FapoError && /timeoutMs|maxRetries/.test(err.message));
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { createFapoStrategy } from '../../optimize/fapo/controller.ts';
+import { createGepaStrategy, PAPER_BUDGETS } from '../../optimize/gepa/index.ts';
 import { DEFAULT_BUDGET, type BudgetOptions } from '../../optimize/budget.ts';
 import { type SessionConfig, type SessionOutcome, optimize } from '../../optimize/session.ts';
 import type { Strategy } from '../../optimize/strategy.ts';
@@ -32,10 +33,14 @@ export interface OptimizeFlags {
   reviewer: boolean;
   sandbox: boolean;
   json?: boolean;
+  maxMetricCalls?: string;
+  gepaBudget?: string;
+  useMerge?: boolean;
 }
 
 export function strategyFactory(name: string): (options: Record<string, unknown>) => Strategy {
   if (name === 'fapo') return (o) => createFapoStrategy(o);
+  if (name === 'gepa') return (o) => createGepaStrategy(o);
   throw new FapoError(`unknown strategy "${name}"`, 'Use --strategy fapo or --strategy gepa.');
 }
 
@@ -70,10 +75,18 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     accept: flags.accept,
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
-    strategyOptions:
-      flags.strategy === 'fapo'
-        ? { proposer: flags.proposer, analyst: flags.analyst, reviewerModel: flags.reviewer, ...(optimizer ? { proposerModel: optimizer } : {}) }
-        : {},
+    strategyOptions: flags.strategy === 'gepa' ? gepaOptions(flags) : { proposer: flags.proposer, analyst: flags.analyst, reviewerModel: flags.reviewer, ...(optimizer ? { proposerModel: optimizer } : {}) },
+  };
+}
+
+function gepaOptions(flags: OptimizeFlags): Record<string, unknown> {
+  if (!flags.maxMetricCalls && !flags.gepaBudget) {
+    throw new FapoError('GEPA needs a budget in metric calls', `Pass --max-metric-calls N or --gepa-budget ${Object.keys(PAPER_BUDGETS).join('|')} (the paper's per-task budgets).`);
+  }
+  return {
+    ...(flags.maxMetricCalls ? { maxMetricCalls: parsePositiveInt('max-metric-calls', flags.maxMetricCalls) } : { budget: flags.gepaBudget }),
+    useMerge: Boolean(flags.useMerge),
+    seed: Number(flags.seed) || 0,
   };
 }
 
