@@ -3,12 +3,20 @@ import { pathToFileURL } from 'node:url';
 
 let hookRegistered = false;
 
-/** Maps the `fapo` specifier to the authoring API for every module loaded afterwards in this process. */
+/**
+ * Maps the `fapo` specifier to the authoring API (and `fapo/bench` to the benchmark scorers, which
+ * only parent-side scorers use) for every module loaded afterwards in this process.
+ */
 export function ensureFapoResolution(): void {
   if (hookRegistered) return;
   hookRegistered = true;
   register(new URL('./resolve-hook.mjs', import.meta.url), {
-    data: { url: new URL('../authoring.ts', import.meta.url).href },
+    data: {
+      targets: {
+        fapo: new URL('../authoring.ts', import.meta.url).href,
+        'fapo/bench': new URL('../bench/scorers.ts', import.meta.url).href,
+      },
+    },
   });
 }
 
