@@ -4,8 +4,10 @@ import { BudgetExceededError, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.ts';
 import { evalCommand } from './commands/eval.ts';
 import { attributeCommand } from './commands/attribute.ts';
+import { benchCommand, ifbenchVerifyCommand } from './commands/bench.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
+import { reportCommand } from './commands/report.ts';
 import { optimizeCommand } from './commands/optimize.ts';
 import { variantsCommand } from './commands/variants.ts';
 
@@ -90,6 +92,42 @@ program
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--json', 'machine-readable output')
   .action((task: string, flags) => run(() => attributeCommand(task, flags)));
+
+const bench = program
+  .command('bench')
+  .description('run the study: every (task, task model, strategy, trial) cell on the shipped benchmarks (resumable), then the table')
+  .option('--tasks <list>', 'comma-separated: hotpotqa,hover,ifbench,pupa,aime,livebench-math,ctibench (required)')
+  .option('--strategies <list>', 'comma-separated: baseline,fapo,gepa', 'baseline,fapo,gepa')
+  .option('--task-model <ids>', 'task model provider:model, several comma-separated (required)')
+  .option('--optimizer-model <id>', 'model for the optimizer roles (FAPO proposer/analyst/reviewer, GEPA reflection)')
+  .option('--pupa-judge <id>', 'judge model that re-scores PUPA test outputs (quality and leakage judges, as in PAPILLON)')
+  .option('--trials <n>', 'independent optimization runs per cell', '3')
+  .option('--budget <paper|n>', 'GEPA metric calls: "paper" (per-task budgets of the GEPA study) or a number', 'paper')
+  .option('--max-variants <n>', 'FAPO variant budget', '50')
+  .option('--max-rounds <n>', 'FAPO round budget', '10')
+  .option('--proposer <kind>', 'FAPO proposer: agent (default with --optimizer-model) | rules')
+  .option('--limit <n>', 'only the first N cases of every split (smoke runs; not the study)')
+  .option('--out <dir>', 'output folder: per-cell workspaces (sessions resume there) and the table', 'bench-out')
+  .option('--concurrency <n>', 'concurrent task-model calls', '8')
+  .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--json', 'machine-readable output')
+  .action((flags) => run(() => benchCommand(flags)));
+
+bench
+  .command('ifbench-verify')
+  .description('score {prompt, response} JSONL with the IFBench checkers; write reference-format results')
+  .requiredOption('--input <file>', 'JSONL of {prompt, response}')
+  .requiredOption('--output <file>', 'where to write the result rows')
+  .option('--loose', 'loose evaluation (default strict)')
+  .option('--json', 'print the summary as JSON')
+  .action((flags) => run(() => ifbenchVerifyCommand(flags)));
+
+program
+  .command('report')
+  .argument('<task>', 'task workspace folder')
+  .description('write the report of a finished optimization session (Markdown, JSON, HTML, change log)')
+  .option('--session <id>', 'the session (default: the latest finished one)')
+  .action((task: string, flags) => run(() => reportCommand(task, flags)));
 
 program
   .command('demo')

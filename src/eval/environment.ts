@@ -10,6 +10,7 @@ import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import { type Task, loadTask } from '../task/load.ts';
 import { Store } from './store.ts';
+import { FapoError } from '../util/errors.ts';
 
 export interface EnvironmentOptions {
   /** Task model id; default: the manifest's. */
@@ -68,7 +69,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     return {
       task,
       store,
-      model: client(opts.model ?? task.manifest.model),
+      model: client(taskModelId(task, opts.model)),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
       meter,
       retrievers,
@@ -84,4 +85,10 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     store.close();
     throw err;
   }
+}
+
+function taskModelId(task: Task, flag: string | undefined): string {
+  const id = flag ?? task.manifest.model;
+  if (!id) throw new FapoError(`${task.manifest.name}: no task model given`, 'Pass --model provider:model (e.g. openai:gpt-4.1-mini), or set `model:` in fapo.task.yaml.');
+  return id;
 }

@@ -27,6 +27,8 @@ import type {
 
 export const STORE_SCHEMA_VERSION = 1;
 const MAX_PENDING_WRITES = 256;
+/** Least spacing of write-behind commits (see Store.pending). */
+const FLUSH_INTERVAL_MS = 10;
 const CASE_STATUSES = ['ok', 'task_error', 'infra_error', 'scorer_error'] as const satisfies readonly CaseStatus[];
 const MIN_PREFIX = 6;
 
@@ -184,13 +186,16 @@ export class Store {
   /**
    * Write-behind for the hot path (cache entries, single results): writes made during one turn of
    * the event loop commit together in one transaction at the end of the turn. A commit costs
-   * ~40 µs, a batched write ~9 µs. The price: a SIGKILL can lose the writes of the turn it lands
-   * in — at most the model calls that finished in that same instant, which the resumed run redoes.
-   * Every read flushes first, so the store never shows a stale view.
+   * ~40–100 µs, a batched write ~9 µs. When turns are short and each holds one write (a sandboxed
+   * chain answers every step in its own turn), commits are spaced at least FLUSH_INTERVAL_MS apart
+   * and the writes in between share the next one. The price: a SIGKILL can lose the writes of the
+   * last FLUSH_INTERVAL_MS — model calls the resumed run redoes. Every read flushes first, so the
+   * store never shows a stale view.
    */
   private pending: (() => void)[] = [];
   private readonly pendingCache = new Map<string, CachedResponse>();
-  private flushScheduled = false;
+  private cancelScheduledFlush: (() => void) | undefined;
+  private lastCommitAt = -Infinity;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -251,15 +256,22 @@ export class Store {
     this.pending.push(write);
     // A loop that never yields (an instant model) must not grow the queue without bound.
     if (this.pending.length >= MAX_PENDING_WRITES) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
+    else if (!this.cancelScheduledFlush) {
+      const wait = this.lastCommitAt + FLUSH_INTERVAL_MS - performance.now();
+      if (wait <= 0) {
+        const immediate = setImmediate(() => this.flush());
+        this.cancelScheduledFlush = () => clearImmediate(immediate);
+      } else {
+        const timer = setTimeout(() => this.flush(), wait);
+        this.cancelScheduledFlush = () => clearTimeout(timer);
+      }
     }
   }
 
   /** Commits deferred writes now (reads and close() call it; callers rarely need to). */
   flush(): void {
-    this.flushScheduled = false;
+    this.cancelScheduledFlush?.();
+    this.cancelScheduledFlush = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
@@ -267,6 +279,7 @@ export class Store {
       for (const write of batch) write();
     })();
     this.pendingCache.clear();
+    this.lastCommitAt = performance.now();
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */

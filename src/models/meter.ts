@@ -155,36 +155,50 @@ export class UsageMeter {
     return { calls: usage.calls, tokens: usage.inputTokens + usage.outputTokens, costUsd: usage.costUsd };
   }
 
-  /** 'fits' now, 'wait' (fits once in-flight calls settle), or the error to throw. */
+  /**
+   * 'fits' now, 'wait' (fits once in-flight calls settle), or the error to throw. Runs before every
+   * provider call, so a scope without limits is skipped before its spending is summed.
+   */
   private check(role: string, amount: Amount): 'fits' | 'wait' | BudgetExceededError {
-    const scopes: [string, Limits | undefined, Amount, Amount][] = [
-      ['total', this.caps.total, this.spent(undefined), this.reservedTotal],
-      [role, this.caps.byRole?.[role], this.spent(role), this.reservedByRole.get(role) ?? zeroAmount()],
-    ];
-    for (const [name, group] of Object.entries(this.caps.groups ?? {})) {
-      if (!group.roles.includes(role)) continue;
-      const spent = zeroAmount();
-      const reserved = zeroAmount();
-      for (const r of group.roles) {
-        addAmount(spent, this.spent(r), 1);
-        addAmount(reserved, this.reservedByRole.get(r) ?? zeroAmount(), 1);
-      }
-      scopes.push([name, group.limits, spent, reserved]);
-    }
     let verdict: 'fits' | 'wait' = 'fits';
-    for (const [scopeName, limits, spent, reserved] of scopes) {
-      if (!limits) continue;
+    const consider = (scopeName: string, limits: Limits | undefined, spent: () => Amount, reserved: () => Amount): BudgetExceededError | undefined => {
+      if (!limits) return undefined;
+      const s = spent();
+      const r = reserved();
       for (const [capName, dim] of DIMENSIONS) {
         const cap = limits[capName];
         if (cap === undefined) continue;
-        if (spent[dim] + amount[dim] > cap) {
+        if (s[dim] + amount[dim] > cap) {
           return new BudgetExceededError(
             `${scopeName}.${capName}`,
-            `Budget ${scopeName}.${capName} = ${cap} would be exceeded: ${round(spent[dim])} spent, the next ${role} call may need up to ${round(amount[dim])}.`,
+            `Budget ${scopeName}.${capName} = ${cap} would be exceeded: ${round(s[dim])} spent, the next ${role} call may need up to ${round(amount[dim])}.`,
           );
         }
-        if (spent[dim] + reserved[dim] + amount[dim] > cap) verdict = 'wait';
+        if (s[dim] + r[dim] + amount[dim] > cap) verdict = 'wait';
       }
+      return undefined;
+    };
+    const exceeded =
+      consider('total', this.caps.total, () => this.spent(undefined), () => this.reservedTotal) ??
+      consider(role, this.caps.byRole?.[role], () => this.spent(role), () => this.reservedByRole.get(role) ?? zeroAmount());
+    if (exceeded) return exceeded;
+    for (const [name, group] of Object.entries(this.caps.groups ?? {})) {
+      if (!group.roles.includes(role)) continue;
+      const groupExceeded = consider(
+        name,
+        group.limits,
+        () => {
+          const spent = zeroAmount();
+          for (const r of group.roles) addAmount(spent, this.spent(r), 1);
+          return spent;
+        },
+        () => {
+          const reserved = zeroAmount();
+          for (const r of group.roles) addAmount(reserved, this.reservedByRole.get(r) ?? zeroAmount(), 1);
+          return reserved;
+        },
+      );
+      if (groupExceeded) return groupExceeded;
     }
     return verdict;
   }

@@ -53,6 +53,8 @@ export interface FinalTest {
 
 export interface SessionOutcome {
   session: SessionRecord;
+  /** The task model actually used (the manifest's unless the config overrides it). */
+  taskModel: string;
   scope: Playbook;
   baseline: Variant;
   result: StrategyResult;
@@ -166,7 +168,10 @@ async function runSession(env: Environment, record: SessionRecord, req: Optimize
   checkpoint();
   const finished: SessionRecord = { ...record, state: 'complete', finishedAt: new Date().toISOString(), stopReason: result.stopReason };
   env.store.putDoc(SESSIONS, record.id, finished);
-  return { session: finished, scope: env.task.playbook, baseline, result, test, usage: meter.snapshot(), wallMs: budget.wallMs };
+  const outcome: SessionOutcome = { session: finished, taskModel: env.model.id, scope: env.task.playbook, baseline, result, test, usage: meter.snapshot(), wallMs: budget.wallMs };
+  // Kept so `fapo report` can rebuild the report later (per-case maps are not part of it).
+  state.put('outcome', outcome);
+  return outcome;
 }
 
 /** Tags every call of an optimizer role's client with that role, for accounting and budgets. */

@@ -48,8 +48,8 @@ export const ManifestSchema = z
     params: z.string().default('params.json'),
     playbook: z.string().default('playbook.yaml'),
     data: z.string().default('data'),
-    /** Default task model, `provider:model`. */
-    model: z.string().default('sim:default'),
+    /** Default task model, `provider:model`; without one, `--model` is required. */
+    model: z.string().min(1).optional(),
     sampling: SamplingSchema.default({ temperature: 1, topP: 0.95, maxTokens: 1000 }),
     resources: z.record(z.string(), ResourceSchema).default({}),
     /** Metadata keys holding gold evidence (e.g. supporting titles) that attribution may read on train cases. */

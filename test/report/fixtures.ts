@@ -113,6 +113,7 @@ export const MEMORY: MemoryRecord[] = [
 export function sessionInput(opts: { taskModel?: string; reviewerModel?: string } = {}): SessionReportInput {
   const best = VARIANTS[3]!;
   const outcome: SessionOutcome = {
+    taskModel: opts.taskModel ?? 'openai:gpt-4.1-mini',
     session: {
       id: 's1',
       config: {

@@ -17,13 +17,15 @@ const QuestionSchema = z.object({
 });
 type Question = z.infer<typeof QuestionSchema>;
 
-const ParagraphSchema = z.object({ title: z.string(), sentences: z.array(z.string()) });
+export interface Paragraph {
+  title: string;
+  sentences: string[];
+}
 
 export const HOTPOTQA_FILES = {
   train: 'hotpot_distractor_val_sample_train.jsonl',
   val: 'hotpot_distractor_val_sample_dev.jsonl',
   test: 'hotpot_distractor_val_sample_test.jsonl',
-  corpus: 'corpus_paragraphs.jsonl',
 } as const;
 const SIZES = { train: 150, val: 300, test: 300 } as const;
 
@@ -53,12 +55,36 @@ function toCase(q: Question, file: string): Case {
   };
 }
 
-export function readHotpotParagraphs(sourceDir: string): z.infer<typeof ParagraphSchema>[] {
-  return readJsonl(join(sourceDir, HOTPOTQA_FILES.corpus), ParagraphSchema);
+/** Python's default string order (by code point); JS's default sort compares UTF-16 code units. */
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * The retrieval corpus: the union of the 10 context paragraphs of all 1,100 questions (train, dev and
+ * test sample files in that order; the first text seen for a title wins), sorted by title. This
+ * reproduces the shared folder's derived `corpus_paragraphs.jsonl` exactly, so that file is not shipped.
+ */
+export function readHotpotParagraphs(sourceDir: string): Paragraph[] {
+  const byTitle = new Map<string, string[]>();
+  for (const file of Object.values(HOTPOTQA_FILES)) {
+    for (const q of readJsonl(join(sourceDir, file), QuestionSchema)) {
+      q.context.title.forEach((title, i) => {
+        if (!byTitle.has(title)) byTitle.set(title, q.context.sentences[i] ?? []);
+      });
+    }
+  }
+  return [...byTitle].sort(([a], [b]) => compareCodePoints(a, b)).map(([title, sentences]) => ({ title, sentences }));
 }
 
 /** The shared retrieval corpus in the `{id, title, text}` form `openBm25Index` reads; titles are unique, so they serve as ids. */
-export function toCorpusRows(paragraphs: readonly z.infer<typeof ParagraphSchema>[]): { id: string; title: string; text: string }[] {
+export function toCorpusRows(paragraphs: readonly Paragraph[]): { id: string; title: string; text: string }[] {
   return paragraphs.map((p) => ({ id: p.title, title: p.title, text: paragraphText(p.sentences) }));
 }
 

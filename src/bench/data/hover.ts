@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Case } from '../../task/schema.ts';
 import { normalizeText } from '../metrics/normalize.ts';
 import { uniqueByNormalizedTitle } from '../metrics/retrieval.ts';
-import { paragraphText, readHotpotParagraphs, toCorpusRows } from './hotpotqa.ts';
+import { HOTPOTQA_FILES, paragraphText, readHotpotParagraphs } from './hotpotqa.ts';
 import { readJson } from './io.ts';
 import { seededShuffle } from './shuffle.ts';
 import type { BuildOptions, TaskSplits } from './types.ts';
@@ -34,7 +34,6 @@ export function buildHoverSplits({ benchmarksDir, seed = 0 }: BuildOptions): Tas
   const covered = new Set(readFileSync(join(sourceDir, COVERED_FILE), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
   // Supporting-fact sentence indices refer to these paragraphs' sentences (checked in range upstream).
   const hotpotParagraphs = readHotpotParagraphs(join(benchmarksDir, 'hotpotqa', 'source'));
-  const corpus = toCorpusRows(hotpotParagraphs);
   const byTitle = new Map(hotpotParagraphs.map((p) => [normalizeText(p.title), p]));
   const sentencesOf = (title: string) => byTitle.get(normalizeText(title))?.sentences ?? [];
   const goldDocument = (title: string) => {
@@ -69,13 +68,14 @@ export function buildHoverSplits({ benchmarksDir, seed = 0 }: BuildOptions): Tas
       val: shuffled.slice(sizes.train, sizes.train + sizes.val),
       test: shuffled.slice(sizes.train + sizes.val),
     },
-    extraFiles: [{ name: 'corpus.jsonl', rows: corpus }],
-    sources: [DEV_FILE, COVERED_FILE, '../../hotpotqa/source/corpus_paragraphs.jsonl'],
+    // The corpus is the HotpotQA task's data/corpus.jsonl (the manifest points there): shipped once.
+    extraFiles: [],
+    sources: [DEV_FILE, COVERED_FILE, ...Object.values(HOTPOTQA_FILES).map((f) => `../../hotpotqa/source/${f}`)],
     deviations: [
       'HoVer train (18,171 claims) and its Wikipedia corpus are not available offline. The only scorable pool is the **151 dev claims** whose gold titles are all in the HotpotQA paragraph corpus; all other dev claims are dropped (their gold documents exist in no local corpus) and the unlabelled test release is unused.',
       `All 151 claims are used, mixing 2-, 3- and 4-hop claims (${pool.filter((c) => c.num_hops === 2).length} / ${pool.filter((c) => c.num_hops === 3).length} / ${pool.filter((c) => c.num_hops === 4).length}); GEPA kept only claims with exactly 3 unique supporting documents, which here would leave 56. The hop count is in \`metadata.numHops\` for per-hop reporting.`,
       `GEPA's 150 / 300 / 300 become ${sizes.train} / ${sizes.val} / ${sizes.test} (the same 1 : 2 : 2 proportions), drawn from one seeded shuffle (seed ${seed}) of the pool in file order. GEPA drew train and validation from HoVer train and test from HoVer validation; here all three come from HoVer dev.`,
-      'Retrieval is over the reduced 10,785-paragraph HotpotQA corpus (`data/corpus.jsonl`, a copy of the HotpotQA task\'s corpus), not wiki17 abstracts. Report every number as "151-claim subset, reduced 10,785-paragraph corpus"; it is not comparable with the paper\'s HoVer numbers.',
+      'Retrieval is over the reduced 10,785-paragraph HotpotQA corpus (the HotpotQA task\'s `data/corpus.jsonl`, which the manifest points to: `../hotpotqa/data/corpus.jsonl`), not wiki17 abstracts. Report every number as "151-claim subset, reduced 10,785-paragraph corpus"; it is not comparable with the paper\'s HoVer numbers.',
       'The metric counts at most the baseline\'s 7 + 7 + 10 = 24 retrieved passages (`HOVER_MAX_COUNTED_PASSAGES`), so retrieving more cannot raise the score.',
     ],
   };

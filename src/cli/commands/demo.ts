@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_BUDGET } from '../../optimize/budget.ts';
 import type { SessionConfig } from '../../optimize/session.ts';
 import { copyExampleTask } from './init.ts';
-import { printOutcome, runOptimize } from './optimize.ts';
+import { printOutcome, runOptimize, saveReport } from './optimize.ts';
 
 export const DEMO_CONFIG: SessionConfig = {
   strategy: 'fapo',
@@ -28,6 +28,8 @@ Proposer: the model-free rule-based proposer. Reviewer: deterministic checks (no
 `);
   const outcome = await runOptimize(dir, DEMO_CONFIG);
   printOutcome(outcome);
+  const reportDir = await saveReport(dir, outcome);
+  console.log(`\nreport: ${reportDir}/report.html (also report.md, changelog.md)`);
   console.log(`\nworkspace and store: ${dir}`);
   return 0;
 }

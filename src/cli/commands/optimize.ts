@@ -4,7 +4,10 @@ import { DEFAULT_BUDGET, type BudgetOptions } from '../../optimize/budget.ts';
 import { type SessionConfig, type SessionOutcome, optimize } from '../../optimize/session.ts';
 import type { Strategy } from '../../optimize/strategy.ts';
 import { formatMeanSd } from '../../eval/artifacts.ts';
+import { Store } from '../../eval/store.ts';
+import { loadTask } from '../../task/load.ts';
 import { FapoError } from '../../util/errors.ts';
+import { writeReportFor } from './report.ts';
 import { simNotice } from '../format.ts';
 import { createProgress } from '../progress.ts';
 import { parsePositiveInt } from './eval.ts';
@@ -131,14 +134,27 @@ export function printOutcome(outcome: SessionOutcome): void {
   console.log(`cost: $${usage.total.costUsd.toFixed(4)}; wall time ${(outcome.wallMs / 1000).toFixed(1)} s`);
 }
 
+/** Writes the session report into the workspace and returns its folder. */
+export async function saveReport(taskDir: string, outcome: SessionOutcome): Promise<string> {
+  const task = await loadTask(taskDir);
+  const store = Store.open(task.dir);
+  try {
+    return writeReportFor(store, task.dir, task.manifest.name, outcome);
+  } finally {
+    store.close();
+  }
+}
+
 export async function optimizeCommand(taskDir: string, flags: OptimizeFlags): Promise<number> {
   const config = sessionConfig(flags);
   const outcome = await runOptimize(taskDir, config, { resume: flags.resume, quiet: flags.json });
+  const reportDir = await saveReport(taskDir, outcome);
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ session: outcome.session, best: outcome.result.best.hash, trajectory: outcome.result.trajectory, test: { baseline: outcome.test.baseline.summary, best: outcome.test.best.summary, comparison: outcome.test.comparison }, usage: outcome.usage }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ session: outcome.session, report: reportDir, best: outcome.result.best.hash, trajectory: outcome.result.trajectory, test: { baseline: outcome.test.baseline.summary, best: outcome.test.best.summary, comparison: outcome.test.comparison }, usage: outcome.usage }, null, 2) + '\n');
   } else {
     printOutcome(outcome);
-    const notice = simNotice([outcome.result.best.hash && (config.model ?? ''), ...Object.values(config.roles)].filter(Boolean) as string[]);
+    console.log(`report: ${reportDir}/report.html (also report.md, report.json, changelog.md, memory.jsonl)`);
+    const notice = simNotice([outcome.taskModel, ...Object.values(config.roles)].filter((x): x is string => Boolean(x)));
     if (notice) console.log(notice);
   }
   return 0;
