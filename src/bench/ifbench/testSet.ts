@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FapoError } from '../../util/errors.ts';
 import { IFBENCH_CHECKERS, type Kwargs } from './checkers/index.ts';
 import { pyStrip } from './pyText.ts';
+import { readJsonl } from '../../util/jsonl.ts';
 
 /** The shipped IFBench test file (300 prompts, allenai/IFBench db69a6f). */
 export const IFBENCH_TEST_PATH = fileURLToPath(
@@ -46,27 +47,11 @@ export function dropNullKwargs(kwargs: Readonly<Record<string, unknown>>): Kwarg
 }
 
 export function parseIfbenchTestSet(text: string, file: string): IfbenchTestPrompt[] {
-  const prompts: IfbenchTestPrompt[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new FapoError(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = TestRowSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new FapoError(`${file}:${i + 1}: not an IFBench test row: ${z.prettifyError(parsed.error)}`);
-    }
-    const row = parsed.data;
-    prompts.push({
-      key: row.key,
-      prompt: row.prompt,
-      instructions: row.instruction_id_list.map((id, k) => ({ id, kwargs: dropNullKwargs(row.kwargs[k]) })),
-    });
-  });
-  return prompts;
+  return readJsonl(file, TestRowSchema, text).map(({ value: row }) => ({
+    key: row.key,
+    prompt: row.prompt,
+    instructions: row.instruction_id_list.map((id, k) => ({ id, kwargs: dropNullKwargs(row.kwargs[k]) })),
+  }));
 }
 
 const cache = new Map<string, IfbenchTestPrompt[]>();

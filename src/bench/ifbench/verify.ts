@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FapoError } from '../../util/errors.ts';
 import { followedList, isApproximate, type IfbenchMode } from './evaluate.ts';
 import { IfbenchPromptIndex, loadIfbenchTestSet, type IfbenchTestPrompt } from './testSet.ts';
+import { readJsonl } from '../../util/jsonl.ts';
 
 export interface IfbenchResponseRow {
   prompt: string;
@@ -111,24 +112,7 @@ export function readIfbenchResponses(file: string): IfbenchResponseRow[] {
   } catch (err) {
     throw new FapoError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const rows: IfbenchResponseRow[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new FapoError(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = ResponseRowSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new FapoError(
-        `${file}:${i + 1}: expected {"prompt": string, "response": string}: ${z.prettifyError(parsed.error)}`,
-      );
-    }
-    rows.push({ prompt: parsed.data.prompt, response: parsed.data.response });
-  });
-  return rows;
+  return readJsonl(file, ResponseRowSchema, text).map(({ value }) => ({ prompt: value.prompt, response: value.response }));
 }
 
 export interface RunIfbenchVerifyOptions {

@@ -6,29 +6,38 @@ import type { Case, Level, Playbook } from '../../task/schema.ts';
 import type { Proposal, ReviewResult } from '../review/types.ts';
 import type { MemoryRecord } from './memory.ts';
 
-/** The techniques a proposal can name; the ladder is worked before a level counts as plateaued. */
-export const TECHNIQUES = [
-  'module-isolation',
-  'chain-of-thought',
-  'decomposition',
-  'format-constraints',
-  'synthetic-few-shot',
-  'negative-examples',
-  'role-framing',
-  'constraint-tightening',
-  'always-answer',
-  'ablation',
-  'param-tuning',
-  'extra-retrieval-hop',
-  'multi-query-retrieval',
-  'verify-refine',
-  'self-refine',
-  'plan-and-solve',
-  'least-to-most',
-  'react-tools',
-  'deterministic-postprocessing',
-] as const;
-export type Technique = (typeof TECHNIQUES)[number];
+/** The technique ladder per level, in the order it is worked; a level is not plateaued before it is climbed. */
+export const LEVEL_TECHNIQUES = {
+  prompt: [
+    'module-isolation',
+    'chain-of-thought',
+    'decomposition',
+    'format-constraints',
+    'synthetic-few-shot',
+    'negative-examples',
+    'role-framing',
+    'constraint-tightening',
+    'always-answer',
+    'ablation',
+  ],
+  param: ['param-tuning', 'ablation'],
+  structure: [
+    'extra-retrieval-hop',
+    'multi-query-retrieval',
+    'verify-refine',
+    'self-refine',
+    'plan-and-solve',
+    'least-to-most',
+    'react-tools',
+    'deterministic-postprocessing',
+    'ablation',
+  ],
+} as const satisfies Record<Level, readonly string[]>;
+
+export type Technique = (typeof LEVEL_TECHNIQUES)[Level][number];
+
+/** Every technique a proposal can name. */
+export const TECHNIQUES: readonly Technique[] = [...new Set(Object.values(LEVEL_TECHNIQUES).flat())];
 
 /**
  * What a proposer may see and do. Everything goes through these functions: train cases only

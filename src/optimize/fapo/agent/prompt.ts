@@ -1,36 +1,10 @@
 /** The agent proposer's instructions: the standing rules (system) and this round's brief (first user message). */
 import type { Level } from '../../../task/schema.ts';
 import { placeholders } from '../../review/template-refs.ts';
-import type { ProposerInput, Technique } from '../proposer.ts';
-import { clip } from './views.ts';
+import { LEVEL_TECHNIQUES, type ProposerInput } from '../proposer.ts';
 
-/** The ladder per level, in the order it is worked. */
-export const LEVEL_TECHNIQUES: Record<Level, readonly Technique[]> = {
-  prompt: [
-    'module-isolation',
-    'chain-of-thought',
-    'decomposition',
-    'format-constraints',
-    'synthetic-few-shot',
-    'negative-examples',
-    'role-framing',
-    'constraint-tightening',
-    'always-answer',
-    'ablation',
-  ],
-  param: ['param-tuning', 'ablation'],
-  structure: [
-    'extra-retrieval-hop',
-    'multi-query-retrieval',
-    'verify-refine',
-    'self-refine',
-    'plan-and-solve',
-    'least-to-most',
-    'react-tools',
-    'deterministic-postprocessing',
-    'ablation',
-  ],
-};
+export { LEVEL_TECHNIQUES };
+import { clip } from './views.ts';
 
 const LEVEL_RULES: Record<Level, string> = {
   prompt:
