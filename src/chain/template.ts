@@ -27,9 +27,20 @@ export function referencedSteps(template: string): string[] {
   return [...new Set(templateReferences(template).filter((r) => r.startsWith('steps.')).map((r) => r.split('.')[1]!))];
 }
 
+// Templates repeat a handful of paths on every render: split each once.
+const pathParts = new Map<string, readonly string[]>();
+function partsOf(path: string): readonly string[] {
+  let parts = pathParts.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    if (pathParts.size < 10_000) pathParts.set(path, parts);
+  }
+  return parts;
+}
+
 export function lookupPath(ctx: RenderContext, path: string): { found: boolean; value: unknown } {
   let value: unknown = ctx;
-  for (const part of path.split('.')) {
+  for (const part of partsOf(path)) {
     if (value === null || typeof value !== 'object' || !(part in (value as object))) return { found: false, value: undefined };
     value = (value as Record<string, unknown>)[part];
   }

@@ -193,7 +193,6 @@ export class Store {
    * store never shows a stale view.
    */
   private pending: (() => void)[] = [];
-  private readonly pendingCache = new Map<string, CachedResponse>();
   private cancelScheduledFlush: (() => void) | undefined;
   private lastCommitAt = -Infinity;
 
@@ -202,13 +201,12 @@ export class Store {
     this.db = db;
     this.stmt = prepareStatements(db);
     const put = (key: string, value: CachedResponse): void => {
-      const json = toJson(value, `cache entry ${key}`);
-      this.pendingCache.set(key, value);
-      this.defer(() => this.stmt.cachePut.run(key, json));
+      // A paid model call commits at once (~40 µs): a kill must never make the user pay for it again.
+      // Deferred writes go first so the database keeps their order.
+      this.flush();
+      this.stmt.cachePut.run(key, toJson(value, `cache entry ${key}`));
     };
     const get = (key: string): CachedResponse | undefined => {
-      const pending = this.pendingCache.get(key);
-      if (pending) return pending;
       const row = this.stmt.cacheGet.get(key) as { value: string } | undefined;
       if (!row) return undefined;
       // An entry from an older format is a miss: the call is redone and the entry overwritten.
@@ -278,7 +276,6 @@ export class Store {
     this.db.transaction(() => {
       for (const write of batch) write();
     })();
-    this.pendingCache.clear();
     this.lastCommitAt = performance.now();
   }
 

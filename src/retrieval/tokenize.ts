@@ -21,7 +21,11 @@ const WORD_RUN = /[\p{L}\p{N}_]{2,}/gu;
 
 // Each call crosses into WebAssembly (~6 µs) and a corpus repeats a small vocabulary, so stems are memoised.
 const stems = new Map<string, string>();
+// Snowball English only rewrites letters: a run of digits and underscores comes back unchanged. Numbers
+// are rarely repeated in queries, so they would miss the memo (and grow it) on every call.
+const NO_LETTERS = /^[\p{N}_]+$/u;
 function stem(word: string): string {
+  if (NO_LETTERS.test(word)) return word;
   let s = stems.get(word);
   if (s === undefined) {
     s = snowballEnglish(word);

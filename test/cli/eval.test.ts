@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { simQa } from '../../src/models/sim-qa.ts';
 import { runCli } from '../fixtures/cli.ts';
 import { type FakeLlmServer, startFakeOpenAI } from '../fixtures/fake-openai.ts';
-import { copyExample } from '../fixtures/workspace.ts';
+import { exampleWorkspace } from '../fixtures/workspace.ts';
 
-const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
-function workspace(): string {
-  const ws = copyExample();
-  cleanups.push(ws.cleanup);
-  return ws.dir;
-}
+const workspace = exampleWorkspace;
 
 /** A fake OpenAI-compatible server whose answers come from the sim reader, so outputs are meaningful. */
 async function fakeReader(latencyMs: number): Promise<FakeLlmServer> {

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, it } from 'node:test';
+import { it } from 'node:test';
 import { runCli } from '../fixtures/cli.ts';
-import { copyExample } from '../fixtures/workspace.ts';
+import { exampleWorkspace } from '../fixtures/workspace.ts';
 
-const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
-function workspace(): string {
-  const ws = copyExample();
-  cleanups.push(ws.cleanup);
-  return ws.dir;
-}
+const workspace = exampleWorkspace;
 
 const ARGS = ['--trials', '2', '--no-sandbox'];
 

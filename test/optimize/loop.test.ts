@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DEMO_CONFIG } from '../../src/cli/commands/demo.ts';
 import { createFapoStrategy } from '../../src/optimize/fapo/controller.ts';
 import type { MemoryRecord } from '../../src/optimize/fapo/memory.ts';
 import { type SessionConfig, optimize } from '../../src/optimize/session.ts';
 import { Store } from '../../src/eval/store.ts';
-import { copyExample } from '../fixtures/workspace.ts';
+import { exampleWorkspace } from '../fixtures/workspace.ts';
 
-const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
-function workspace(): string {
-  const ws = copyExample();
-  cleanups.push(ws.cleanup);
-  return ws.dir;
-}
+const workspace = exampleWorkspace;
 
 const config = (over: Partial<SessionConfig> = {}): SessionConfig => ({ ...DEMO_CONFIG, sandbox: false, trials: 2, ...over, budget: { ...DEMO_CONFIG.budget, ...over.budget } });
 const run = (dir: string, cfg: SessionConfig) => optimize({ taskDir: dir, config: cfg, strategy: (o) => createFapoStrategy(o) });
