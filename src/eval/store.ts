@@ -202,8 +202,6 @@ export class Store {
     this.stmt = prepareStatements(db);
     const put = (key: string, value: CachedResponse): void => {
       // A paid model call commits at once (~40 µs): a kill must never make the user pay for it again.
-      // Deferred writes go first so the database keeps their order.
-      this.flush();
       this.stmt.cachePut.run(key, toJson(value, `cache entry ${key}`));
     };
     const get = (key: string): CachedResponse | undefined => {
