@@ -13,6 +13,7 @@ import { LEVELS, SamplingSchema, SPLITS, type Split } from '../task/schema.ts';
 import { FapoError } from '../util/errors.ts';
 import { canonicalHash } from '../util/hash.ts';
 import { variantHash } from './variant.ts';
+import { CacheJournal } from './cache-journal.ts';
 import { aggregateTrialMeans } from './stats.ts';
 import type {
   CaseResult,
@@ -184,27 +185,33 @@ export class Store {
   private readonly casePositions = new Map<string, Map<string, number>>();
   private readonly stmt: ReturnType<typeof prepareStatements>;
   /**
-   * Write-behind for the hot path (cache entries, single results): writes made during one turn of
-   * the event loop commit together in one transaction at the end of the turn. A commit costs
-   * ~40–100 µs, a batched write ~9 µs. When turns are short and each holds one write (a sandboxed
-   * chain answers every step in its own turn), commits are spaced at least FLUSH_INTERVAL_MS apart
-   * and the writes in between share the next one. The price: a SIGKILL can lose the writes of the
-   * last FLUSH_INTERVAL_MS — model calls the resumed run redoes. Every read flushes first, so the
-   * store never shows a stale view.
+   * Write-behind for the hot path (cache entries, results): writes commit together in one
+   * transaction at the end of the event-loop turn (a commit costs ~40–100 µs, a batched write a few
+   * µs); when turns are short, commits are spaced at least FLUSH_INTERVAL_MS apart. Cache entries
+   * are also appended to a side journal at once, so a paid call survives a SIGKILL; results lost in
+   * a kill are recomputed from the cache without model calls. Every read flushes first.
    */
   private pending: (() => void)[] = [];
+  private readonly pendingCache = new Map<string, CachedResponse>();
+  private readonly journal: CacheJournal;
   private cancelScheduledFlush: (() => void) | undefined;
   private lastCommitAt = -Infinity;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, journalDir: string) {
     this.path = path;
     this.db = db;
     this.stmt = prepareStatements(db);
+    this.journal = new CacheJournal(journalDir);
     const put = (key: string, value: CachedResponse): void => {
-      // A paid model call commits at once (~40 µs): a kill must never make the user pay for it again.
-      this.stmt.cachePut.run(key, toJson(value, `cache entry ${key}`));
+      const json = toJson(value, `cache entry ${key}`);
+      // Durable at once through the journal: a kill must never make the user pay for a call again.
+      this.journal.append(key, json);
+      this.pendingCache.set(key, value);
+      this.defer(() => this.stmt.cachePut.run(key, json));
     };
     const get = (key: string): CachedResponse | undefined => {
+      const pending = this.pendingCache.get(key);
+      if (pending) return pending;
       const row = this.stmt.cacheGet.get(key) as { value: string } | undefined;
       if (!row) return undefined;
       // An entry from an older format is a miss: the call is redone and the entry overwritten.
@@ -235,7 +242,14 @@ export class Store {
       // last few commits, never corrupt the database.
       db.pragma('synchronous = NORMAL');
       migrate(db, path);
-      return new Store(path, db);
+      const journalDir = join(dir, 'journal');
+      const stale = CacheJournal.recover(journalDir);
+      if (stale.entries.length) {
+        const put = db.prepare('INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)');
+        db.transaction(() => stale.entries.forEach(([key, json]) => put.run(key, json)))();
+      }
+      stale.done();
+      return new Store(path, db, journalDir);
     } catch (err) {
       db.close();
       if (err instanceof FapoError) throw err;
@@ -246,6 +260,7 @@ export class Store {
   close(): void {
     this.flush();
     this.db.close();
+    this.journal.close();
   }
 
   private defer(write: () => void): void {
@@ -275,6 +290,8 @@ export class Store {
       for (const write of batch) write();
     })();
     this.lastCommitAt = performance.now();
+    this.pendingCache.clear();
+    this.journal.clear();
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -195,17 +196,30 @@ test('summarize: per-trial means with task errors as 0, status counts, infra/sco
   store.close();
 });
 
-test('response cache round-trips and each put is committed at once', () => {
+test('response cache round-trips; puts are batched into the database and journaled at once', async () => {
   const ws = tempWorkspace();
   const store = Store.open(ws);
   const value = { text: 'Paris', object: { a: [1, 2] }, usage: { inputTokens: 10, outputTokens: 2 }, costUsd: 0.0001, latencyMs: 40, modelId: 'sim:qa' };
   assert.equal(store.cache.get('k1'), undefined);
   store.cache.put('k1', value);
   assert.deepEqual(store.cache.get('k1'), value);
-  // A second connection sees the entry without any close/flush: a paid call is durable at once.
+  store.flush();
   const other = new Database(join(ws, '.fapo', 'store.sqlite'), { readonly: true });
   assert.equal(other.prepare('SELECT COUNT(*) FROM cache').pluck().get(), 1);
   other.close();
+  store.close();
+  assert.deepEqual(readdirSync(join(ws, '.fapo', 'journal')), [], 'a clean close leaves no journal');
+});
+
+test('a paid call recorded just before a SIGKILL is not lost', async () => {
+  const ws = tempWorkspace();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'put-then-hang.ts'), ws], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('recorded') && resolve()));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
+  const store = Store.open(ws);
+  assert.equal(store.cache.get('paid-call')?.text, 'Paris');
+  assert.deepEqual(readdirSync(join(ws, '.fapo', 'journal')), [], 'the dead process\'s journal was replayed and removed');
   store.close();
 });
 
