@@ -25,7 +25,7 @@ function send(message: ChildMessage): void {
   process.send!(message);
 }
 
-/** Same checks as loadChainModule (src/task/load.ts), on the module the child imported. */
+/** The chain's step declarations as data (functions stay here); the parent runs describeChain on them. */
 function declared(def: ChainDefinition): DeclaredChain {
   return {
     name: def.name,
