@@ -2,12 +2,11 @@
 import type { AttributionReport } from './report.ts';
 import { truncate } from './text.ts';
 import { LEVEL_COST_ORDER } from './types.ts';
+import { markdownText } from '../util/markdown.ts';
 
 const EVIDENCE_CELL_CHARS = 400;
 
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+const cell = markdownText;
 
 function table(header: string[], rows: string[][]): string {
   return [

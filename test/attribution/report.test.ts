@@ -94,7 +94,7 @@ describe('attribution report', () => {
     }
     assert.match(markdown, /\*\*prompt\*\*/);
     assert.match(markdown, /\| C1 \| 3 \| format \| answer \| prompt \| medium \|/);
-    assert.match(markdown, /\| g1 \| retrieval \| fetch_docs \| structure \| high \| gold-evidence \|/);
+    assert.match(markdown, /\| g1 \| retrieval \| fetch\\_docs \| structure \| high \| gold-evidence \|/, 'underscores are escaped so Markdown shows them literally');
     assert.match(markdown, /Seine/);
     assert.match(markdown, /Paris \\\| the French/, 'a pipe inside evidence is escaped');
     assert.match(markdown, /Infrastructure failures .*: 1 \(i1\)/);

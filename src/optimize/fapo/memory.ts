@@ -1,5 +1,6 @@
 import type { Level } from '../../task/schema.ts';
 import type { Verdict } from '../review/types.ts';
+import { markdownText } from '../../util/markdown.ts';
 
 /** One proposal's record in the iteration memory (written by the runtime, never by a proposer). */
 export interface VariantMemory {
@@ -53,9 +54,10 @@ export function renderChangeLog(records: MemoryRecord[], seqOf: (hash: string) =
     }
     const ci = r.ci ? ` [${pct(r.ci.low)}, ${pct(r.ci.high)}]` : '';
     lines.push(
-      `| ${r.iteration} | ${r.round} | ${r.seq ? `v${r.seq}` : '—'} | v${seqOf(r.parent) ?? '?'} | ${r.level} | ${r.stepsChanged.join(', ')} | ${r.technique} | ${r.hypothesis.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${pct(r.trainMean)} | ${r.valMean === undefined ? '—' : `${pct(r.valMean)} ± ${pct(r.valSd)}`} | ${r.delta === undefined ? (r.discarded ?? '—') : `${r.delta >= 0 ? '+' : ''}${pct(r.delta)}${ci}`} | ${r.review} | ${r.accepted ? 'yes' : 'no'} |`,
+      `| ${r.iteration} | ${r.round} | ${r.seq ? `v${r.seq}` : '—'} | v${seqOf(r.parent) ?? '?'} | ${r.level} | ${r.stepsChanged.join(', ')} | ${r.technique} | ${markdownText(r.hypothesis)} | ${pct(r.trainMean)} | ${r.valMean === undefined ? '—' : `${pct(r.valMean)} ± ${pct(r.valSd)}`} | ${r.delta === undefined ? (r.discarded ?? '—') : `${r.delta >= 0 ? '+' : ''}${pct(r.delta)}${ci}`} | ${r.review} | ${r.accepted ? 'yes' : 'no'} |`,
     );
   }
   if (exhaustion.length) lines.push('', '## Levels exhausted', '', ...exhaustion);
   return lines.join('\n') + '\n';
 }
+

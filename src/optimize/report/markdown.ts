@@ -19,20 +19,13 @@ import {
   usageCells,
 } from './sentences.ts';
 import type { SessionReportData } from './types.ts';
-
-/**
- * Inline text shown literally: pipes and newlines would break a table row, `<` and `&` would be read as HTML, and
- * `*`, `_`, backticks would turn globs like `prompts/**` into emphasis or code.
- */
-function inline(text: string): string {
-  return text.replace(/[\\|*_`]/g, (c) => `\\${c}`).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
-}
+import { markdownText } from '../../util/markdown.ts';
 
 function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(inline).join(' | ')} |`)];
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(markdownText).join(' | ')} |`)];
 }
 
-const bullets = (lines: string[]): string[] => lines.map((l) => `- ${inline(l)}`);
+const bullets = (lines: string[]): string[] => lines.map((l) => `- ${markdownText(l)}`);
 
 /** A fenced block whose fence is longer than any backtick run in the content. */
 function fenced(lang: string, content: string): string[] {
@@ -45,10 +38,10 @@ function fenced(lang: string, content: string): string[] {
 const demoteHeadings = (markdown: string, by: number): string => markdown.replace(/^(#+) /gm, (_, h: string) => `${h}${'#'.repeat(by)} `);
 
 export function renderSessionMarkdown(d: SessionReportData): string {
-  const out: string[] = [`# ${inline(d.title)}`, ''];
-  if (d.simNotice) out.push(`> **Simulated model.** ${inline(d.simNotice)}`, '');
+  const out: string[] = [`# ${markdownText(d.title)}`, ''];
+  if (d.simNotice) out.push(`> **Simulated model.** ${markdownText(d.simNotice)}`, '');
   out.push('## Summary', '', ...bullets(summaryLines(d)), `- Iteration memory: [${d.files.memory}](${d.files.memory}); change log: [${d.files.changelog}](${d.files.changelog})`, '');
-  out.push(`_Conventions: ${inline(conventionsText(d))}_`, '');
+  out.push(`_Conventions: ${markdownText(conventionsText(d))}_`, '');
   out.push('## Scope contract', '', ...bullets(d.scope.lines), '');
   out.push('## Validation trajectory', '', ...table(TRAJECTORY_HEADER, d.trajectory.map((p) => trajectoryCells(d, p))), '');
   out.push(...accepted(d), '');
@@ -89,7 +82,7 @@ function compute(d: SessionReportData): string[] {
 
 function lineage(d: SessionReportData): string[] {
   const render = (node: LineageNode, depth: number): string[] => [
-    `${'  '.repeat(depth)}- ${inline(`${candidateLabel(node.candidate)}: ${lineageText(node)}`)}`,
+    `${'  '.repeat(depth)}- ${markdownText(`${candidateLabel(node.candidate)}: ${lineageText(node)}`)}`,
     ...node.children.flatMap((child) => render(child, depth + 1)),
   ];
   return ['## Candidate lineage', '', ...lineageForest(d.lineage!).flatMap((root) => render(root, 0))];
