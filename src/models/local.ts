@@ -13,6 +13,7 @@ import type {
   LanguageModelV3Prompt,
 } from '@ai-sdk/provider';
 import { FapoError } from '../util/errors.ts';
+import { textResult } from './v3-result.ts';
 
 // The subset of node-llama-cpp's API used here; declared locally because the package is optional.
 interface LlamaModule {
@@ -76,15 +77,7 @@ export function createLocalLanguageModel(modelPath: string): LanguageModelV3 {
         onToken: (tokens) => void (outputTokens += tokens.length),
       });
       const inputTokens = model.tokenize(prompt).length;
-      return {
-        content: [{ type: 'text', text }],
-        finishReason: { unified: 'stop', raw: 'stop' },
-        usage: {
-          inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
-          outputTokens: { total: outputTokens, text: outputTokens, reasoning: 0 },
-        },
-        warnings: [],
-      };
+      return textResult(text, inputTokens, outputTokens);
     } finally {
       await context.dispose();
     }

@@ -23,6 +23,7 @@ import type {
 } from '@ai-sdk/provider';
 import { FapoError } from '../util/errors.ts';
 import { simQa } from './sim-qa.ts';
+import { textResult } from './v3-result.ts';
 import type { ChatMessage, Sampling } from './types.ts';
 
 export interface SimCall {
@@ -61,15 +62,7 @@ export function createSimLanguageModel(behaviourName: string): LanguageModelV3 {
     const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
     const inputTokens = estimateTokens(call.messages.map((m) => m.content).join(' '));
     const outputTokens = estimateTokens(text);
-    return {
-      content: [{ type: 'text', text }],
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: {
-        inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
-        outputTokens: { total: outputTokens, text: outputTokens, reasoning: 0 },
-      },
-      warnings: [],
-    };
+    return textResult(text, inputTokens, outputTokens);
   };
   return {
     specificationVersion: 'v3',
