@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { FapoError, errorMessage } from '../../util/errors.ts';
 import type { StepGateway } from '../execute.ts';
 import { CaseTimeoutError } from '../executor.ts';
+import { hotLoop } from './hot-loop.ts';
 import type { LaunchPlan } from './isolation.ts';
 import { type ChildMessage, ChildMessageSchema, type DeclaredChain, type ParentMessage } from './protocol.ts';
 
@@ -26,6 +27,8 @@ const TAIL_CHARS = 4000;
 const STUCK_GRACE_MS = 1000;
 
 let nextJob = 0;
+/** A child usually sends its next step within a millisecond of an answer when chain code is quick. */
+const keepHot = hotLoop(1);
 
 /**
  * One sandboxed `node` process running one variant's chain: serves many cases at once (chain code
@@ -142,6 +145,7 @@ export class SandboxChild {
     this.proc.send(message, (err) => {
       if (err) this.keep(`send failed: ${err.message}\n`);
     });
+    keepHot();
   }
 
   private keep(text: string): void {
@@ -149,6 +153,7 @@ export class SandboxChild {
   }
 
   private receive(raw: unknown): void {
+    keepHot();
     const parsed = ChildMessageSchema.safeParse(raw);
     if (!parsed.success) return this.kill(`the sandbox process sent a malformed message (${parsed.error.issues[0]?.message ?? 'invalid'}); it was killed`);
     const message: ChildMessage = parsed.data;

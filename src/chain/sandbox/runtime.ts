@@ -7,6 +7,7 @@ import { executeChain, type StepGateway } from '../execute.ts';
 import type { ChainDefinition } from '../types.ts';
 import type { ChildMessage, DeclaredChain, ParentMessage } from './protocol.ts';
 import { chainFromModule } from '../validate.ts';
+import { hotLoop } from './hot-loop.ts';
 
 interface PendingCall {
   job: number;
@@ -20,9 +21,12 @@ const pendingCalls = new Map<number, PendingCall>();
 const cancelledJobs = new Set<number>();
 /** Errors that came from a host step, so a case failing with one is reported as that host error. */
 const hostErrors = new WeakMap<object, number>();
+/** The parent usually answers a step within a millisecond when the model is fast. */
+const keepHot = hotLoop(1);
 
 function send(message: ChildMessage): void {
   process.send!(message);
+  keepHot();
 }
 
 /** The chain's step declarations as data (functions stay here); the parent runs describeChain on them. */
@@ -116,6 +120,7 @@ function messageOf(err: unknown): string {
 
 process.on('message', (raw) => {
   const message = raw as ParentMessage;
+  keepHot();
   switch (message.op) {
     case 'stepResult':
       return settleCall(message);
