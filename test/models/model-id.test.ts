@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createLanguageModel, createModelClient, loadPriceTable, lookupPrice, parseModelId, resolveApiKey } from '../../src/models/index.ts';
+import { createLanguageModel, loadPriceTable, lookupPrice, parseModelId, resolveApiKey } from '../../src/models/index.ts';
 import { FapoError } from '../../src/util/errors.ts';
 
 const rejectsWith = (fn: () => unknown, pattern: RegExp) =>
@@ -73,16 +74,19 @@ describe('pricing', () => {
 });
 
 describe('local provider without node-llama-cpp', () => {
-  it('tells the user to install node-llama-cpp on first use', async (t) => {
-    const installed = await import('node-llama-cpp' as string).then(() => true, () => false);
-    if (installed) return t.skip('node-llama-cpp is installed');
+  it('tells the user to install node-llama-cpp on first use', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fapo-local-'));
     const modelPath = join(dir, 'model.gguf');
     writeFileSync(modelPath, 'not really a model');
-    const client = createModelClient(`local:${modelPath}`);
-    await assert.rejects(
-      client.generate({ messages: [{ role: 'user', content: 'hi' }], sampling: { temperature: 0 } }),
-      (err: unknown) => err instanceof FapoError && /npm i node-llama-cpp/.test(err.hint ?? ''),
-    );
+    // In a child whose module resolution hides the package, so this runs whether or not it is installed.
+    const fixtures = join(import.meta.dirname, 'fixtures');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--import', join(fixtures, 'without-package.mjs'), join(fixtures, 'local-first-use.ts'), modelPath], {
+      env: { ...process.env, FAPO_TEST_HIDE_PACKAGE: 'node-llama-cpp' },
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { fapoError?: boolean; message?: string; hint?: string };
+    assert.equal(result.fapoError, true, out);
+    assert.match(result.message ?? '', /needs node-llama-cpp, which is not installed/);
+    assert.match(result.hint ?? '', /npm i node-llama-cpp/);
   });
 });
