@@ -14,6 +14,7 @@ import { FapoError } from '../util/errors.ts';
 import { canonicalHash } from '../util/hash.ts';
 import { variantHash } from './variant.ts';
 import { CacheJournal } from './cache-journal.ts';
+import { CacheKeyIndex } from './cache-key-index.ts';
 import { aggregateTrialMeans } from './stats.ts';
 import type {
   CaseResult,
@@ -194,6 +195,7 @@ export class Store {
   private pending: (() => void)[] = [];
   private readonly pendingCache = new Map<string, CachedResponse>();
   private readonly journal: CacheJournal;
+  private readonly cacheKeys: CacheKeyIndex;
   private cancelScheduledFlush: (() => void) | undefined;
   private lastCommitAt = -Infinity;
 
@@ -202,16 +204,19 @@ export class Store {
     this.db = db;
     this.stmt = prepareStatements(db);
     this.journal = new CacheJournal(journalDir);
+    this.cacheKeys = new CacheKeyIndex(this.stmt.cacheKeysAfter);
     const put = (key: string, value: CachedResponse): void => {
       const json = toJson(value, `cache entry ${key}`);
       // Durable at once through the journal: a kill must never make the user pay for a call again.
       this.journal.append(key, json);
       this.pendingCache.set(key, value);
+      this.cacheKeys.add(key);
       this.defer(() => this.stmt.cachePut.run(key, json));
     };
     const get = (key: string): CachedResponse | undefined => {
       const pending = this.pendingCache.get(key);
       if (pending) return pending;
+      if (!this.cacheKeys.has(key)) return undefined;
       const row = this.stmt.cacheGet.get(key) as { value: string } | undefined;
       if (!row) return undefined;
       // An entry from an older format is a miss: the call is redone and the entry overwritten.
@@ -562,6 +567,7 @@ function prepareStatements(db: Database.Database) {
     ),
     distinctCases: db.prepare('SELECT COUNT(DISTINCT case_id) AS n FROM results WHERE run_id = ?'),
     cacheGet: db.prepare('SELECT value FROM cache WHERE key = ?'),
+    cacheKeysAfter: db.prepare<[number], { rowid: number; key: string }>('SELECT rowid, key FROM cache WHERE rowid > ? ORDER BY rowid'),
     cachePut: db.prepare('INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)'),
     docGet: db.prepare('SELECT id, value FROM docs WHERE kind = ? AND id = ?'),
     docPut: db.prepare(

@@ -211,6 +211,24 @@ test('response cache round-trips; puts are batched into the database and journal
   assert.deepEqual(readdirSync(join(ws, '.fapo', 'journal')), [], 'a clean close leaves no journal');
 });
 
+test('cache entries another process stores are found within a fraction of a second', async () => {
+  const ws = tempWorkspace();
+  const reader = Store.open(ws);
+  const writer = Store.open(ws);
+  const value = { text: 'Rome', usage: { inputTokens: 4, outputTokens: 1 }, costUsd: 0.0002, latencyMs: 30, modelId: 'openai:x' };
+  assert.equal(reader.cache.get('shared'), undefined, 'a miss before anyone stored it');
+  writer.cache.put('shared', value);
+  writer.flush();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.deepEqual(reader.cache.get('shared'), value, 'the other store\'s committed entry is seen');
+  assert.equal(reader.cache.get('never-stored'), undefined);
+  writer.close();
+  reader.close();
+  const reopened = Store.open(ws);
+  assert.deepEqual(reopened.cache.get('shared'), value, 'and by a store opened later');
+  reopened.close();
+});
+
 test('a paid call recorded just before a SIGKILL is not lost', async () => {
   const ws = tempWorkspace();
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'put-then-hang.ts'), ws], { stdio: ['ignore', 'pipe', 'inherit'] });
