@@ -93,6 +93,7 @@ export default defineChain({
       case 'net': return (await fetch(String(input.url))).text();
       case 'loop': for (;;) {}
       case 'oom': { const keep: number[][] = []; for (;;) keep.push(new Array(1e6).fill(1)); }
+      case 'buffers': { const keep: Buffer[] = []; for (;;) { keep.push(Buffer.alloc(16 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 2)); } }
       case 'slow': await new Promise((r) => setTimeout(r, Number(input.ms))); return 'slow done';
       case 'pid': await new Promise((r) => setTimeout(r, Number(input.ms ?? 0))); return process.pid;
       default: return 'ok';
@@ -277,6 +278,7 @@ describe('sandbox executor: isolation', () => {
     assert.equal(info.fsWrite, false);
     assert.equal(info.childProcesses, false);
     assert.equal(info.memoryMb, 128);
+    assert.equal(info.residentMemoryMb, 256);
     assert.ok(info.fsRead.includes(ws));
     const root = process.getuid?.() === 0;
     assert.equal(info.uid, root && !info.warnings.some((w) => w.includes('runs as root')) ? 65534 : process.getuid?.());
@@ -307,6 +309,13 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
   test('unbounded memory kills only the sandbox process, with an out-of-memory reason; the pool recovers', async () => {
     const sbx = sandbox({ poolSize: 1, memoryMb: 48 });
     await assert.rejects(sbx.run(attacks(), { attack: 'oom' }, new FakeGateway(), 8000), /out of memory: .*48 MB/);
+    assert.equal(await sbx.run(attacks(), { attack: 'none' }, new FakeGateway(), 5000), 'ok');
+  });
+
+  test('memory outside the V8 heap (Buffers) is capped too: the process is killed past heap cap + 128 MB', { skip: process.platform !== 'linux' && 'the resident-memory cap reads /proc' }, async () => {
+    const sbx = sandbox({ poolSize: 1, memoryMb: 48 });
+    await assert.rejects(sbx.run(attacks(), { attack: 'buffers' }, new FakeGateway(), 20_000), (err: Error) =>
+      err instanceof SandboxCrashError && /out of memory: .*resident in \d+ MB, over its cap of 176 MB/.test(err.message));
     assert.equal(await sbx.run(attacks(), { attack: 'none' }, new FakeGateway(), 5000), 'ok');
   });
 

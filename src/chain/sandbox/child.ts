@@ -4,6 +4,7 @@ import type { StepGateway } from '../execute.ts';
 import { CaseTimeoutError } from '../executor.ts';
 import { hotLoop } from './hot-loop.ts';
 import type { LaunchPlan } from './isolation.ts';
+import { NATIVE_HEADROOM_MB, watchResidentMemory } from './memory-watch.ts';
 import { type ChildMessage, ChildMessageSchema, type DeclaredChain, type ParentMessage } from './protocol.ts';
 
 /** A case failed because its sandbox process died (out of memory, killed after a hang, crashed). */
@@ -66,7 +67,16 @@ export class SandboxChild {
     this.proc.stderr!.setEncoding('utf8').on('data', (text: string) => this.keep(text));
     this.proc.on('message', (raw) => this.receive(raw));
     this.proc.on('error', (err) => this.keep(`spawn failed: ${err.message}\n`));
-    this.exited = new Promise((resolve) => this.proc.on('close', (code, signal) => resolve(this.died(code, signal))));
+    const limitMb = memoryMb + NATIVE_HEADROOM_MB;
+    const stopWatch = this.proc.pid === undefined ? () => {} : watchResidentMemory(this.proc.pid, limitMb, (rssMb) =>
+      this.kill(`out of memory: chain code made the sandbox process resident in ${rssMb} MB, over its cap of ${limitMb} MB (${memoryMb} MB heap + ${NATIVE_HEADROOM_MB} MB for Node, Buffers and native memory)`),
+    );
+    this.exited = new Promise((resolve) =>
+      this.proc.on('close', (code, signal) => {
+        stopWatch();
+        resolve(this.died(code, signal));
+      }),
+    );
     this.send({ op: 'load', ...bundle });
   }
 

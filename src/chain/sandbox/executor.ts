@@ -13,7 +13,7 @@ export interface SandboxOptions {
   taskDir: string;
   /** Child processes per variant, started as cases need them. */
   poolSize?: number;
-  /** V8 heap cap of each child (--max-old-space-size). */
+  /** V8 heap cap of each child (--max-old-space-size); resident memory is capped 128 MB above it. */
   memoryMb?: number;
   /** Extra, non-secret environment variables for chain code. */
   env?: Record<string, string>;

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FapoError } from '../../util/errors.ts';
+import { NATIVE_HEADROOM_MB } from './memory-watch.ts';
 
 /** What isolation a sandbox child runs under; recorded in run manifests. */
 export interface SandboxInfo {
@@ -20,7 +21,10 @@ export interface SandboxInfo {
   launcher: string[];
   /** The uid chain code runs as. */
   uid: number;
+  /** V8 heap cap (MB). */
   memoryMb: number;
+  /** Resident memory cap (MB): the heap cap plus room for Node, Buffers and native memory (Linux). */
+  residentMemoryMb: number;
   /** Names (never values) of the environment variables the child receives. */
   env: string[];
   /** Layers that were wanted but are not in force, and why. */
@@ -207,6 +211,7 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
       launcher: wrappers,
       uid,
       memoryMb: opts.memoryMb,
+      residentMemoryMb: opts.memoryMb + NATIVE_HEADROOM_MB,
       env: Object.keys(env).sort(),
       warnings,
     },

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+
+/** What a child may use beyond its V8 heap cap: Node itself (~45 MB), the young generation, Buffers. */
+export const NATIVE_HEADROOM_MB = 128;
+const POLL_MS = 50;
+
+/**
+ * Caps a process's resident memory. `--max-old-space-size` bounds only the JavaScript heap, so chain
+ * code could still fill the machine with Buffers, typed arrays or native allocations. The parent
+ * reads the child's VmRSS from /proc every POLL_MS and calls `onExceeded` once it passes the limit.
+ * Linux only (elsewhere /proc is missing and only the heap cap applies). Returns a stop function.
+ */
+export function watchResidentMemory(pid: number, limitMb: number, onExceeded: (rssMb: number) => void): () => void {
+  let stopped = false;
+  let reading = false;
+  const timer = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    readFile(`/proc/${pid}/status`, 'utf8').then(
+      (status) => {
+        reading = false;
+        const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+        if (!stopped && kb / 1024 > limitMb) {
+          stop();
+          onExceeded(Math.round(kb / 1024));
+        }
+      },
+      () => stop(), // the process is gone, or this is not Linux
+    );
+  }, POLL_MS);
+  timer.unref();
+  const stop = (): void => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  return stop;
+}
