@@ -5,6 +5,7 @@ import createWinkBm25 from 'wink-bm25-text-search';
 import { z } from 'zod';
 import { FapoError } from '../util/errors.ts';
 import { parseCorpus, type CorpusDoc } from './corpus.ts';
+import { ScoredPostings } from './postings.ts';
 import { tokenizeForBm25, type TokenizeOptions } from './tokenize.ts';
 import type { Passage, Retriever } from './types.ts';
 
@@ -17,13 +18,14 @@ import type { Passage, Retriever } from './types.ts';
  *
  * Engine: wink-bm25-text-search computes exactly this with its IDF smoothing k = 1, except that each term
  * score carries the constant factor (k1 + 1) and is rounded to 9 decimals; we divide the factor out so
- * scores are on bm25s's scale. minisearch (the other tested library) was rejected because it multiplies
+ * scores are on bm25s's scale. wink builds and persists the index; queries run on its consolidated term
+ * scores through ScoredPostings (postings.ts), which is much faster than wink's own search. minisearch (the other tested library) was rejected because it multiplies
  * a document's score by the number of matched query terms and measures field length in unique tokens,
  * which changes rankings; okapibm25 re-tokenizes the whole corpus on every query and cannot persist.
  */
 
 // Part of the cache key: bump it whenever tokenization, scoring or the file layout changes.
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 // wink keeps this many decimals of every precomputed term score (its maximum).
 const SCORE_DECIMALS = 9;
 // wink cannot compute statistics for fewer documents than this.
@@ -63,13 +65,13 @@ const CacheHeaderSchema = z.object({
 const CacheDocsSchema = z.array(z.tuple([z.string(), z.string(), z.string()]));
 
 /**
- * The cache file holds three JSON lines: header, documents, and wink's own export. Keeping the export as
- * a raw line (not a string inside another JSON value) avoids escaping it and parsing it twice.
+ * The cache file holds three JSON lines: header, documents, and the scored postings. Keeping the
+ * postings as a raw line (not a string inside another JSON value) avoids escaping it and parsing it twice.
  */
 interface CacheFile {
   header: z.infer<typeof CacheHeaderSchema>;
   docs: z.infer<typeof CacheDocsSchema>;
-  engine: string;
+  postings: string;
 }
 
 /** Open (building and caching on first use) a BM25 index over a JSONL corpus. */
@@ -98,7 +100,7 @@ export async function openBm25Index(options: OpenBm25Options): Promise<Bm25Index
     try {
       return makeIndex(options.name, cached, 'cache', cachePath, settings);
     } catch {
-      // wink rejected its own export (damaged file): rebuild below.
+      // damaged postings: rebuild below
     }
   }
 
@@ -107,7 +109,7 @@ export async function openBm25Index(options: OpenBm25Options): Promise<Bm25Index
   await mkdir(join(options.storeDir, 'indexes'), { recursive: true });
   // Write then rename so a concurrent reader never sees half a file.
   const tmp = `${cachePath}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(file.header)}\n${JSON.stringify(file.docs)}\n${file.engine}`);
+  await writeFile(tmp, `${JSON.stringify(file.header)}\n${JSON.stringify(file.docs)}\n${file.postings}`);
   await rename(tmp, cachePath);
   return makeIndex(options.name, file, 'built', cachePath, settings);
 }
@@ -136,7 +138,7 @@ async function readCacheFile(path: string, corpusSha256: string): Promise<CacheF
     const header = CacheHeaderSchema.safeParse(JSON.parse(text.slice(0, firstBreak)));
     if (!header.success || header.data.corpusSha256 !== corpusSha256) return null;
     const docs = CacheDocsSchema.safeParse(JSON.parse(text.slice(firstBreak + 1, secondBreak)));
-    return docs.success ? { header: header.data, docs: docs.data, engine: text.slice(secondBreak + 1) } : null;
+    return docs.success ? { header: header.data, docs: docs.data, postings: text.slice(secondBreak + 1) } : null;
   } catch {
     return null;
   }
@@ -156,7 +158,7 @@ function buildCacheFile(docs: CorpusDoc[], corpusSha256: string, settings: Bm25S
   return {
     header: { formatVersion: FORMAT_VERSION, corpusSha256, settings },
     docs: docs.map((d) => [d.id, d.title, d.text]),
-    engine: engine.exportJSON(),
+    postings: ScoredPostings.fromWink(engine.exportJSON(), docs.length).toJSON(),
   };
 }
 
@@ -169,9 +171,8 @@ function newEngine(settings: Bm25Settings) {
 }
 
 function makeIndex(name: string, file: CacheFile, origin: Bm25Index['origin'], cachePath: string, settings: Bm25Settings): Bm25Index {
-  const engine = newEngine(settings);
-  engine.importJSON(file.engine);
   const docs = file.docs;
+  const postings = ScoredPostings.fromJSON(file.postings, docs.length);
   const scale = settings.k1 + 1;
   return {
     name,
@@ -181,16 +182,11 @@ function makeIndex(name: string, file: CacheFile, origin: Bm25Index['origin'], c
     settings,
     search(query: string, k: number): Passage[] {
       if (!Number.isInteger(k) || k < 1) return [];
-      return engine
-        .search(query, docs.length)
-        .map(([position, score]) => ({ position: Number(position), score: score / scale }))
-        // Ties go to the earlier corpus document, so results never depend on engine iteration order.
-        .sort((a, b) => b.score - a.score || a.position - b.position)
-        .slice(0, k)
-        .map(({ position, score }) => {
-          const [id, title, text] = docs[position]!;
-          return { id, title, text, score };
-        });
+      // The query goes through the same tokenizer wink applied to the documents.
+      return postings.search(tokenizeForBm25(query, settings), k).map(({ position, score }) => {
+        const [id, title, text] = docs[position]!;
+        return { id, title, text, score: score / scale };
+      });
     },
   };
 }

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import createWinkBm25 from 'wink-bm25-text-search';
 import { openBm25Index } from '../../src/retrieval/bm25.ts';
 import { tokenizeForBm25 } from '../../src/retrieval/tokenize.ts';
 import { FapoError } from '../../src/util/errors.ts';
@@ -78,6 +79,33 @@ describe('openBm25Index', () => {
     const hits = index.search('apple', 5);
     assert.deepEqual(hits.map((h) => h.id), ['z', 'a']);
     assert.equal(hits[0]!.score, hits[1]!.score);
+  });
+
+  it('returns exactly what wink-bm25-text-search\'s own search returns (ids, order, scores to the bit)', async () => {
+    // A corpus with a small vocabulary, so documents share terms, repeat them and tie.
+    const words = ['river', 'city', 'bridge', 'castle', 'king', 'queen', 'war', 'peace', 'market', 'harbour', 'mountain', 'forest', 'the', 'of'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const sentence = (n: number) => Array.from({ length: n }, () => words[Math.floor(next() * words.length)]).join(' ');
+    const docs = Array.from({ length: 300 }, (_, i) => ({ id: `p${i}`, title: sentence(2), text: sentence(5 + Math.floor(next() * 30)) }));
+    const path = join(dir, 'oracle.jsonl');
+    await writeFile(path, jsonl(docs));
+    const index = await openBm25Index({ name: 'oracle', corpusPath: path, storeDir: join(dir, 'store-oracle') });
+    const wink = createWinkBm25();
+    wink.defineConfig({ fldWeights: { body: 1 }, bm25Params: { k1: 0.9, b: 0.4, k: 1 } });
+    wink.definePrepTasks([(text: string) => tokenizeForBm25(text, { stem: true, stopwords: true })]);
+    docs.forEach((d, i) => wink.addDoc({ body: `${d.title} | ${d.text}` }, String(i)));
+    wink.consolidate(9);
+    for (let q = 0; q < 200; q++) {
+      const query = sentence(1 + Math.floor(next() * 6));
+      const k = q % 10 === 0 ? 100 + q : 1 + Math.floor(next() * 12); // and now and then past the insertion limit
+      const expected = (wink.search(query, docs.length) as [string, number][])
+        .map(([position, score]) => ({ position: Number(position), score: score / 1.9 }))
+        .sort((a, b) => b.score - a.score || a.position - b.position)
+        .slice(0, k)
+        .map(({ position, score }) => ({ id: docs[position]!.id, score }));
+      assert.deepEqual(index.search(query, k).map(({ id, score }) => ({ id, score })), expected, `query "${query}", k ${k}`);
+    }
   });
 
   it('persists the index and reloads it from the cache file without reading the corpus again', async () => {
