@@ -183,9 +183,9 @@ function makeIndex(name: string, file: CacheFile, origin: Bm25Index['origin'], c
     search(query: string, k: number): Passage[] {
       if (!Number.isInteger(k) || k < 1) return [];
       // The query goes through the same tokenizer wink applied to the documents.
-      return postings.search(tokenizeForBm25(query, settings), k).map(({ position, score }) => {
+      return postings.search(tokenizeForBm25(query, settings), k, scale).map(({ position, score }) => {
         const [id, title, text] = docs[position]!;
-        return { id, title, text, score: score / scale };
+        return { id, title, text, score };
       });
     },
   };

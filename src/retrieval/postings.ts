@@ -78,8 +78,12 @@ export class ScoredPostings {
     return new ScoredPostings(tokens, typedDocs, scores.map((s) => Float64Array.from(s)), documentCount);
   }
 
-  /** The `k` best document positions with their summed term scores, best first; ties to the earlier. */
-  search(queryTokens: readonly string[], k: number): { position: number; score: number }[] {
+  /**
+   * The `k` best document positions, best first, with their summed term scores divided by `divisor`;
+   * ranked on the divided scores, so two sums that divide to the same number tie (and the earlier
+   * document wins), as when wink's results were divided and then sorted.
+   */
+  search(queryTokens: readonly string[], k: number, divisor = 1): { position: number; score: number }[] {
     const touched: number[] = [];
     for (const token of queryTokens) {
       const t = this.tokenIds.get(token);
@@ -97,6 +101,7 @@ export class ScoredPostings {
         }
       }
     }
+    for (const d of touched) this.acc[d] = this.acc[d]! / divisor;
     const best = topK(touched, this.acc, k);
     for (const d of touched) this.seen[d] = 0;
     return best;
