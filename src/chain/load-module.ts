@@ -3,6 +3,12 @@ import { pathToFileURL } from 'node:url';
 
 let hookRegistered = false;
 
+/** What task code's `fapo` specifiers resolve to: the authoring API and the benchmark scorers. */
+export const FAPO_MODULES: Readonly<Record<string, URL>> = {
+  fapo: new URL('../authoring.ts', import.meta.url),
+  'fapo/bench': new URL('../bench/scorers.ts', import.meta.url),
+};
+
 /**
  * Maps the `fapo` specifier to the authoring API (and `fapo/bench` to the benchmark scorers, which
  * only parent-side scorers use) for every module loaded afterwards in this process.
@@ -11,12 +17,7 @@ export function ensureFapoResolution(): void {
   if (hookRegistered) return;
   hookRegistered = true;
   register(new URL('./resolve-hook.mjs', import.meta.url), {
-    data: {
-      targets: {
-        fapo: new URL('../authoring.ts', import.meta.url).href,
-        'fapo/bench': new URL('../bench/scorers.ts', import.meta.url).href,
-      },
-    },
+    data: { targets: Object.fromEntries(Object.entries(FAPO_MODULES).map(([specifier, url]) => [specifier, url.href])) },
   });
 }
 

@@ -56,6 +56,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     model: opts.model.id,
     sampling: opts.sampling,
     datasetFingerprint: dataset.fingerprint,
+    scorerFingerprint: task.scorerFingerprint,
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };

@@ -59,6 +59,7 @@ const RunSpecSchema = z.object({
   model: z.string(),
   sampling: SamplingSchema,
   datasetFingerprint: z.string(),
+  scorerFingerprint: z.string().optional(),
   caseIds: z.array(z.string()),
   purpose: z.string().optional(),
 });

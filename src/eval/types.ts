@@ -48,6 +48,8 @@ export interface RunSpec {
   sampling: Sampling;
   /** sha256 of the split file. */
   datasetFingerprint: string;
+  /** The scorer's fingerprint (src/task/fingerprint.ts); runs stored before it existed have none. */
+  scorerFingerprint?: string;
   /** Case ids in evaluation order (a subset when --limit is used). */
   caseIds: string[];
   /** Free-form tag (e.g. `optimize:<session>`), not part of the identity. */

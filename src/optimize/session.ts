@@ -4,7 +4,7 @@ import { Store } from '../eval/store.ts';
 import { baselineVariant } from '../eval/variant.ts';
 import type { Variant } from '../eval/types.ts';
 import { UsageMeter, type MeterSnapshot } from '../models/meter.ts';
-import type { Playbook } from '../task/schema.ts';
+import { type Playbook, SPLITS, type Split } from '../task/schema.ts';
 import { FapoError } from '../util/errors.ts';
 import { BudgetTracker, type BudgetOptions, meterCaps } from './budget.ts';
 import { type Comparison, EvaluationService, type ValidationOutcome } from './evaluator.ts';
@@ -118,6 +118,24 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   }
 }
 
+/**
+ * A session compares variants by their scores, so it must score them all the same way: a session
+ * resumed after its scorer or a data split changed stops here instead of mixing old and new scores.
+ */
+function requireSameScoring(env: Environment, state: SessionState, sessionId: string): void {
+  const now = { scorer: env.task.scorerFingerprint, ...Object.fromEntries(SPLITS.map((split) => [split, env.task.datasets[split].fingerprint])) };
+  const started = state.get<Record<string, string>>('fingerprints');
+  if (!started) return state.put('fingerprints', now);
+  const changed = Object.keys(now).filter((key) => started[key] !== undefined && started[key] !== now[key as keyof typeof now]);
+  if (changed.length > 0) {
+    const what = changed.map((key) => (key === 'scorer' ? env.task.manifest.scorer : `the ${key} split (${env.task.datasets[key as Split].path})`));
+    throw new FapoError(
+      `session ${sessionId} cannot resume: ${what.join(' and ')} changed since it started, and its scores would no longer compare`,
+      'Restore the files, or start a new session (run without --resume).',
+    );
+  }
+}
+
 function pickSession(store: Store, req: OptimizeRequest): SessionRecord {
   const sessions = store.listDocs<SessionRecord>(SESSIONS).map((d) => d.value);
   if (req.resume) {
@@ -143,6 +161,7 @@ async function runSession(env: Environment, record: SessionRecord, req: Optimize
   };
   state.onStore = checkpoint;
   log(`session ${record.id} (${config.strategy}, seed ${config.seed}, ${config.trials} trials)${record.state === 'running' && state.get('scope') ? ' — resuming' : ''}`);
+  requireSameScoring(env, state, record.id);
   log('scope contract:');
   for (const line of describeScope(env.task.playbook)) log(`  ${line}`);
   state.put('scope', env.task.playbook);

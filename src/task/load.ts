@@ -10,6 +10,7 @@ import { chainFromModule } from '../chain/validate.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { readJsonl } from '../util/jsonl.ts';
+import { moduleFingerprint } from './fingerprint.ts';
 import { type Case, CaseSchema, type Manifest, ManifestSchema, type Playbook, PlaybookSchema, SPLITS, type Split } from './schema.ts';
 import type { Scorer } from './scorer.ts';
 
@@ -35,7 +36,7 @@ export interface Task {
   chain: ChainDefinition;
   structure: ChainStructure;
   scorer: Scorer;
-  /** sha256 of the scorer source: the scorer is hash-locked for a session. */
+  /** sha256 of the scorer with what it imports (fingerprint.ts): part of every run's identity. */
   scorerFingerprint: string;
   datasets: Record<Split, Dataset>;
 }
@@ -66,8 +67,11 @@ export async function loadTask(dirArg: string): Promise<Task> {
 
   const scorerAbs = join(dir, manifest.scorer);
   if (!existsSync(scorerAbs)) throw new FapoError(`${scorerAbs}: scorer module not found (manifest "scorer: ${manifest.scorer}")`);
-  const scorerSource = readFileSync(scorerAbs, 'utf8');
-  const scorer = await loadScorer(scorerAbs, sha256(scorerSource));
+  // Loaded under its fingerprint, so a changed helper it imports is not served from Node's module cache.
+  const scorerFingerprint = await moduleFingerprint(scorerAbs).catch((err: Error) => {
+    throw new FapoError(`${scorerAbs}: the scorer does not load: ${err.message}`);
+  });
+  const scorer = await loadScorer(scorerAbs, scorerFingerprint);
 
   return {
     dir,
@@ -80,7 +84,7 @@ export async function loadTask(dirArg: string): Promise<Task> {
     chain,
     structure,
     scorer,
-    scorerFingerprint: sha256(scorerSource),
+    scorerFingerprint,
     datasets,
   };
 }

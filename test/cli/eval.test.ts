@@ -54,6 +54,22 @@ describe('fapo eval', () => {
     assert.equal(second.summary.mean, first.summary.mean);
   });
 
+  it('a changed scorer, or a changed file it imports, starts a new run instead of resuming the old scores', async () => {
+    const dir = workspace();
+    const evalJson = async () => JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '5', '--json'])).stdout);
+    const first = await evalJson();
+    writeFileSync(join(dir, 'weight.ts'), 'export const weight = 0;\n');
+    writeFileSync(join(dir, 'scorer.ts'), "import { defineScorer } from 'fapo';\nimport { weight } from './weight.ts';\nexport default defineScorer(() => weight);\n");
+    const zero = await evalJson();
+    assert.notEqual(zero.run, first.run);
+    assert.equal(zero.summary.mean, 0);
+    assert.equal(zero.usage.calls, 0, 'the model answers come from the cache');
+    writeFileSync(join(dir, 'weight.ts'), 'export const weight = 1;\n');
+    const one = await evalJson();
+    assert.notEqual(one.run, zero.run, 'only the imported file changed');
+    assert.equal(one.summary.mean, 1);
+  });
+
   it('resumes a run killed with SIGKILL without repeating completed model calls', async () => {
     const server = await fakeReader(25);
     try {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import { runCli } from '../fixtures/cli.ts';
 import { exampleWorkspace } from '../fixtures/workspace.ts';
@@ -35,4 +37,18 @@ it('fapo optimize killed mid-session resumes to the same result without repaying
   const nothingLeft = await runCli(['optimize', dir, ...ARGS, '--resume']);
   assert.equal(nothingLeft.code, 2);
   assert.match(nothingLeft.stderr, /no unfinished fapo session to resume/);
+});
+
+it('a session does not resume once its scorer changed: the message names the file, nothing is lost', async () => {
+  const dir = workspace();
+  const first = await runCli(['optimize', dir, ...ARGS, '--max-rounds', '1', '--json']);
+  assert.equal(first.code, 0, first.stderr);
+  writeFileSync(join(dir, 'scorer.ts'), "import { defineScorer } from 'fapo';\nexport default defineScorer(() => 1);\n");
+  const resumed = await runCli(['optimize', dir, ...ARGS, '--max-rounds', '1', '--resume', 's1', '--json']);
+  assert.notEqual(resumed.code, 0);
+  assert.match(resumed.stderr, /session s1 cannot resume: scorer\.ts changed since it started/);
+  assert.match(resumed.stderr, /start a new session/);
+  const fresh = await runCli(['optimize', dir, ...ARGS, '--max-rounds', '1', '--json']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(JSON.parse(fresh.stdout).session.id, 's2', 'a new session scores with the new scorer');
 });

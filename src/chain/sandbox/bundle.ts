@@ -1,8 +1,9 @@
 import { isBuiltin } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { FapoError } from '../../util/errors.ts';
+import { buildFailureText } from '../../util/esbuild-errors.ts';
 
 /**
  * Node 20 runs module hooks (tsx, the `fapo` resolver) on a worker thread, which the permission
@@ -43,10 +44,9 @@ async function bundle(entry: string, plugins: Plugin[]): Promise<string> {
   try {
     result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent', plugins });
   } catch (err) {
-    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
-    if (!errors) throw err;
-    const lines = errors.map((e) => (e.location ? `${resolve(e.location.file)}:${e.location.line}:${e.location.column}: ${e.text}` : e.text));
-    throw new FapoError(`${entry}: the chain module does not compile: ${lines.join('; ')}`);
+    const failure = buildFailureText(err);
+    if (failure === undefined) throw err;
+    throw new FapoError(`${entry}: the chain module does not compile: ${failure}`);
   }
   return result.outputFiles[0]!.text;
 }
