@@ -9,6 +9,7 @@ import type { Case, Split } from '../task/schema.ts';
 import { checkScore } from '../task/check-score.ts';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
 import type { Store } from './store.ts';
+import { chainFingerprint } from './variant.ts';
 import type { CaseResult, RunRecord, RunSpec, RunSummary, Variant } from './types.ts';
 
 export interface EvaluateOptions {
@@ -57,6 +58,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     sampling: opts.sampling,
     datasetFingerprint: dataset.fingerprint,
     scorerFingerprint: task.scorerFingerprint,
+    chainFingerprint: await chainFingerprint(task.dir, variant),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };

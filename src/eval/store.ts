@@ -60,6 +60,7 @@ const RunSpecSchema = z.object({
   sampling: SamplingSchema,
   datasetFingerprint: z.string(),
   scorerFingerprint: z.string().optional(),
+  chainFingerprint: z.string().optional(),
   caseIds: z.array(z.string()),
   purpose: z.string().optional(),
 });

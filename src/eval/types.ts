@@ -48,8 +48,9 @@ export interface RunSpec {
   sampling: Sampling;
   /** sha256 of the split file. */
   datasetFingerprint: string;
-  /** The scorer's fingerprint (src/task/fingerprint.ts); runs stored before it existed have none. */
+  /** Fingerprints (src/task/fingerprint.ts) of the scorer and of the variant's chain with its imports; runs stored before they existed have none. */
   scorerFingerprint?: string;
+  chainFingerprint?: string;
   /** Case ids in evaluation order (a subset when --limit is used). */
   caseIds: string[];
   /** Free-form tag (e.g. `optimize:<session>`), not part of the identity. */

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { moduleFingerprint } from '../task/fingerprint.ts';
 import type { Task } from '../task/load.ts';
 import { FapoError } from '../util/errors.ts';
 import { canonicalHash } from '../util/hash.ts';
@@ -34,6 +35,27 @@ export function materializeChain(taskDir: string, variant: VariantContent): stri
     );
   }
   return abs;
+}
+
+const chainFingerprints = new Map<string, Promise<string>>();
+
+/**
+ * The fingerprint (src/task/fingerprint.ts) of a variant's chain with the workspace files it imports:
+ * part of a run's identity, so a changed helper module gives a new run rather than old results. A
+ * variant's own content is immutable, so it is computed once per variant and process.
+ */
+export function chainFingerprint(taskDir: string, variant: VariantContent & { hash: string }): Promise<string> {
+  const abs = materializeChain(taskDir, variant);
+  const key = `${abs}\u0000${variant.hash}`;
+  let fingerprint = chainFingerprints.get(key);
+  if (!fingerprint) {
+    fingerprint = moduleFingerprint(abs).catch((err: Error) => {
+      chainFingerprints.delete(key);
+      throw new FapoError(`${abs}: the chain module does not compile: ${err.message}`);
+    });
+    chainFingerprints.set(key, fingerprint);
+  }
+  return fingerprint;
 }
 
 /**

@@ -70,6 +70,20 @@ describe('fapo eval', () => {
     assert.equal(one.summary.mean, 1);
   });
 
+  it('a changed module the chain imports starts a new run, though the variant is the same', async () => {
+    const dir = workspace();
+    const chain = readFileSync(join(dir, 'chain.ts'), 'utf8');
+    writeFileSync(join(dir, 'chain.ts'), `import { firstQuery } from './query.ts';\n${chain.replace('let query = String(input.question);', 'let query = firstQuery(String(input.question));')}`);
+    writeFileSync(join(dir, 'query.ts'), 'export const firstQuery = (q: string) => q;\n');
+    const evalJson = async () => JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--json'])).stdout);
+    const first = await evalJson();
+    writeFileSync(join(dir, 'query.ts'), 'export const firstQuery = (q: string) => `${q} country`;\n');
+    const second = await evalJson();
+    assert.equal(second.variant.hash, first.variant.hash);
+    assert.notEqual(second.run, first.run);
+    assert.ok(second.usage.calls > 0, 'the changed queries made new model calls');
+  });
+
   it('resumes a run killed with SIGKILL without repeating completed model calls', async () => {
     const server = await fakeReader(25);
     try {
