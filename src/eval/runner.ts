@@ -59,6 +59,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     datasetFingerprint: dataset.fingerprint,
     scorerFingerprint: task.scorerFingerprint,
     chainFingerprint: await chainFingerprint(task.dir, variant),
+    resourceFingerprints: Object.fromEntries([...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : []))),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };

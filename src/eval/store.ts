@@ -61,6 +61,7 @@ const RunSpecSchema = z.object({
   datasetFingerprint: z.string(),
   scorerFingerprint: z.string().optional(),
   chainFingerprint: z.string().optional(),
+  resourceFingerprints: z.record(z.string(), z.string()).optional(),
   caseIds: z.array(z.string()),
   purpose: z.string().optional(),
 });

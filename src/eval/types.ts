@@ -51,6 +51,8 @@ export interface RunSpec {
   /** Fingerprints (src/task/fingerprint.ts) of the scorer and of the variant's chain with its imports; runs stored before they existed have none. */
   scorerFingerprint?: string;
   chainFingerprint?: string;
+  /** Retrieval resources' fingerprints by name (corpus content and index settings). */
+  resourceFingerprints?: Record<string, string>;
   /** Case ids in evaluation order (a subset when --limit is used). */
   caseIds: string[];
   /** Free-form tag (e.g. `optimize:<session>`), not part of the identity. */

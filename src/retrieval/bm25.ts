@@ -176,6 +176,8 @@ function makeIndex(name: string, file: CacheFile, origin: Bm25Index['origin'], c
   const scale = settings.k1 + 1;
   return {
     name,
+    // What decides the results (corpus and settings), not the file format: a format change keeps runs.
+    fingerprint: `bm25/${createHash('sha256').update(JSON.stringify({ corpus: file.header.corpusSha256, ...settings })).digest('hex')}`,
     size: docs.length,
     origin,
     cachePath,

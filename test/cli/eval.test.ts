@@ -84,6 +84,17 @@ describe('fapo eval', () => {
     assert.ok(second.usage.calls > 0, 'the changed queries made new model calls');
   });
 
+  it('a changed retrieval corpus starts a new run', async () => {
+    const dir = workspace();
+    const evalJson = async () => JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--json'])).stdout);
+    const first = await evalJson();
+    const corpus = join(dir, 'corpus', 'passages.jsonl');
+    writeFileSync(corpus, readFileSync(corpus, 'utf8') + JSON.stringify({ id: 'extra-1', title: 'Extra', text: 'A passage added later.' }) + '\n');
+    const second = await evalJson();
+    assert.equal(second.variant.hash, first.variant.hash);
+    assert.notEqual(second.run, first.run);
+  });
+
   it('resumes a run killed with SIGKILL without repeating completed model calls', async () => {
     const server = await fakeReader(25);
     try {
