@@ -136,8 +136,9 @@ export async function writeRunArtifacts(opts: {
   const manifest = {
     fapoVersion: FAPO_VERSION,
     run: { id: run.id, state: run.state, createdAt: run.createdAt, finishedAt: run.finishedAt },
-    task: { name: task.manifest.name, scorerFingerprint: task.scorerFingerprint },
-    variant: { hash: variant.hash, seq: variant.seq, level: variant.level, parent: variant.parent, chainPath: variant.chainPath },
+    task: { name: task.manifest.name, scorerFingerprint: run.spec.scorerFingerprint ?? task.scorerFingerprint },
+    variant: { hash: variant.hash, seq: variant.seq, level: variant.level, parent: variant.parent, chainPath: variant.chainPath, chainFingerprint: run.spec.chainFingerprint },
+    resources: run.spec.resourceFingerprints,
     split: run.spec.split,
     trials: run.spec.trials,
     cases: run.spec.caseIds.length,

@@ -33,6 +33,9 @@ describe('fapo eval', () => {
     assert.deepEqual(manifest.sampling, { temperature: 1, topP: 0.95, maxTokens: 256 });
     assert.match(manifest.datasets.val.sha256, /^[0-9a-f]{64}$/);
     assert.equal(manifest.variant.seq, 1);
+    assert.match(manifest.task.scorerFingerprint, /^[0-9a-f]{64}$/);
+    assert.match(manifest.variant.chainFingerprint, /^[0-9a-f]{64}$/);
+    assert.match(manifest.resources.wiki, /^bm25\/[0-9a-f]{64}$/);
     const lines = readFileSync(join(out.artifacts, 'results.jsonl'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 60);
     const first = JSON.parse(lines[0]!);
