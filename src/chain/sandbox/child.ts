@@ -67,10 +67,7 @@ export class SandboxChild {
     this.proc.stderr!.setEncoding('utf8').on('data', (text: string) => this.keep(text));
     this.proc.on('message', (raw) => this.receive(raw));
     this.proc.on('error', (err) => this.keep(`spawn failed: ${err.message}\n`));
-    const limitMb = memoryMb + NATIVE_HEADROOM_MB;
-    const stopWatch = this.proc.pid === undefined ? () => {} : watchResidentMemory(this.proc.pid, limitMb, (rssMb) =>
-      this.kill(`out of memory: chain code made the sandbox process resident in ${rssMb} MB, over its cap of ${limitMb} MB (${memoryMb} MB heap + ${NATIVE_HEADROOM_MB} MB for Node, Buffers and native memory)`),
-    );
+    const stopWatch = this.watchMemory();
     this.exited = new Promise((resolve) =>
       this.proc.on('close', (code, signal) => {
         stopWatch();
@@ -78,6 +75,18 @@ export class SandboxChild {
       }),
     );
     this.send({ op: 'load', ...bundle });
+  }
+
+  /** Kills the process once its resident memory passes the heap cap plus room for Buffers and Node. */
+  private watchMemory(): () => void {
+    if (this.proc.pid === undefined) return () => {}; // it did not start: 'error' reports why
+    const limitMb = this.memoryMb + NATIVE_HEADROOM_MB;
+    return watchResidentMemory(this.proc.pid, limitMb, (rssMb) =>
+      this.kill(
+        `out of memory: chain code made the sandbox process resident in ${rssMb} MB, over its cap of ${limitMb} MB ` +
+          `(${this.memoryMb} MB heap + ${NATIVE_HEADROOM_MB} MB for Node, Buffers and native memory)`,
+      ),
+    );
   }
 
   /** Cases running or waiting for the chain to load here: what the pool balances on. */
