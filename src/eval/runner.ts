@@ -8,6 +8,7 @@ import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
 import { checkScore } from '../task/check-score.ts';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import { FAPO_VERSION } from '../version.ts';
 import type { Store } from './store.ts';
 import { chainFingerprint } from './variant.ts';
 import type { CaseResult, RunRecord, RunSpec, RunSummary, Variant } from './types.ts';
@@ -59,6 +60,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     datasetFingerprint: dataset.fingerprint,
     scorerFingerprint: task.scorerFingerprint,
     chainFingerprint: await chainFingerprint(task.dir, variant),
+    fapoVersion: FAPO_VERSION,
     resourceFingerprints: Object.fromEntries([...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : []))),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),

@@ -53,6 +53,8 @@ export interface RunSpec {
   chainFingerprint?: string;
   /** Retrieval resources' fingerprints by name (corpus content and index settings). */
   resourceFingerprints?: Record<string, string>;
+  /** The fapo release that ran it: its template rendering and output parsing shape the results. */
+  fapoVersion?: string;
   /** Case ids in evaluation order (a subset when --limit is used). */
   caseIds: string[];
   /** Free-form tag (e.g. `optimize:<session>`), not part of the identity. */
