@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { moduleFingerprint } from '../task/fingerprint.ts';
 import type { Task } from '../task/load.ts';
 import { FapoError } from '../util/errors.ts';
-import { canonicalHash } from '../util/hash.ts';
+import { canonicalHash, sha256 } from '../util/hash.ts';
 import type { Store } from './store.ts';
 import type { Variant } from './types.ts';
 
@@ -41,12 +41,12 @@ const chainFingerprints = new Map<string, Promise<string>>();
 
 /**
  * The fingerprint (src/task/fingerprint.ts) of a variant's chain with the workspace files it imports:
- * part of a run's identity, so a changed helper module gives a new run rather than old results. A
- * variant's own content is immutable, so it is computed once per variant and process.
+ * part of a run's identity, so a changed helper module gives a new run rather than old results.
+ * Computed once per chain file and process (prompt and parameter variants share their chain).
  */
-export function chainFingerprint(taskDir: string, variant: VariantContent & { hash: string }): Promise<string> {
+export function chainFingerprint(taskDir: string, variant: VariantContent): Promise<string> {
   const abs = materializeChain(taskDir, variant);
-  const key = `${abs}\u0000${variant.hash}`;
+  const key = `${abs}\u0000${sha256(variant.chainSource)}`;
   let fingerprint = chainFingerprints.get(key);
   if (!fingerprint) {
     fingerprint = moduleFingerprint(abs).catch((err: Error) => {
