@@ -18,9 +18,9 @@ import type { Passage, Retriever } from './types.ts';
  *
  * Engine: wink-bm25-text-search computes exactly this with its IDF smoothing k = 1, except that each term
  * score carries the constant factor (k1 + 1) and is rounded to 9 decimals; we divide the factor out so
- * scores are on bm25s's scale. wink builds and persists the index; queries run on its consolidated term
- * scores through ScoredPostings (postings.ts), which is much faster than wink's own search. minisearch (the other tested library) was rejected because it multiplies
- * a document's score by the number of matched query terms and measures field length in unique tokens,
+ * scores are on bm25s's scale. wink builds the index; queries run on its consolidated term scores
+ * through ScoredPostings (postings.ts), much faster than wink's own search. minisearch (the other
+ * tested library) was rejected because it multiplies a document's score by the number of matched query terms and measures field length in unique tokens,
  * which changes rankings; okapibm25 re-tokenizes the whole corpus on every query and cannot persist.
  */
 
@@ -98,20 +98,20 @@ export async function openBm25Index(options: OpenBm25Options): Promise<Bm25Index
   const cached = await readCacheFile(cachePath, corpusSha256);
   if (cached) {
     try {
-      return makeIndex(options.name, cached, 'cache', cachePath, settings);
+      return makeIndex(options.name, cached, ScoredPostings.fromJSON(cached.postings, cached.docs.length), 'cache', cachePath, settings);
     } catch {
       // damaged postings: rebuild below
     }
   }
 
   const docs = parseCorpus(corpusBytes.toString('utf8'), options.corpusPath);
-  const file = buildCacheFile(docs, corpusSha256, settings, options);
+  const { file, postings } = buildCacheFile(docs, corpusSha256, settings, options);
   await mkdir(join(options.storeDir, 'indexes'), { recursive: true });
   // Write then rename so a concurrent reader never sees half a file.
   const tmp = `${cachePath}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(file.header)}\n${JSON.stringify(file.docs)}\n${file.postings}`);
   await rename(tmp, cachePath);
-  return makeIndex(options.name, file, 'built', cachePath, settings);
+  return makeIndex(options.name, file, postings, 'built', cachePath, settings);
 }
 
 function cacheKey(corpusSha256: string, s: Bm25Settings): string {
@@ -144,7 +144,7 @@ async function readCacheFile(path: string, corpusSha256: string): Promise<CacheF
   }
 }
 
-function buildCacheFile(docs: CorpusDoc[], corpusSha256: string, settings: Bm25Settings, options: OpenBm25Options): CacheFile {
+function buildCacheFile(docs: CorpusDoc[], corpusSha256: string, settings: Bm25Settings, options: OpenBm25Options): { file: CacheFile; postings: ScoredPostings } {
   if (docs.length < MIN_DOCUMENTS) {
     throw new FapoError(
       `BM25 resource "${options.name}": corpus ${options.corpusPath} has ${docs.length} document(s); at least ${MIN_DOCUMENTS} are needed`,
@@ -155,11 +155,13 @@ function buildCacheFile(docs: CorpusDoc[], corpusSha256: string, settings: Bm25S
   // GEPA's retriever indexes "title | text" and recovers the title from the part before " | ".
   docs.forEach((doc, i) => engine.addDoc({ [FIELD]: `${doc.title} | ${doc.text}` }, String(i)));
   engine.consolidate(SCORE_DECIMALS);
-  return {
+  const postings = ScoredPostings.fromWink(engine.exportJSON(), docs.length);
+  const file: CacheFile = {
     header: { formatVersion: FORMAT_VERSION, corpusSha256, settings },
     docs: docs.map((d) => [d.id, d.title, d.text]),
-    postings: ScoredPostings.fromWink(engine.exportJSON(), docs.length).toJSON(),
+    postings: postings.toJSON(),
   };
+  return { file, postings };
 }
 
 function newEngine(settings: Bm25Settings) {
@@ -170,9 +172,8 @@ function newEngine(settings: Bm25Settings) {
   return engine;
 }
 
-function makeIndex(name: string, file: CacheFile, origin: Bm25Index['origin'], cachePath: string, settings: Bm25Settings): Bm25Index {
+function makeIndex(name: string, file: CacheFile, postings: ScoredPostings, origin: Bm25Index['origin'], cachePath: string, settings: Bm25Settings): Bm25Index {
   const docs = file.docs;
-  const postings = ScoredPostings.fromJSON(file.postings, docs.length);
   const scale = settings.k1 + 1;
   return {
     name,
