@@ -31,7 +31,10 @@ import { startFakeOpenAI } from '../test/fixtures/fake-openai.ts';
 
 const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'two-hop-qa');
 const root = mkdtempSync(join(tmpdir(), 'fapo-bench-eval-'));
-const usage = { inputTokens: { total: 5, noCache: 5, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 2, text: 2, reasoning: 0 } };
+const usage = {
+  inputTokens: { total: 5, noCache: 5, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 2, text: 2, reasoning: 0 },
+};
 /**
  * An instant model. Not MockLanguageModelV3: that keeps every call's options (prompt included) in
  * `doGenerateCalls`, so over 120k calls the mock itself grew the heap by ~150 MB and slowed GC, which
@@ -42,7 +45,12 @@ const instant = (): LanguageModelV3 => ({
   provider: 'bench',
   modelId: 'instant',
   supportedUrls: {},
-  doGenerate: async () => ({ content: [{ type: 'text', text: 'Ok' }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] }),
+  doGenerate: async () => ({
+    content: [{ type: 'text', text: 'Ok' }],
+    finishReason: { unified: 'stop', raw: 'stop' },
+    usage,
+    warnings: [],
+  }),
   doStream: async () => {
     throw new Error('the bench model does not stream');
   },
@@ -56,11 +64,23 @@ function line(name: string, value: string, target: string, met: boolean): void {
 async function workspace(name: string, n: number) {
   const dir = join(root, name);
   cpSync(EXAMPLE, dir, { recursive: true });
-  const cases = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `c${i}`, input: { question: `In which country was Person ${i} born?` }, expected: 'X' })).join('\n') + '\n';
+  const cases = `${Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ id: `c${i}`, input: { question: `In which country was Person ${i} born?` }, expected: 'X' }),
+  ).join('\n')}\n`;
   mkdirSync(join(dir, 'data'), { recursive: true });
-  for (const split of ['train', 'val', 'test']) writeFileSync(join(dir, 'data', `${split}.jsonl`), cases.replaceAll('"id":"c', `"id":"${split}-c`));
+  for (const split of ['train', 'val', 'test'])
+    writeFileSync(join(dir, 'data', `${split}.jsonl`), cases.replaceAll('"id":"c', `"id":"${split}-c`));
   const task = await loadTask(dir);
-  const retrievers = new Map([['wiki', await openBm25Index({ name: 'wiki', corpusPath: join(dir, 'corpus/passages.jsonl'), storeDir: join(dir, '.fapo') })]]);
+  const retrievers = new Map([
+    [
+      'wiki',
+      await openBm25Index({
+        name: 'wiki',
+        corpusPath: join(dir, 'corpus/passages.jsonl'),
+        storeDir: join(dir, '.fapo'),
+      }),
+    ],
+  ]);
   return { dir, task, retrievers };
 }
 
@@ -89,21 +109,50 @@ async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigure
   const structure = await inProcess.describe(variant);
   await sandbox.describe(variant); // starts a child: process start is excluded
   const bare = createModelClient('sim:echo', { languageModel: instant(), meter: new UsageMeter(), concurrency: 1 });
-  const cached = createModelClient('sim:echo', { languageModel: instant(), cache: store.cache, meter: new UsageMeter(), concurrency: 1 });
+  const cached = createModelClient('sim:echo', {
+    languageModel: instant(),
+    cache: store.cache,
+    meter: new UsageMeter(),
+    concurrency: 1,
+  });
   const samples = { framework: [] as number[], evaluateInProcess: [] as number[], evaluateSandbox: [] as number[] };
   // Two disjoint blocks of cases a round, so the sandbox finds no answers the in-process run cached.
-  const blockOf = (round: number, which: number) => ws.task.datasets.train.cases.slice((2 * round + which) * block, (2 * round + which + 1) * block);
+  const blockOf = (round: number, which: number) =>
+    ws.task.datasets.train.cases.slice((2 * round + which) * block, (2 * round + which + 1) * block);
   for (let round = 0; round <= rounds; round++) {
     const keep = round > 0; // round 0 warms up the JIT, the sandbox bundle and the store
     for (const c of blockOf(round, 0)) {
-      const host = new CaseHost({ structure, prompts: variant.prompts, params: variant.params, model: bare, sampling: { temperature: 0 }, retrievers: ws.retrievers, trial: 0 }, c.input);
+      const host = new CaseHost(
+        {
+          structure,
+          prompts: variant.prompts,
+          params: variant.params,
+          model: bare,
+          sampling: { temperature: 0 },
+          retrievers: ws.retrievers,
+          trial: 0,
+        },
+        c.input,
+      );
       const started = performance.now();
       await inProcess.run(variant, c.input, host, 300_000);
       if (keep) samples.framework.push(performance.now() - started);
     }
-    for (const [which, executor, into] of [[0, inProcess, samples.evaluateInProcess], [1, sandbox, samples.evaluateSandbox]] as const) {
+    for (const [which, executor, into] of [
+      [0, inProcess, samples.evaluateInProcess],
+      [1, sandbox, samples.evaluateSandbox],
+    ] as const) {
       await evaluate({
-        task: ws.task, store, variant, split: 'train', trials: 1, model: cached, sampling: { temperature: 0 }, executor, retrievers: ws.retrievers, concurrency: 1,
+        task: ws.task,
+        store,
+        variant,
+        split: 'train',
+        trials: 1,
+        model: cached,
+        sampling: { temperature: 0 },
+        executor,
+        retrievers: ws.retrievers,
+        concurrency: 1,
         caseIds: blockOf(round, which).map((c) => c.id),
         onResult: (r) => keep && into.push(r.latencyMs),
       });
@@ -112,13 +161,20 @@ async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigure
   await sandbox.close();
   store.close();
   const perStep = (xs: number[]) => (1000 * median(xs)) / 4;
-  return { framework: perStep(samples.framework), evaluateInProcess: perStep(samples.evaluateInProcess), evaluateSandbox: perStep(samples.evaluateSandbox) };
+  return {
+    framework: perStep(samples.framework),
+    evaluateInProcess: perStep(samples.evaluateInProcess),
+    evaluateSandbox: perStep(samples.evaluateSandbox),
+  };
 }
 
 /** Median round trip of a small message between this process and a plain child over Node's IPC. */
 async function ipcRoundTrip(): Promise<number> {
   // Both sides poll for 1 ms after a message, as the sandbox does (src/chain/sandbox/hot-loop.ts).
-  const child = fork(join(import.meta.dirname, 'ipc-echo.ts'), { serialization: 'advanced', execArgv: ['--import', 'tsx'] });
+  const child = fork(join(import.meta.dirname, 'ipc-echo.ts'), {
+    serialization: 'advanced',
+    execArgv: ['--import', 'tsx'],
+  });
   const keepHot = hotLoop(1);
   const trips: number[] = [];
   try {
@@ -144,11 +200,26 @@ async function throughput(): Promise<{ wallMs: number; bound: number; calls: num
   const task = await loadTask(ws.dir);
   const store = Store.open(ws.dir);
   const meter = new UsageMeter();
-  const model = createModelClient(`openai-compatible:fake@${server.url}`, { cache: store.cache, meter, concurrency: 32 });
+  const model = createModelClient(`openai-compatible:fake@${server.url}`, {
+    cache: store.cache,
+    meter,
+    concurrency: 32,
+  });
   const variant = store.putVariant(baselineVariant(task));
   const executor = new InProcessExecutor(ws.dir);
   const started = performance.now();
-  await evaluate({ task, store, variant, split: 'train', trials: 1, model, sampling: { temperature: 0 }, executor, retrievers: ws.retrievers, concurrency: 64 });
+  await evaluate({
+    task,
+    store,
+    variant,
+    split: 'train',
+    trials: 1,
+    model,
+    sampling: { temperature: 0 },
+    executor,
+    retrievers: ws.retrievers,
+    concurrency: 64,
+  });
   const wallMs = performance.now() - started;
   const calls = meter.usage('task').calls;
   await server.close();
@@ -164,12 +235,29 @@ async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
   const executor = new InProcessExecutor(ws.dir);
   const base = store.putVariant(baselineVariant(ws.task));
   const run = (variant: typeof base) =>
-    evaluate({ task: ws.task, store, variant, split: 'train', trials: 3, model, sampling: { temperature: 1 }, executor, retrievers: ws.retrievers, concurrency: 16 });
+    evaluate({
+      task: ws.task,
+      store,
+      variant,
+      split: 'train',
+      trials: 3,
+      model,
+      sampling: { temperature: 1 },
+      executor,
+      retrievers: ws.retrievers,
+      concurrency: 16,
+    });
   await run(base);
   const before = meter.usage('task').calls;
-  const prompts = { ...base.prompts, answer: base.prompts.answer + '\nRespond with only the short answer.' };
+  const prompts = { ...base.prompts, answer: `${base.prompts.answer}\nRespond with only the short answer.` };
   const content = { chainPath: base.chainPath, chainSource: base.chainSource, prompts, params: base.params };
-  const changed = store.putVariant({ ...content, hash: variantHash(content), parent: base.hash, level: 'prompt', createdBy: 'bench' });
+  const changed = store.putVariant({
+    ...content,
+    hash: variantHash(content),
+    parent: base.hash,
+    level: 'prompt',
+    createdBy: 'bench',
+  });
   await run(changed);
   store.close();
   return { calls: meter.usage('task').calls - before, expected: 100 * 3 };
@@ -178,12 +266,28 @@ async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
 async function memory(): Promise<number[]> {
   const ws = await workspace('memory', 10_000);
   const store = Store.open(ws.dir);
-  const model = createModelClient('sim:echo', { languageModel: instant(), cache: store.cache, meter: new UsageMeter(), concurrency: 64 });
+  const model = createModelClient('sim:echo', {
+    languageModel: instant(),
+    cache: store.cache,
+    meter: new UsageMeter(),
+    concurrency: 64,
+  });
   const executor = new InProcessExecutor(ws.dir);
   const rss: number[] = [];
   for (const split of ['train', 'val', 'test'] as const) {
     const variant = store.putVariant(baselineVariant(ws.task));
-    await evaluate({ task: ws.task, store, variant, split, trials: 1, model, sampling: { temperature: 0 }, executor, retrievers: ws.retrievers, concurrency: 64 });
+    await evaluate({
+      task: ws.task,
+      store,
+      variant,
+      split,
+      trials: 1,
+      model,
+      sampling: { temperature: 0 },
+      executor,
+      retrievers: ws.retrievers,
+      concurrency: 64,
+    });
     global.gc?.();
     rss.push(process.memoryUsage().rss / 2 ** 20);
   }
@@ -194,7 +298,9 @@ async function memory(): Promise<number[]> {
 /** `npm run bench:eval -- overhead memory` runs only those sections (default: all). */
 const SECTIONS = ['overhead', 'throughput', 'reuse', 'memory'] as const;
 const chosen = process.argv.slice(2);
-for (const name of chosen) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
+for (const name of chosen)
+  if (!(SECTIONS as readonly string[]).includes(name))
+    throw new Error(`unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
 const runs = (section: (typeof SECTIONS)[number]) => chosen.length === 0 || chosen.includes(section);
 
 try {
@@ -202,25 +308,52 @@ try {
   if (runs('overhead')) {
     const o = await overheadFigures();
     line('overhead per model step, in-process (median)', `${o.framework.toFixed(1)} µs`, '≤ 50 µs', o.framework <= 50);
-    line('  same, through evaluate(): cache, journal, store, scorer', `${o.evaluateInProcess.toFixed(1)} µs`, '≤ 50 µs', o.evaluateInProcess <= 50);
-    line('overhead per model step, sandbox + tracing + store (median)', `${o.evaluateSandbox.toFixed(1)} µs`, '≤ 100 µs', o.evaluateSandbox <= 100);
+    line(
+      '  same, through evaluate(): cache, journal, store, scorer',
+      `${o.evaluateInProcess.toFixed(1)} µs`,
+      '≤ 50 µs',
+      o.evaluateInProcess <= 50,
+    );
+    line(
+      'overhead per model step, sandbox + tracing + store (median)',
+      `${o.evaluateSandbox.toFixed(1)} µs`,
+      '≤ 100 µs',
+      o.evaluateSandbox <= 100,
+    );
     const trip = await ipcRoundTrip();
-    console.log(`         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; a sandboxed case makes 7, i.e. ${((7 * trip) / 4).toFixed(0)} µs per model step before any work)`);
+    console.log(
+      `         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; a sandboxed case makes 7, i.e. ${((7 * trip) / 4).toFixed(0)} µs per model step before any work)`,
+    );
   }
   if (runs('throughput')) {
     const t = await throughput();
     const ratio = t.wallMs / t.bound;
-    line(`2,000 cases, ${t.calls} calls at 200 ms, concurrency 32`, `${(t.wallMs / 1000).toFixed(2)} s (${ratio.toFixed(3)}× bound)`, `≤ 1.1× ${(t.bound / 1000).toFixed(1)} s`, ratio <= 1.1);
+    line(
+      `2,000 cases, ${t.calls} calls at 200 ms, concurrency 32`,
+      `${(t.wallMs / 1000).toFixed(2)} s (${ratio.toFixed(3)}× bound)`,
+      `≤ 1.1× ${(t.bound / 1000).toFixed(1)} s`,
+      ratio <= 1.1,
+    );
   }
   if (runs('reuse')) {
     const r = await lastStepReuse();
-    line('re-evaluation after a final-step change: model calls', `${r.calls}`, `= cases × trials = ${r.expected}`, r.calls === r.expected);
+    line(
+      're-evaluation after a final-step change: model calls',
+      `${r.calls}`,
+      `= cases × trials = ${r.expected}`,
+      r.calls === r.expected,
+    );
   }
   if (runs('memory')) {
     const rss = await memory();
     const max = Math.max(...rss);
     const growth = rss[2]! - rss[0]!;
-    line('10,000 cases × 6 steps: resident memory after runs 1/2/3', rss.map((x) => `${x.toFixed(0)}`).join('/') + ' MB', '< 500 MB, flat', max < 500 && growth < 50);
+    line(
+      '10,000 cases × 6 steps: resident memory after runs 1/2/3',
+      `${rss.map((x) => `${x.toFixed(0)}`).join('/')} MB`,
+      '< 500 MB, flat',
+      max < 500 && growth < 50,
+    );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -69,13 +69,19 @@ function stepModel(instruction: string, input: string): string {
 
 function scoreOf(output: string, text: string): { score: number; feedback: string } {
   const missing = needsOf(text).filter((k) => !output.includes(`s${k}+`));
-  return { score: missing.length ? 0 : 1, feedback: missing.length ? missing.map((k) => `Step ${k} must apply tag-${k}.`).join(' ') : 'Correct.' };
+  return {
+    score: missing.length ? 0 : 1,
+    feedback: missing.length ? missing.map((k) => `Step ${k} must apply tag-${k}.`).join(' ') : 'Correct.',
+  };
 }
 
 /** The scripted reflector: from the current instruction of step k and the evidence it was shown. */
 function rewrite(current: string, evidence: string): string {
   const k = Number(/Step (\d)/.exec(current)?.[1] ?? 0);
-  const rule = evidence.includes(`Step ${k} must apply tag-${k}`) && !current.includes(`tag-${k}`) ? `Apply tag-${k}.` : 'Be careful.';
+  const rule =
+    evidence.includes(`Step ${k} must apply tag-${k}`) && !current.includes(`tag-${k}`)
+      ? `Apply tag-${k}.`
+      : 'Be careful.';
   // The rule joins the instruction line (a fapo template also has a `User:` line below it).
   return current.trim().replace(/^(.*Step \d.*)$/m, `$1 ${rule}`);
 }
@@ -84,9 +90,15 @@ function rewrite(current: string, evidence: string): string {
 function responder(kinds: Map<string, number>, components: string[]) {
   const count = (kind: string) => kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   return (req: FakeRequest) => {
-    const messages: { role: string; content: string }[] = req.body.messages.map((m: any) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : m.content.map((p: any) => p.text ?? '').join('') }));
+    const messages: { role: string; content: string }[] = req.body.messages.map((m: any) => ({
+      role: m.role,
+      content: typeof m.content === 'string' ? m.content : m.content.map((p: any) => p.text ?? '').join(''),
+    }));
     const system = messages.find((m) => m.role === 'system')?.content ?? '';
-    const user = messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+    const user = messages
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content)
+      .join('\n');
     if (system.includes('wire key: `stepOutput`')) {
       count('task');
       const instruction = /<task_definition>\n([\s\S]*?)\n<\/task_definition>/.exec(system)?.[1] ?? '';
@@ -95,7 +107,9 @@ function responder(kinds: Map<string, number>, components: string[]) {
     if (system.includes('wire key: `feedbackSummary`')) {
       count('reflection (critic)');
       components.push(/Target Id: ([^\n]*)/.exec(user)?.[1] ?? '?');
-      return { text: `feedbackSummary: ${[...new Set(user.match(/Step \d must apply tag-\d\./g) ?? [])].join(' ') || 'No specific feedback.'}` };
+      return {
+        text: `feedbackSummary: ${[...new Set(user.match(/Step \d must apply tag-\d\./g) ?? [])].join(' ') || 'No specific feedback.'}`,
+      };
     }
     if (system.includes('wire key: `newValue`')) {
       count('reflection (proposer)');
@@ -125,17 +139,32 @@ function writeWorkspace(dir: string, url: string): void {
   writeFileSync(join(dir, 'playbook.yaml'), 'levels: [prompt]\nallowedFiles: [prompts/**]\n');
   writeFileSync(join(dir, 'params.json'), '{}\n');
   writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
-  writeFileSync(join(dir, 'chain.ts'), `import { defineChain, llm } from 'fapo';\n\nexport default defineChain({\n  name: 'six-step',\n  steps: [${steps.map((s) => `llm('${s}')`).join(', ')}],\n});\n`);
+  writeFileSync(
+    join(dir, 'chain.ts'),
+    `import { defineChain, llm } from 'fapo';\n\nexport default defineChain({\n  name: 'six-step',\n  steps: [${steps.map((s) => `llm('${s}')`).join(', ')}],\n});\n`,
+  );
   steps.forEach((s, i) => {
     const input = i === 0 ? '${input.text}' : `\${steps.s${i}.output}`;
-    writeFileSync(join(dir, 'prompts', `${s}.md`), `System: Step ${i + 1}: copy the text and append your step tag.\nUser: ${input}\n`);
+    writeFileSync(
+      join(dir, 'prompts', `${s}.md`),
+      `System: Step ${i + 1}: copy the text and append your step tag.\nUser: ${input}\n`,
+    );
   });
   writeFileSync(
     join(dir, 'scorer.ts'),
     `import { defineScorer } from 'fapo';\n\nconst needs = (t: string) => (/needs ([\\d,]+)/.exec(t)?.[1] ?? '').split(',').filter(Boolean).map(Number);\n\nexport default defineScorer(({ case: c, output }) => {\n  const missing = needs(String(c.input.text)).filter((k) => !String(output).includes(\`s\${k}+\`));\n  return { score: missing.length ? 0 : 1, feedback: missing.length ? missing.map((k) => \`Step \${k} must apply tag-\${k}.\`).join(' ') : 'Correct.' };\n});\n`,
   );
-  for (const [split, list] of [['train', TRAIN], ['val', VAL], ['test', TEST]] as const) {
-    writeFileSync(join(dir, 'data', `${split}.jsonl`), list.map((it) => JSON.stringify({ id: it.id, input: { text: it.text }, expected: it.needs.join(',') })).join('\n') + '\n');
+  for (const [split, list] of [
+    ['train', TRAIN],
+    ['val', VAL],
+    ['test', TEST],
+  ] as const) {
+    writeFileSync(
+      join(dir, 'data', `${split}.jsonl`),
+      `${list
+        .map((it) => JSON.stringify({ id: it.id, input: { text: it.text }, expected: it.needs.join(',') }))
+        .join('\n')}\n`,
+    );
   }
 }
 
@@ -225,7 +254,11 @@ class SixSteps extends AxProgram<StepIn, StepOut> {
 }
 
 async function runAx(server: FakeLlmServer, kinds: Map<string, number>, components: string[]): Promise<RunReport> {
-  const ai = new AxAIOpenAI({ apiKey: 'fake', apiURL: server.url, config: { model: 'fake-model' as never, stream: false } });
+  const ai = new AxAIOpenAI({
+    apiKey: 'fake',
+    apiURL: server.url,
+    config: { model: 'fake-model' as never, stream: false },
+  });
   const program = new SixSteps();
   let metricCalls = 0;
   const iterations: RunReport['iterations'] = [];
@@ -270,7 +303,8 @@ async function runAx(server: FakeLlmServer, kinds: Map<string, number>, componen
         maxMetricCalls: BUDGET,
         verbose: true,
         skipPerfectScore: true,
-        feedbackFn: ({ prediction, example }: any) => scoreOf(String(prediction?.stepOutput ?? ''), String(example.workText)).feedback,
+        feedbackFn: ({ prediction, example }: any) =>
+          scoreOf(String(prediction?.stepOutput ?? ''), String(example.workText)).feedback,
       } as never,
     );
   } finally {
@@ -296,7 +330,9 @@ const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b
 const fmtCalls = (m: Map<string, number>) => `${total(m)} (${[...m].map(([k, v]) => `${k} ${v}`).join(', ')})`;
 
 function describe(r: RunReport): string[] {
-  const perIteration = r.iterations.map((it) => `${it.metricCalls}${it.accepted ? '+' : it.note?.startsWith('skipped') ? 's' : ''}`).join(' ');
+  const perIteration = r.iterations
+    .map((it) => `${it.metricCalls}${it.accepted ? '+' : it.note?.startsWith('skipped') ? 's' : ''}`)
+    .join(' ');
   const short = r.components.map((c) => /s(\d)/.exec(c)?.[1] ?? '?').join('');
   return [
     `${r.name}`,
@@ -321,7 +357,9 @@ async function runBoth(latencyMs: number, withAx: boolean): Promise<{ ours: RunR
   return { ours, ax };
 }
 
-console.log(`GEPA bench: ${STEPS}-step chain, ${N_TRAIN} train / ${N_VAL} val cases, b = 3, budget ${BUDGET} metric calls, scripted models answering in ${LATENCY} ms (stand-ins, not real models)\n`);
+console.log(
+  `GEPA bench: ${STEPS}-step chain, ${N_TRAIN} train / ${N_VAL} val cases, b = 3, budget ${BUDGET} metric calls, scripted models answering in ${LATENCY} ms (stand-ins, not real models)\n`,
+);
 const main = await runBoth(LATENCY, !args['skip-ax']);
 for (const line of describe(main.ours)) console.log(line);
 if (main.ax) {
@@ -329,12 +367,16 @@ if (main.ax) {
   for (const line of describe(main.ax)) console.log(line);
   console.log('');
   console.log(`wall time ratio (Ax / ours)       ${(main.ax.wallMs / main.ours.wallMs).toFixed(1)}x  (target ≥ 10x)`);
-  console.log(`paid model calls (ours vs Ax)     ${total(main.ours.paidCalls)} vs ${total(main.ax.paidCalls)}  (target: ours ≤ Ax)`);
+  console.log(
+    `paid model calls (ours vs Ax)     ${total(main.ours.paidCalls)} vs ${total(main.ax.paidCalls)}  (target: ours ≤ Ax)`,
+  );
 }
 if (!args['no-overhead'] && main.ax) {
   // Framework overhead per rollout: the same runs with a model that answers at once.
   const zero = await runBoth(0, true);
   const perRollout = (r: RunReport) => r.wallMs / r.metricCalls;
   console.log('');
-  console.log(`framework overhead per rollout (0 ms model, same budget): ours ${perRollout(zero.ours).toFixed(2)} ms, Ax ${perRollout(zero.ax!).toFixed(2)} ms, ratio Ax/ours ${(perRollout(zero.ax!) / perRollout(zero.ours)).toFixed(2)}`);
+  console.log(
+    `framework overhead per rollout (0 ms model, same budget): ours ${perRollout(zero.ours).toFixed(2)} ms, Ax ${perRollout(zero.ax!).toFixed(2)} ms, ratio Ax/ours ${(perRollout(zero.ax!) / perRollout(zero.ours)).toFixed(2)}`,
+  );
 }

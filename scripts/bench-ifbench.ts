@@ -18,12 +18,16 @@ function print(report: AgreementReport): { exactAgree: number; exactTotal: numbe
       exactAgree += agree;
       exactTotal += total;
     }
-    console.log(`${exact ? 'exact ' : 'approx'} ${id.padEnd(36)} ${agree}/${total}${agree === total ? '' : '  <-- differs'}`);
+    console.log(
+      `${exact ? 'exact ' : 'approx'} ${id.padEnd(36)} ${agree}/${total}${agree === total ? '' : '  <-- differs'}`,
+    );
   }
   console.log(`instruction agreement: ${report.agree}/${report.total} (${pct(report.agree, report.total)})`);
   console.log(`  exact-oracle checkers: ${exactAgree}/${exactTotal} (${pct(exactAgree, exactTotal)})`);
   console.log(`  other checkers: ${report.agree - exactAgree}/${report.total - exactTotal}`);
-  console.log(`prompt-level agreement: ${report.promptAgree}/${report.prompts} (${pct(report.promptAgree, report.prompts)})`);
+  console.log(
+    `prompt-level agreement: ${report.promptAgree}/${report.prompts} (${pct(report.promptAgree, report.prompts)})`,
+  );
   console.log(
     `followed — ours: prompts ${report.ours.promptFollowed}/${report.prompts}, instructions ${report.ours.instructionFollowed}/${report.total};` +
       ` reference: prompts ${report.reference.promptFollowed}/${report.prompts}, instructions ${report.reference.instructionFollowed}/${report.total}`,

@@ -17,7 +17,10 @@ import { optimize } from '../src/optimize/session.ts';
 let evaluationMs = 0;
 for (const method of ['train', 'validate', 'test'] as const) {
   const original = EvaluationService.prototype[method] as (...args: unknown[]) => Promise<unknown>;
-  (EvaluationService.prototype as unknown as Record<string, unknown>)[method] = async function (this: EvaluationService, ...args: unknown[]) {
+  (EvaluationService.prototype as unknown as Record<string, unknown>)[method] = async function (
+    this: EvaluationService,
+    ...args: unknown[]
+  ) {
     const started = performance.now();
     try {
       return await original.apply(this, args);
@@ -32,18 +35,36 @@ try {
   const dir = copyExampleTask(join(root, 'task'));
   const started = performance.now();
   let rounds = 0;
-  const out = await optimize({ taskDir: dir, config: DEMO_CONFIG, strategy: (o) => createFapoStrategy(o), log: (l) => /^round \d+/.test(l) && rounds++ });
+  const out = await optimize({
+    taskDir: dir,
+    config: DEMO_CONFIG,
+    strategy: (o) => createFapoStrategy(o),
+    log: (l) => /^round \d+/.test(l) && rounds++,
+  });
   const wallMs = performance.now() - started;
   const task = out.usage.roles.task!;
   const scratch = task.calls + task.cacheHits;
   const saved = task.cacheHits / scratch;
   const overhead = (wallMs - evaluationMs) / Math.max(1, rounds);
-  const line = (met: boolean, name: string, value: string, target: string) => console.log(`${met ? 'MET    ' : 'NOT MET'}  ${name.padEnd(52)} ${value.padEnd(30)} target ${target}`);
+  const line = (met: boolean, name: string, value: string, target: string) =>
+    console.log(`${met ? 'MET    ' : 'NOT MET'}  ${name.padEnd(52)} ${value.padEnd(30)} target ${target}`);
   console.log('fapo bench:optimize — offline demo (sim:qa stand-in model, rule-based proposer, sandbox on)\n');
-  line(saved >= 0.4, 'task-model calls paid vs from scratch', `${task.calls} vs ${scratch} (${(100 * saved).toFixed(0)}% fewer)`, '≥ 40% fewer');
-  line(true, 'optimizer overhead per round (outside evaluations)', `${overhead.toFixed(0)} ms over ${rounds} rounds`, 'reported');
+  line(
+    saved >= 0.4,
+    'task-model calls paid vs from scratch',
+    `${task.calls} vs ${scratch} (${(100 * saved).toFixed(0)}% fewer)`,
+    '≥ 40% fewer',
+  );
+  line(
+    true,
+    'optimizer overhead per round (outside evaluations)',
+    `${overhead.toFixed(0)} ms over ${rounds} rounds`,
+    'reported',
+  );
   line(wallMs < 60_000, 'demo wall time (search + final test)', `${(wallMs / 1000).toFixed(1)} s`, '< 60 s');
-  console.log(`\nbaseline val ${(100 * out.result.trajectory[0]!.valMean!).toFixed(1)} → selected v${out.result.best.seq} val ${(100 * out.result.bestValidation.summary.mean!).toFixed(1)}; test ${(100 * out.test.baseline.summary.mean!).toFixed(1)} → ${(100 * out.test.best.summary.mean!).toFixed(1)}`);
+  console.log(
+    `\nbaseline val ${(100 * out.result.trajectory[0]!.valMean!).toFixed(1)} → selected v${out.result.best.seq} val ${(100 * out.result.bestValidation.summary.mean!).toFixed(1)}; test ${(100 * out.test.baseline.summary.mean!).toFixed(1)} → ${(100 * out.test.best.summary.mean!).toFixed(1)}`,
+  );
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

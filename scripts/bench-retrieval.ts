@@ -23,7 +23,10 @@ try {
   if (built.origin !== 'built' || index.origin !== 'cache') throw new Error('expected a build, then a cache load');
 
   const cases = ['train', 'val', 'test'].flatMap((split) =>
-    readFileSync(join(dataDir, `${split}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: { question: string }; metadata: { supportingTitles: string[] } }),
+    readFileSync(join(dataDir, `${split}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { input: { question: string }; metadata: { supportingTitles: string[] } }),
   );
   const latencies: number[] = [];
   let recallSum = 0;
@@ -39,10 +42,16 @@ try {
   latencies.sort((a, b) => a - b);
   const cacheBytes = readFileSync(index.cachePath).length;
   console.log(`corpus: ${index.size} paragraphs (${corpusPath})`);
-  console.log(`build (tokenize + index + write cache): ${buildMs.toFixed(0)} ms; cache file ${(cacheBytes / 1e6).toFixed(1)} MB`);
+  console.log(
+    `build (tokenize + index + write cache): ${buildMs.toFixed(0)} ms; cache file ${(cacheBytes / 1e6).toFixed(1)} MB`,
+  );
   console.log(`load from cache: ${loadMs.toFixed(0)} ms`);
-  console.log(`queries: ${latencies.length} HotpotQA questions, k = ${K}: p50 ${quantileSorted(latencies, 0.5).toFixed(2)} ms, p99 ${quantileSorted(latencies, 0.99).toFixed(2)} ms`);
-  console.log(`hop-1 diagnostic (raw question, top ${K}): gold-title recall ${(recallSum / cases.length).toFixed(3)}, all gold titles found ${(allFound / cases.length).toFixed(3)}`);
+  console.log(
+    `queries: ${latencies.length} HotpotQA questions, k = ${K}: p50 ${quantileSorted(latencies, 0.5).toFixed(2)} ms, p99 ${quantileSorted(latencies, 0.99).toFixed(2)} ms`,
+  );
+  console.log(
+    `hop-1 diagnostic (raw question, top ${K}): gold-title recall ${(recallSum / cases.length).toFixed(3)}, all gold titles found ${(allFound / cases.length).toFixed(3)}`,
+  );
 } finally {
   rmSync(storeDir, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@ import { CaseSchema, SPLITS } from '../src/task/schema.ts';
 import { FapoError } from '../src/util/errors.ts';
 
 const benchmarksDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'benchmarks');
-const toJsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const toJsonl = (rows: readonly unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 function checkSplits(result: TaskSplits): void {
   const owner = new Map<string, string>();
@@ -44,7 +44,8 @@ function deviationsMarkdown(result: TaskSplits): string {
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((t) => !(BENCHMARK_TASKS as readonly string[]).includes(t));
-if (unknown.length > 0) throw new FapoError(`unknown task(s): ${unknown.join(', ')}`, `Choose from ${BENCHMARK_TASKS.join(', ')}.`);
+if (unknown.length > 0)
+  throw new FapoError(`unknown task(s): ${unknown.join(', ')}`, `Choose from ${BENCHMARK_TASKS.join(', ')}.`);
 const tasks = (requested.length > 0 ? requested : BENCHMARK_TASKS) as BenchmarkTask[];
 
 for (const task of tasks) {
@@ -62,8 +63,10 @@ for (const task of tasks) {
     sources: result.sources.map((file) => ({ file, sha256: sha256File(sourcePath(task, file)) })),
     ids: Object.fromEntries(SPLITS.map((s) => [s, result.splits[s].map((c) => c.id)])),
   };
-  writeFileSync(join(dataDir, 'splits.json'), JSON.stringify(manifest, null, 1) + '\n');
+  writeFileSync(join(dataDir, 'splits.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   writeFileSync(join(benchmarksDir, task, 'DEVIATIONS.md'), deviationsMarkdown(result));
   const sizes = SPLITS.map((s) => `${s} ${result.splits[s].length}`).join(' / ');
-  console.log(`${task.padEnd(15)} ${sizes}${result.extraFiles.map((f) => ` + ${f.name} (${f.rows.length})`).join('')}  ${Math.round(performance.now() - started)} ms`);
+  console.log(
+    `${task.padEnd(15)} ${sizes}${result.extraFiles.map((f) => ` + ${f.name} (${f.rows.length})`).join('')}  ${Math.round(performance.now() - started)} ms`,
+  );
 }

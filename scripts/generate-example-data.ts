@@ -22,7 +22,28 @@ const shuffle = <T>(xs: T[]): T[] => {
   return a;
 };
 
-const syllables = ['ka', 'ro', 'ven', 'dar', 'li', 'mo', 'sel', 'tha', 'ur', 'bel', 'nor', 'qui', 'zan', 'fe', 'lor', 'mi', 'sta', 'gor', 'ple', 'vin'];
+const syllables = [
+  'ka',
+  'ro',
+  'ven',
+  'dar',
+  'li',
+  'mo',
+  'sel',
+  'tha',
+  'ur',
+  'bel',
+  'nor',
+  'qui',
+  'zan',
+  'fe',
+  'lor',
+  'mi',
+  'sta',
+  'gor',
+  'ple',
+  'vin',
+];
 const used = new Set<string>();
 function name(parts: number): string {
   for (;;) {
@@ -36,16 +57,51 @@ function name(parts: number): string {
 }
 
 const countries = Array.from({ length: 8 }, () => ({ name: `${name(2)}ia`, capital: name(2) }));
-const cities = Array.from({ length: 16 }, (_, i) => ({ name: `${name(2)}ton`, country: countries[i % countries.length]! }));
-const people = Array.from({ length: 36 }, () => ({ name: `${name(2)} ${name(2)}`, city: pick(cities), trade: pick(['painter', 'engineer', 'poet', 'botanist', 'sailor', 'composer']) }));
-const novels = people.slice(0, 24).map((p) => ({ title: `The ${name(2)} ${pick(['Letters', 'Harbour', 'Garden', 'Winter', 'Crossing', 'Lantern'])}`, author: p }));
+const cities = Array.from({ length: 16 }, (_, i) => ({
+  name: `${name(2)}ton`,
+  country: countries[i % countries.length]!,
+}));
+const people = Array.from({ length: 36 }, () => ({
+  name: `${name(2)} ${name(2)}`,
+  city: pick(cities),
+  trade: pick(['painter', 'engineer', 'poet', 'botanist', 'sailor', 'composer']),
+}));
+const novels = people.slice(0, 24).map((p) => ({
+  title: `The ${name(2)} ${pick(['Letters', 'Harbour', 'Garden', 'Winter', 'Crossing', 'Lantern'])}`,
+  author: p,
+}));
 
-const filler = ['Its archives were catalogued in the last century.', 'Local records mention it in several travel guides.', 'Historians still debate minor details of its early years.', 'It is often discussed in regional newspapers.'];
+const filler = [
+  'Its archives were catalogued in the last century.',
+  'Local records mention it in several travel guides.',
+  'Historians still debate minor details of its early years.',
+  'It is often discussed in regional newspapers.',
+];
 const passages: { id: string; title: string; text: string }[] = [];
-for (const c of countries) passages.push({ id: `country-${passages.length}`, title: c.name, text: `${c.name} is a small country. The capital of ${c.name} is ${c.capital}. ${pick(filler)}` });
-for (const c of cities) passages.push({ id: `city-${passages.length}`, title: c.name, text: `${c.name} is a city in ${c.country.name}. ${pick(filler)}` });
-for (const p of people) passages.push({ id: `person-${passages.length}`, title: p.name, text: `${p.name} is a ${p.trade}. ${p.name} was born in ${p.city.name}. ${pick(filler)}` });
-for (const n of novels) passages.push({ id: `novel-${passages.length}`, title: n.title, text: `${n.title} is a novel written by ${n.author.name}. ${pick(filler)}` });
+for (const c of countries)
+  passages.push({
+    id: `country-${passages.length}`,
+    title: c.name,
+    text: `${c.name} is a small country. The capital of ${c.name} is ${c.capital}. ${pick(filler)}`,
+  });
+for (const c of cities)
+  passages.push({
+    id: `city-${passages.length}`,
+    title: c.name,
+    text: `${c.name} is a city in ${c.country.name}. ${pick(filler)}`,
+  });
+for (const p of people)
+  passages.push({
+    id: `person-${passages.length}`,
+    title: p.name,
+    text: `${p.name} is a ${p.trade}. ${p.name} was born in ${p.city.name}. ${pick(filler)}`,
+  });
+for (const n of novels)
+  passages.push({
+    id: `novel-${passages.length}`,
+    title: n.title,
+    text: `${n.title} is a novel written by ${n.author.name}. ${pick(filler)}`,
+  });
 
 interface Q {
   question: string;
@@ -56,22 +112,51 @@ interface Q {
 }
 const questions: Q[] = [];
 for (const p of people) {
-  questions.push({ question: `In which country was ${p.name} born?`, answer: p.city.country.name, gold: [p.name, p.city.name], hops: 2, template: 'birth-country' });
-  questions.push({ question: `What is the capital of the country where ${p.name} was born?`, answer: p.city.country.capital, gold: [p.name, p.city.name, p.city.country.name], hops: 3, template: 'birth-capital' });
+  questions.push({
+    question: `In which country was ${p.name} born?`,
+    answer: p.city.country.name,
+    gold: [p.name, p.city.name],
+    hops: 2,
+    template: 'birth-country',
+  });
+  questions.push({
+    question: `What is the capital of the country where ${p.name} was born?`,
+    answer: p.city.country.capital,
+    gold: [p.name, p.city.name, p.city.country.name],
+    hops: 3,
+    template: 'birth-capital',
+  });
 }
 for (const n of novels) {
-  questions.push({ question: `In which city was the author of ${n.title} born?`, answer: n.author.city.name, gold: [n.title, n.author.name], hops: 2, template: 'author-city' });
-  questions.push({ question: `In which country was the author of ${n.title} born?`, answer: n.author.city.country.name, gold: [n.title, n.author.name, n.author.city.name], hops: 3, template: 'author-country' });
+  questions.push({
+    question: `In which city was the author of ${n.title} born?`,
+    answer: n.author.city.name,
+    gold: [n.title, n.author.name],
+    hops: 2,
+    template: 'author-city',
+  });
+  questions.push({
+    question: `In which country was the author of ${n.title} born?`,
+    answer: n.author.city.country.name,
+    gold: [n.title, n.author.name, n.author.city.name],
+    hops: 3,
+    template: 'author-country',
+  });
 }
 
 const picked = shuffle(questions).slice(0, 100);
-const toCase = (q: Q, i: number) => ({ id: `q${String(i + 1).padStart(3, '0')}`, input: { question: q.question }, expected: q.answer, metadata: { supporting_titles: q.gold, hops: q.hops, template: q.template } });
+const toCase = (q: Q, i: number) => ({
+  id: `q${String(i + 1).padStart(3, '0')}`,
+  input: { question: q.question },
+  expected: q.answer,
+  metadata: { supporting_titles: q.gold, hops: q.hops, template: q.template },
+});
 const cases = picked.map(toCase);
 const splits = { train: cases.slice(0, 30), val: cases.slice(30, 60), test: cases.slice(60, 100) };
 
 mkdirSync(join(out, 'data'), { recursive: true });
 mkdirSync(join(out, 'corpus'), { recursive: true });
-const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 for (const [split, rows] of Object.entries(splits)) writeFileSync(join(out, 'data', `${split}.jsonl`), jsonl(rows));
 writeFileSync(join(out, 'corpus', 'passages.jsonl'), jsonl(passages));
 console.log(`${passages.length} passages; ${cases.length} questions (train 30, val 30, test 40)`);

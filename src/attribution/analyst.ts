@@ -56,7 +56,15 @@ export interface AnalystOutcome {
 }
 
 /** Truncation limits that keep a batch of five cases well inside a small context window. */
-const LIMITS = { prompt: 1500, input: 800, expected: 300, output: 500, stepInputs: 300, passageText: 150, passagesPerHop: 5 };
+const LIMITS = {
+  prompt: 1500,
+  input: 800,
+  expected: 300,
+  output: 500,
+  stepInputs: 300,
+  passageText: 150,
+  passagesPerHop: 5,
+};
 
 const ANALYST_SYSTEM = [
   'You analyse failed training cases of a multi-step LLM pipeline and say why each one failed.',
@@ -97,7 +105,15 @@ function renderStep(record: StepRecord): string {
   const listed = passages
     .slice(0, LIMITS.passagesPerHop)
     .map((p) => `    * [${p.title || p.id}] ${truncate(p.text, LIMITS.passageText)}`);
-  const more = passages.length > LIMITS.passagesPerHop ? [`    (+${passages.length - LIMITS.passagesPerHop} more: ${passages.slice(LIMITS.passagesPerHop).map((p) => p.title).join('; ')})`] : [];
+  const more =
+    passages.length > LIMITS.passagesPerHop
+      ? [
+          `    (+${passages.length - LIMITS.passagesPerHop} more: ${passages
+            .slice(LIMITS.passagesPerHop)
+            .map((p) => p.title)
+            .join('; ')})`,
+        ]
+      : [];
   return [head, inputs, `  retrieved ${passages.length} passages:`, ...listed, ...more].join('\n');
 }
 
@@ -118,7 +134,9 @@ function renderCase(attribution: CaseAttribution, evidence: AnalystEvidence): st
 
 export function buildAnalystMessages(batch: CaseAttribution[], evidence: AnalystEvidence): ChatMessage[] {
   const stepLines = evidence.chain.steps.map((s) => `- ${s.name} (${s.kind}${s.prompt ? `, prompt ${s.prompt}` : ''})`);
-  const promptSections = Object.entries(evidence.prompts).map(([name, text]) => `### ${name}\n${truncate(text, LIMITS.prompt)}`);
+  const promptSections = Object.entries(evidence.prompts).map(
+    ([name, text]) => `### ${name}\n${truncate(text, LIMITS.prompt)}`,
+  );
   const user = [
     [`## Pipeline ${evidence.chain.name}`, ...stepLines].join('\n'),
     '## Prompts',
@@ -144,7 +162,9 @@ export function patternKey(text: string): string {
 
 function candidatesFor(attributions: CaseAttribution[], options: AnalystOptions): CaseAttribution[] {
   const wanted: Confidence[] = options.includeMedium ? ['low', 'medium'] : ['low'];
-  return wanted.flatMap((confidence) => attributions.filter((a) => a.confidence === confidence)).slice(0, Math.max(0, options.maxCases));
+  return wanted
+    .flatMap((confidence) => attributions.filter((a) => a.confidence === confidence))
+    .slice(0, Math.max(0, options.maxCases));
 }
 
 /** Re-labels low-confidence (optionally medium) cases; on any invalid answer the rule's diagnosis stays. */
@@ -155,7 +175,13 @@ export async function analyseFailures(
 ): Promise<AnalystOutcome> {
   const candidates = candidatesFor(attributions, options);
   const updated = new Map(attributions.map((a) => [a.caseId, a]));
-  const outcome: AnalystOutcome = { attributions, cases: 0, calls: 0, failures: [], usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } };
+  const outcome: AnalystOutcome = {
+    attributions,
+    cases: 0,
+    calls: 0,
+    failures: [],
+    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  };
   const batchSize = Math.max(1, Math.floor(options.batchSize));
   const fail = (caseIds: string[], error: string) => {
     outcome.failures.push({ caseIds, error });
@@ -233,7 +259,10 @@ export async function analyseFailures(
         confidence: 'medium',
         rule: 'analyst',
         pattern: patternKey(answer.pattern) || before.pattern,
-        evidence: [...before.evidence, `analyst: ${answer.label} at ${answer.step}: ${JSON.stringify(truncate(answer.pattern, 200))} (rule ${before.rule} said ${before.label})`],
+        evidence: [
+          ...before.evidence,
+          `analyst: ${answer.label} at ${answer.step}: ${JSON.stringify(truncate(answer.pattern, 200))} (rule ${before.rule} said ${before.label})`,
+        ],
       });
     }
     const unanswered = caseIds.filter((id) => !answered.has(id));

@@ -24,10 +24,12 @@ type ClusterKey = Pick<FailureCluster, 'label' | 'step' | 'level' | 'pattern'>;
 function retrievalFix({ step, level, pattern }: ClusterKey): string {
   if (level === 'param') {
     if (pattern === 'empty-retrieval') return `check the query and k of ${step}: it returned no passages (param)`;
-    if (pattern.startsWith('gold-title-missing@')) return `run another hop or raise k of ${step}, within the scope's caps (param)`;
+    if (pattern.startsWith('gold-title-missing@'))
+      return `run another hop or raise k of ${step}, within the scope's caps (param)`;
     return `raise k of ${step} within the passages-per-hop cap, or tune the retriever (param)`;
   }
-  if (pattern.startsWith('gold-title-missing@')) return `add a retrieval hop or multi-query retrieval after ${step} (structure)`;
+  if (pattern.startsWith('gold-title-missing@'))
+    return `add a retrieval hop or multi-query retrieval after ${step} (structure)`;
   return `decompose the question into several queries before ${step} (structure)`;
 }
 

@@ -42,7 +42,9 @@ function kHeadroom(hops: RetrievalHop[], chain: ChainStructure, scope: Retrieval
     const param = kParam(chain, h.step);
     return h.k !== null && h.k < cap && param !== undefined && isTunable(scope, param);
   });
-  return hop ? `param headroom: k of ${hop.step} is ${hop.k} < passagesPerHop cap ${cap} (param ${kParam(chain, hop.step)})` : null;
+  return hop
+    ? `param headroom: k of ${hop.step} is ${hop.k} < passagesPerHop cap ${cap} (param ${kParam(chain, hop.step)})`
+    : null;
 }
 
 function hopHeadroom(hops: RetrievalHop[], scope: RetrievalScope): string | null {
@@ -53,14 +55,27 @@ function hopHeadroom(hops: RetrievalHop[], scope: RetrievalScope): string | null
 }
 
 /** Gold evidence never retrieved: another hop or a larger k may find it; otherwise the chain must change. */
-export function missingEvidenceRemedy(hops: RetrievalHop[], chain: ChainStructure, scope: RetrievalScope): RetrievalRemedy {
+export function missingEvidenceRemedy(
+  hops: RetrievalHop[],
+  chain: ChainStructure,
+  scope: RetrievalScope,
+): RetrievalRemedy {
   const reason = hopHeadroom(hops, scope) ?? kHeadroom(hops, chain, scope);
-  return reason ? { level: 'param', reason } : { level: 'structure', reason: 'no param headroom under the scope caps: needs a structural change' };
+  return reason
+    ? { level: 'param', reason }
+    : { level: 'structure', reason: 'no param headroom under the scope caps: needs a structural change' };
 }
 
 /** Weak or empty retrieval: a larger k or retriever settings, unless the caps leave no room. */
-export function weakRetrievalRemedy(hops: RetrievalHop[], chain: ChainStructure, scope: RetrievalScope): RetrievalRemedy {
-  if (scope.caps?.passagesPerHop === undefined) return { level: 'param', reason: 'retrieval settings (k, retriever) are the first knob' };
+export function weakRetrievalRemedy(
+  hops: RetrievalHop[],
+  chain: ChainStructure,
+  scope: RetrievalScope,
+): RetrievalRemedy {
+  if (scope.caps?.passagesPerHop === undefined)
+    return { level: 'param', reason: 'retrieval settings (k, retriever) are the first knob' };
   const reason = kHeadroom(hops, chain, scope);
-  return reason ? { level: 'param', reason } : { level: 'structure', reason: 'k is at the passagesPerHop cap (or not tunable): needs a structural change' };
+  return reason
+    ? { level: 'param', reason }
+    : { level: 'structure', reason: 'k is at the passagesPerHop cap (or not tunable): needs a structural change' };
 }

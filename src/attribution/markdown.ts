@@ -55,7 +55,17 @@ export function renderAttributionMarkdown(report: AttributionReport): string {
         ? 'No failures.'
         : table(
             ['Cluster', 'Count', 'Label', 'Step', 'Level', 'Confidence', 'Pattern', 'Examples', 'Suggested fix'],
-            report.clusters.map((c) => [c.id, String(c.count), c.label, c.step, c.level, c.confidence, c.pattern, c.caseIds.join(', '), c.suggestedFix]),
+            report.clusters.map((c) => [
+              c.id,
+              String(c.count),
+              c.label,
+              c.step,
+              c.level,
+              c.confidence,
+              c.pattern,
+              c.caseIds.join(', '),
+              c.suggestedFix,
+            ]),
           )
     }`,
     `## Failed cases\n\n${

@@ -38,7 +38,9 @@ export function recordIsEmpty(record: StepRecord): boolean {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 }
 
 /** Passages of a retrieve record: metadata from `passages`, text from `output` when it is an array of passages. */
@@ -112,7 +114,8 @@ export function finalOutputText(output: unknown): string {
 export function expectedAnswers(expected: unknown): string[] {
   if (typeof expected === 'string') return expected.trim() ? [expected.trim()] : [];
   if (typeof expected === 'number' || typeof expected === 'boolean') return [String(expected)];
-  if (Array.isArray(expected)) return expected.flatMap((item) => (typeof item === 'object' ? [] : expectedAnswers(item)));
+  if (Array.isArray(expected))
+    return expected.flatMap((item) => (typeof item === 'object' ? [] : expectedAnswers(item)));
   const object = asRecord(expected);
   if (!object) return [];
   return [...expectedAnswers(object.answer), ...expectedAnswers(object.answers)];

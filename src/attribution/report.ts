@@ -89,7 +89,8 @@ const DEFAULT_ANALYST_SAMPLING: Sampling = { temperature: 0, maxTokens: 2000 };
 function indexCases(cases: Case[]): Map<string, Case> {
   const byId = new Map<string, Case>();
   for (const testCase of cases) {
-    if (byId.has(testCase.id)) throw new FapoError(`attribution: duplicate train case id ${testCase.id}`, 'case ids must be unique per split');
+    if (byId.has(testCase.id))
+      throw new FapoError(`attribution: duplicate train case id ${testCase.id}`, 'case ids must be unique per split');
     byId.set(testCase.id, testCase);
   }
   return byId;
@@ -101,7 +102,7 @@ function groupResults(results: CaseResult[], casesById: Map<string, Case>): Map<
     if (!casesById.has(result.caseId)) {
       throw new FapoError(
         `attribution: result for case ${result.caseId} (trial ${result.trial}) has no matching train case`,
-        'pass the train cases that were evaluated: attribution needs each case\'s input, expected and metadata',
+        "pass the train cases that were evaluated: attribution needs each case's input, expected and metadata",
       );
     }
     byCase.set(result.caseId, [...(byCase.get(result.caseId) ?? []), result]);
@@ -139,11 +140,18 @@ function ceilings(attributions: CaseAttribution[], passRate: number, evaluated: 
  * and the case takes its most frequent diagnosis (see attributeCaseByRules); a case counts as failed
  * when any ok/task_error trial failed, and its `credit` is the share of trials that passed.
  */
-export async function attributeFailures(input: AttributionInput, options: AttributeOptions = {}): Promise<AttributionReport> {
+export async function attributeFailures(
+  input: AttributionInput,
+  options: AttributeOptions = {},
+): Promise<AttributionReport> {
   if (input.split !== undefined && input.split !== 'train') {
-    throw new FapoError(`attribution refuses ${input.split} cases`, 'attribute train failures only; validation and test never reach the optimizer');
+    throw new FapoError(
+      `attribution refuses ${input.split} cases`,
+      'attribute train failures only; validation and test never reach the optimizer',
+    );
   }
-  if (input.allowedLevels.length === 0) throw new FapoError('attribution: allowedLevels is empty', 'pass the playbook levels, e.g. ["prompt"]');
+  if (input.allowedLevels.length === 0)
+    throw new FapoError('attribution: allowedLevels is empty', 'pass the playbook levels, e.g. ["prompt"]');
   const casesById = indexCases(input.cases);
   const resultsByCase = groupResults(input.results, casesById);
   const ctx: RuleContext = {
@@ -194,7 +202,12 @@ export async function attributeFailures(input: AttributionInput, options: Attrib
       },
     );
     attributions = outcome.attributions;
-    Object.assign(analyst, { cases: outcome.cases, calls: outcome.calls, failures: outcome.failures, usage: outcome.usage });
+    Object.assign(analyst, {
+      cases: outcome.cases,
+      calls: outcome.calls,
+      failures: outcome.failures,
+      usage: outcome.usage,
+    });
   }
 
   const clusters = clusterFailures(attributions);

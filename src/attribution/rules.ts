@@ -88,7 +88,11 @@ const taskErrorRule: Rule = (f) => {
     confidence: 'high',
     evidence: [
       `chain crashed: ${quote(f.result.error ?? message)}`,
-      ...(failing ? [`step ${failing.name}#${failing.iteration} (${failing.kind}) ${failing.error ? `error: ${quote(failing.error)}` : 'was the last step to run'}`] : []),
+      ...(failing
+        ? [
+            `step ${failing.name}#${failing.iteration} (${failing.kind}) ${failing.error ? `error: ${quote(failing.error)}` : 'was the last step to run'}`,
+          ]
+        : []),
     ],
     rule: 'task-error',
     pattern: errorPattern(message),
@@ -119,7 +123,10 @@ const cascadeRule: Rule = (f) => {
     confidence: 'high',
     evidence: [
       `root: ${root.name}#${root.iteration} (${root.kind}) returned nothing`,
-      `later empty steps: ${empty.slice(1).map((r) => `${r.name}#${r.iteration}`).join(', ')}`,
+      `later empty steps: ${empty
+        .slice(1)
+        .map((r) => `${r.name}#${r.iteration}`)
+        .join(', ')}`,
     ],
     rule: 'cascade',
     pattern: 'cascade',
@@ -135,7 +142,10 @@ const retrievalEmptyRule: Rule = (f) => {
     step: hop.step,
     level: remedy.level,
     confidence: 'high',
-    evidence: [`${describeHop(hop)} returned no passages${hop.query.trim() ? '' : ' (its query was empty)'}`, remedy.reason],
+    evidence: [
+      `${describeHop(hop)} returned no passages${hop.query.trim() ? '' : ' (its query was empty)'}`,
+      remedy.reason,
+    ],
     rule: 'retrieval-empty',
     pattern: 'empty-retrieval',
   };
@@ -151,7 +161,9 @@ const emptyStepRule: Rule = (f) => {
       step: intermediate.name,
       level: levelForStepKind(intermediate.kind),
       confidence: 'high',
-      evidence: [`intermediate step ${intermediate.name}#${intermediate.iteration} (${intermediate.kind}) returned nothing`],
+      evidence: [
+        `intermediate step ${intermediate.name}#${intermediate.iteration} (${intermediate.kind}) returned nothing`,
+      ],
       rule: 'empty-intermediate',
       pattern: 'empty-output',
     };
@@ -181,7 +193,7 @@ function checkGold(testCase: Case, hops: RetrievalHop[], key: string | undefined
   const found = new Set<string>();
   const perHop = hops.map((hop) => {
     const hopGold = [...new Set(hop.passages.map((p) => titleKey(p.title)).filter((k) => goldByKey.has(k)))];
-    hopGold.forEach((k) => found.add(k));
+    for (const k of hopGold) found.add(k);
     const names = hopGold.map((k) => goldByKey.get(k));
     return `${describeHop(hop)}: ${names.length ? `found gold ${JSON.stringify(names)}` : 'found no gold'} among ${hop.passages.length} passages`;
   });
@@ -197,7 +209,11 @@ const goldEvidenceRule: Rule = (f) => {
     step: lastHop.step,
     level: remedy.level,
     confidence: 'high',
-    evidence: [`gold titles missing after ${f.hops.length} hop(s): ${JSON.stringify(f.gold.missing)}`, ...f.gold.perHop, remedy.reason],
+    evidence: [
+      `gold titles missing after ${f.hops.length} hop(s): ${JSON.stringify(f.gold.missing)}`,
+      ...f.gold.perHop,
+      remedy.reason,
+    ],
     rule: 'gold-evidence',
     pattern: `gold-title-missing@hop${lastHop.hop}`,
     missingGold: f.gold.missing,
@@ -217,14 +233,20 @@ const formatRule: Rule = (f) => {
   const answers = expectedAnswers(f.testCase.expected);
   for (const answer of answers) {
     if (containsAsWords(f.finalText, answer) && f.finalText.length > FORMAT_LENGTH_RATIO * answer.length) {
-      return verdict('format', `expected ${quote(answer)} occurs in the final output (${f.finalText.length} chars > ${FORMAT_LENGTH_RATIO} × ${answer.length})`);
+      return verdict(
+        'format',
+        `expected ${quote(answer)} occurs in the final output (${f.finalText.length} chars > ${FORMAT_LENGTH_RATIO} × ${answer.length})`,
+      );
     }
   }
   const text = normaliseAnswer(f.finalText);
   for (const answer of answers) {
     const normalised = normaliseAnswer(answer);
     if (containsAsWords(text, normalised) && text.length > FORMAT_LENGTH_RATIO * normalised.length) {
-      return verdict('format-normalised', `normalised expected ${quote(normalised)} occurs in the normalised final output (${text.length} chars > ${FORMAT_LENGTH_RATIO} × ${normalised.length})`);
+      return verdict(
+        'format-normalised',
+        `normalised expected ${quote(normalised)} occurs in the normalised final output (${text.length} chars > ${FORMAT_LENGTH_RATIO} × ${normalised.length})`,
+      );
     }
   }
   return null;
@@ -236,7 +258,8 @@ function overlapConfidence(overlap: number): Confidence {
 
 const retrievalOverlapRule: Rule = (f) => {
   // Titles alone would make every overlap look like a miss: without passage text there is no evidence.
-  if (f.gold?.missing.length === 0 || f.hops.length === 0 || f.hops.every((h) => h.passages.every((p) => !p.text))) return null;
+  if (f.gold?.missing.length === 0 || f.hops.length === 0 || f.hops.every((h) => h.passages.every((p) => !p.text)))
+    return null;
   const retrievedText = f.hops.map(hopText).join('\n');
   const question = questionText(f.testCase.input, f.ctx.questionKey);
   const overlap = tokenOverlap(question, retrievedText) ?? tokenOverlap(f.hops[0]!.query, retrievedText);
@@ -263,7 +286,17 @@ const retrievalOverlapRule: Rule = (f) => {
   };
 };
 
-const ABSTAIN_WHOLE = new Set(['unknown', 'n a', 'na', 'none', 'no answer', 'not available', 'cannot answer', 'insufficient information', 'not enough information']);
+const ABSTAIN_WHOLE = new Set([
+  'unknown',
+  'n a',
+  'na',
+  'none',
+  'no answer',
+  'not available',
+  'cannot answer',
+  'insufficient information',
+  'not enough information',
+]);
 const ABSTAIN_PHRASE =
   /\b(?:cannot|can ?not|can'?t|unable to|impossible to) (?:be )?(?:answer|determine|determined|tell|find|identify|provide|say)|\b(?:not enough|insufficient|no|lack of) (?:relevant )?(?:information|context|evidence|data|facts)\b|\bi (?:do not|don'?t) know\b|\bis (?:not|never) (?:mentioned|provided|stated|specified|given)\b|\b(?:the )?answer is unknown\b/i;
 
@@ -330,7 +363,9 @@ export function attributeTrial(testCase: Case, result: CaseResult, ctx: RuleCont
     result,
     records,
     finalStep,
-    finalKind: ctx.chain.steps.find((s) => s.name === finalStep)?.kind ?? [...records].reverse().find((r) => r.name === finalStep)?.kind,
+    finalKind:
+      ctx.chain.steps.find((s) => s.name === finalStep)?.kind ??
+      [...records].reverse().find((r) => r.name === finalStep)?.kind,
     finalText: finalOutputText(result.output),
     hops,
     gold: checkGold(testCase, hops, ctx.goldEvidenceKey),
@@ -354,7 +389,9 @@ function lowerConfidence(confidence: Confidence): Confidence {
  * Returns null when no considered trial failed.
  */
 export function attributeCaseByRules(testCase: Case, results: CaseResult[], ctx: RuleContext): CaseAttribution | null {
-  const considered = results.filter((r) => r.status === 'ok' || r.status === 'task_error').sort((a, b) => a.trial - b.trial);
+  const considered = results
+    .filter((r) => r.status === 'ok' || r.status === 'task_error')
+    .sort((a, b) => a.trial - b.trial);
   const failed = considered.filter(isFailedTrial);
   if (failed.length === 0) return null;
   const diagnoses = failed.map((result) => ({ result, verdict: attributeTrial(testCase, result, ctx) }));
@@ -365,11 +402,15 @@ export function attributeCaseByRules(testCase: Case, results: CaseResult[], ctx:
   }
   const rank = (group: typeof diagnoses) => Math.min(...group.map((d) => CONFIDENCES.indexOf(d.verdict.confidence)));
   const [chosenGroup] = [...groups.values()].sort((a, b) => b.length - a.length || rank(a) - rank(b));
-  const chosen = chosenGroup!.sort((a, b) => CONFIDENCES.indexOf(a.verdict.confidence) - CONFIDENCES.indexOf(b.verdict.confidence))[0]!;
+  const chosen = chosenGroup!.sort(
+    (a, b) => CONFIDENCES.indexOf(a.verdict.confidence) - CONFIDENCES.indexOf(b.verdict.confidence),
+  )[0]!;
   const trialNote =
     considered.length > 1
       ? [
-          `failed ${failed.length}/${considered.length} trials (${failed.map((d) => `t${d.trial}`).join(', ')}); diagnoses: ${[...groups.entries()]
+          `failed ${failed.length}/${considered.length} trials (${failed.map((d) => `t${d.trial}`).join(', ')}); diagnoses: ${[
+            ...groups.entries(),
+          ]
             .map(([key, group]) => `${key.split('|')[0]}@${key.split('|')[1]} ×${group.length}`)
             .join(', ')}`,
         ]
@@ -384,4 +425,3 @@ export function attributeCaseByRules(testCase: Case, results: CaseResult[], ctx:
     credit: (considered.length - failed.length) / considered.length,
   };
 }
-

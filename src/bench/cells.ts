@@ -100,20 +100,35 @@ export async function runCell(key: CellKey, opts: CellRunOptions): Promise<CellR
   const dir = cellDir(opts.outDir, key);
   const resultPath = join(dir, RESULT_FILE);
   if (existsSync(resultPath)) return readCellResult(resultPath);
-  prepareCellWorkspace(benchmarkDir(key.task), dir, { sharedIndexDir: join(opts.outDir, 'indexes'), ...(opts.limit === undefined ? {} : { limit: opts.limit }) });
-  const result = key.strategy === 'baseline' ? await runBaselineCell(key, dir, opts) : await runOptimizerCell(key, dir, opts);
+  prepareCellWorkspace(benchmarkDir(key.task), dir, {
+    sharedIndexDir: join(opts.outDir, 'indexes'),
+    ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+  });
+  const result =
+    key.strategy === 'baseline' ? await runBaselineCell(key, dir, opts) : await runOptimizerCell(key, dir, opts);
   if (result.status === 'complete' && key.task === 'pupa' && opts.pupaJudge && result.testRun) {
     opts.log?.(`${label(key)}: judging the test outputs with ${opts.pupaJudge}`);
-    result.judged = await judgePupaRun(dir, result.testRun, (await loadTask(dir)).datasets.test.cases, opts.pupaJudge, opts.concurrency);
+    result.judged = await judgePupaRun(
+      dir,
+      result.testRun,
+      (await loadTask(dir)).datasets.test.cases,
+      opts.pupaJudge,
+      opts.concurrency,
+    );
   }
-  if (result.status === 'complete') writeFileSync(resultPath, JSON.stringify(result, null, 2) + '\n');
+  if (result.status === 'complete') writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 
 async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions): Promise<CellResult> {
   const started = performance.now();
   const meter = new UsageMeter();
-  const env = await openEnvironment(dir, { model: key.model, concurrency: opts.concurrency, sandbox: opts.sandbox, meter });
+  const env = await openEnvironment(dir, {
+    model: key.model,
+    concurrency: opts.concurrency,
+    sandbox: opts.sandbox,
+    meter,
+  });
   try {
     const variant = env.store.putVariant(baselineVariant(env.task));
     const outcome = await evaluate({
@@ -139,7 +154,14 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
       perCase: perCaseMeans(results),
       usage: meter.snapshot(),
       wallMs: performance.now() - started,
-      fairness: { baselineHash: variant.hash, model: env.model.id, sampling: env.sampling, caps: env.task.playbook.caps, testEvaluations: 1, capViolations: countCapViolations(results) },
+      fairness: {
+        baselineHash: variant.hash,
+        model: env.model.id,
+        sampling: env.sampling,
+        caps: env.task.playbook.caps,
+        testEvaluations: 1,
+        capViolations: countCapViolations(results),
+      },
       testRun: outcome.run.id,
     };
   } finally {
@@ -149,7 +171,8 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
 
 async function runOptimizerCell(key: CellKey, dir: string, opts: CellRunOptions): Promise<CellResult> {
   const factory = opts.strategyFactory(key.strategy);
-  if (!factory) return { ...key, status: 'not-available', reason: `the ${key.strategy} strategy is not available in this build` };
+  if (!factory)
+    return { ...key, status: 'not-available', reason: `the ${key.strategy} strategy is not available in this build` };
   if (!opts.sessionConfig) throw new FapoError(`no session configuration for the ${key.strategy} cells`);
   let config: SessionConfig;
   try {
@@ -238,16 +261,31 @@ function countCapViolations(results: readonly CaseResult[]): number {
 
 export const label = (k: CellKey) => `${k.task} × ${k.model} × ${k.strategy} × trial ${k.trial}`;
 
-const CellResultSchema = z.object({ task: z.string(), model: z.string(), strategy: z.enum(BENCH_STRATEGIES), trial: z.number().int(), status: z.enum(['complete', 'not-available']) }).passthrough();
+const CellResultSchema = z
+  .object({
+    task: z.string(),
+    model: z.string(),
+    strategy: z.enum(BENCH_STRATEGIES),
+    trial: z.number().int(),
+    status: z.enum(['complete', 'not-available']),
+  })
+  .passthrough();
 
 function readCellResult(path: string): CellResult {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new FapoError(`${path}: unreadable bench cell result: ${errorMessage(err)}`, 'Delete the file to recompute the cell (its session resumes from the store).');
+    throw new FapoError(
+      `${path}: unreadable bench cell result: ${errorMessage(err)}`,
+      'Delete the file to recompute the cell (its session resumes from the store).',
+    );
   }
   const parsed = CellResultSchema.safeParse(raw);
-  if (!parsed.success) throw new FapoError(`${path}: not a bench cell result: ${z.prettifyError(parsed.error)}`, 'Delete the file to recompute the cell.');
+  if (!parsed.success)
+    throw new FapoError(
+      `${path}: not a bench cell result: ${z.prettifyError(parsed.error)}`,
+      'Delete the file to recompute the cell.',
+    );
   return parsed.data as unknown as CellResult;
 }

@@ -13,7 +13,15 @@ import { Store } from '../eval/store.ts';
 import type { CaseResult } from '../eval/types.ts';
 import type { Case } from '../task/schema.ts';
 import { FapoError } from '../util/errors.ts';
-import { countLeakedUnits, leakageJudgePrompt, parseJudgeVerdict, parseLeakCount, pupaQuality, qualityJudgePrompt, scorePupa } from './metrics/pupa.ts';
+import {
+  countLeakedUnits,
+  leakageJudgePrompt,
+  parseJudgeVerdict,
+  parseLeakCount,
+  pupaQuality,
+  qualityJudgePrompt,
+  scorePupa,
+} from './metrics/pupa.ts';
 import { PUPA_UNTRUSTED_STEP, outputField } from './scorers.ts';
 
 export interface JudgedScores {
@@ -32,16 +40,27 @@ const ExpectedSchema = z.object({ targetResponse: z.string(), piiUnits: z.array(
 const JUDGE_SAMPLING = { temperature: 0, maxTokens: 1000 };
 
 async function ask(judge: ModelClient, prompt: string): Promise<string> {
-  const response = await judge.generate({ messages: [{ role: 'user', content: prompt }], sampling: JUDGE_SAMPLING, role: 'judge' });
+  const response = await judge.generate({
+    messages: [{ role: 'user', content: prompt }],
+    sampling: JUDGE_SAMPLING,
+    role: 'judge',
+  });
   return response.text;
 }
 
 /** Judges one PUPA case from its stored result; returns the score and whether a reply was unreadable. */
-export async function judgePupaCase(judge: ModelClient, c: Case, result: CaseResult): Promise<{ score: number; fallback: boolean }> {
+export async function judgePupaCase(
+  judge: ModelClient,
+  c: Case,
+  result: CaseResult,
+): Promise<{ score: number; fallback: boolean }> {
   const expected = ExpectedSchema.parse(c.expected);
   const userQuery = String(c.input.userQuery ?? '');
   const response = outputField(result.output, 'response');
-  const request = result.steps.filter((s) => s.name === PUPA_UNTRUSTED_STEP && s.messages).flatMap((s) => s.messages!.map((m) => m.content)).join('\n');
+  const request = result.steps
+    .filter((s) => s.name === PUPA_UNTRUSTED_STEP && s.messages)
+    .flatMap((s) => s.messages!.map((m) => m.content))
+    .join('\n');
   const [first, second, leakReply] = await Promise.all([
     ask(judge, qualityJudgePrompt(userQuery, response, expected.targetResponse)),
     ask(judge, qualityJudgePrompt(userQuery, expected.targetResponse, response)),
@@ -51,12 +70,23 @@ export async function judgePupaCase(judge: ModelClient, c: Case, result: CaseRes
   const v2 = parseJudgeVerdict(second);
   const count = parseLeakCount(leakReply, expected.piiUnits.length);
   const quality = v1 === null || v2 === null ? 0 : pupaQuality(v1, v2);
-  const leakage = count === null ? countLeakedUnits(expected.piiUnits, request).fraction : expected.piiUnits.length === 0 ? 0 : count / expected.piiUnits.length;
+  const leakage =
+    count === null
+      ? countLeakedUnits(expected.piiUnits, request).fraction
+      : expected.piiUnits.length === 0
+        ? 0
+        : count / expected.piiUnits.length;
   return { score: scorePupa(quality, leakage).score, fallback: v1 === null || v2 === null || count === null };
 }
 
 /** Re-scores the ok results of one test run in a cell's store with the judge model. */
-export async function judgePupaRun(cellDir: string, runId: string, cases: readonly Case[], judgeModel: string, concurrency = 8): Promise<JudgedScores> {
+export async function judgePupaRun(
+  cellDir: string,
+  runId: string,
+  cases: readonly Case[],
+  judgeModel: string,
+  concurrency = 8,
+): Promise<JudgedScores> {
   const store = Store.open(cellDir);
   const meter = new UsageMeter();
   try {
@@ -76,7 +106,13 @@ export async function judgePupaRun(cellDir: string, runId: string, cases: readon
     store.flush();
     const perCase = Object.fromEntries(judged.map((j) => [j.id, j.score]));
     const scores = Object.values(perCase);
-    return { judge: judge.id, perCase, mean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, fallbacks: judged.filter((j) => j.fallback).length, usage: meter.snapshot() };
+    return {
+      judge: judge.id,
+      perCase,
+      mean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
+      fallbacks: judged.filter((j) => j.fallback).length,
+      usage: meter.snapshot(),
+    };
   } finally {
     store.close();
   }

@@ -6,7 +6,16 @@ import type { SessionConfig } from '../optimize/session.ts';
 import type { Strategy } from '../optimize/strategy.ts';
 import { PAPER_BUDGETS, type PaperBudget } from '../optimize/gepa/options.ts';
 import { FapoError } from '../util/errors.ts';
-import { type BenchStrategy, type CellKey, type CellResult, NotApplicableError, label, runCell, shippedStartingPoint, type StartingPoint } from './cells.ts';
+import {
+  type BenchStrategy,
+  type CellKey,
+  type CellResult,
+  NotApplicableError,
+  label,
+  runCell,
+  shippedStartingPoint,
+  type StartingPoint,
+} from './cells.ts';
 import type { BenchmarkTask } from './data/types.ts';
 import { buildStudyTable, renderStudyMarkdown, type StudyTable } from './table.ts';
 
@@ -69,7 +78,10 @@ export function paperBudgetKey(task: BenchmarkTask): PaperBudget | undefined {
 
 export function planCells(o: Pick<BenchOptions, 'tasks' | 'taskModels' | 'strategies' | 'trials'>): CellKey[] {
   const cells: CellKey[] = [];
-  for (const task of o.tasks) for (const model of o.taskModels) for (const strategy of o.strategies) for (let trial = 0; trial < o.trials; trial++) cells.push({ task, model, strategy, trial });
+  for (const task of o.tasks)
+    for (const model of o.taskModels)
+      for (const strategy of o.strategies)
+        for (let trial = 0; trial < o.trials; trial++) cells.push({ task, model, strategy, trial });
   return cells;
 }
 
@@ -78,7 +90,10 @@ function cellSessionConfig(o: BenchOptions, key: CellKey): SessionConfig {
   if (key.strategy === 'gepa') {
     if (o.budget === 'paper') {
       const name = paperBudgetKey(key.task);
-      if (!name) throw new NotApplicableError(`GEPA has no paper budget for ${key.task} (not part of the GEPA study); pass --budget N to run it anyway`);
+      if (!name)
+        throw new NotApplicableError(
+          `GEPA has no paper budget for ${key.task} (not part of the GEPA study); pass --budget N to run it anyway`,
+        );
       gepaBudget.gepaBudget = name;
     } else {
       gepaBudget.maxMetricCalls = String(o.budget);
@@ -105,7 +120,10 @@ function cellSessionConfig(o: BenchOptions, key: CellKey): SessionConfig {
 
 export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   if (o.proposer === 'agent' && o.strategies.includes('fapo') && !o.optimizerModel) {
-    throw new FapoError('the agent proposer needs --optimizer-model', 'Pass --optimizer-model provider:model, or --proposer rules for the model-free proposer.');
+    throw new FapoError(
+      'the agent proposer needs --optimizer-model',
+      'Pass --optimizer-model provider:model, or --proposer rules for the model-free proposer.',
+    );
   }
   const outDir = resolve(o.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -115,17 +133,39 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const cells: CellResult[] = [];
   for (const key of planCells(o)) {
     const started = performance.now();
-    const result = await runCell(key, { outDir, ...(o.limit !== undefined ? { limit: o.limit } : {}), sandbox: o.sandbox, concurrency: o.concurrency, sessionConfig: (k) => cellSessionConfig(o, k), strategyFactory: o.strategyFactory, ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}), ...(o.log ? { log: o.log } : {}) });
+    const result = await runCell(key, {
+      outDir,
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      sandbox: o.sandbox,
+      concurrency: o.concurrency,
+      sessionConfig: (k) => cellSessionConfig(o, k),
+      strategyFactory: o.strategyFactory,
+      ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    });
     checkFairness(result, starts.get(key.task)!);
     cells.push(result);
-    o.log?.(`${label(key)}: ${result.status === 'complete' ? `test ${result.test?.mean === null ? 'n/a' : (100 * (result.test?.mean ?? 0)).toFixed(1)} (${((performance.now() - started) / 1000).toFixed(1)} s)` : `not available: ${result.reason}`}`);
+    o.log?.(
+      `${label(key)}: ${result.status === 'complete' ? `test ${result.test?.mean === null ? 'n/a' : (100 * (result.test?.mean ?? 0)).toFixed(1)} (${((performance.now() - started) / 1000).toFixed(1)} s)` : `not available: ${result.reason}`}`,
+    );
   }
   const table = buildStudyTable(cells);
-  const header = { taskModels: o.taskModels, ...(o.optimizerModel ? { optimizerModel: o.optimizerModel } : {}), ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}), budget: o.budget === 'paper' ? 'paper (GEPA per-task metric calls; FAPO 50 variants / 10 rounds)' : `GEPA ${o.budget} metric calls; FAPO ${o.maxVariants} variants / ${o.maxRounds} rounds`, trials: o.trials, ...(o.limit !== undefined ? { limit: o.limit } : {}), generatedAt: new Date().toISOString() };
+  const header = {
+    taskModels: o.taskModels,
+    ...(o.optimizerModel ? { optimizerModel: o.optimizerModel } : {}),
+    ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
+    budget:
+      o.budget === 'paper'
+        ? 'paper (GEPA per-task metric calls; FAPO 50 variants / 10 rounds)'
+        : `GEPA ${o.budget} metric calls; FAPO ${o.maxVariants} variants / ${o.maxRounds} rounds`,
+    trials: o.trials,
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    generatedAt: new Date().toISOString(),
+  };
   const markdownPath = join(outDir, 'bench-table.md');
   const jsonPath = join(outDir, 'bench-table.json');
   writeFileSync(markdownPath, renderStudyMarkdown(table, header));
-  writeFileSync(jsonPath, JSON.stringify({ header, table, cells }, null, 2) + '\n');
+  writeFileSync(jsonPath, `${JSON.stringify({ header, table, cells }, null, 2)}\n`);
   return { cells, table, markdownPath, jsonPath };
 }
 
@@ -137,16 +177,27 @@ const SETTINGS_FILE = 'bench-settings.json';
  * strategies and trials may grow: they only add cells.
  */
 function pinSettings(outDir: string, o: BenchOptions): void {
-  const settings = { budget: o.budget, maxVariants: o.maxVariants, maxRounds: o.maxRounds, proposer: o.proposer, optimizerModel: o.optimizerModel ?? null, limit: o.limit ?? null, pupaJudge: o.pupaJudge ?? null };
+  const settings = {
+    budget: o.budget,
+    maxVariants: o.maxVariants,
+    maxRounds: o.maxRounds,
+    proposer: o.proposer,
+    optimizerModel: o.optimizerModel ?? null,
+    limit: o.limit ?? null,
+    pupaJudge: o.pupaJudge ?? null,
+  };
   const path = join(outDir, SETTINGS_FILE);
   if (existsSync(path)) {
     const pinned: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (!isDeepStrictEqual(pinned, settings)) {
-      throw new FapoError(`${outDir} holds cells made with other settings: ${JSON.stringify(pinned)}, now ${JSON.stringify(settings)}`, 'Re-run with the same budget, limit, proposer, optimizer model and PUPA judge, or pass another --out.');
+      throw new FapoError(
+        `${outDir} holds cells made with other settings: ${JSON.stringify(pinned)}, now ${JSON.stringify(settings)}`,
+        'Re-run with the same budget, limit, proposer, optimizer model and PUPA judge, or pass another --out.',
+      );
     }
     return;
   }
-  writeFileSync(path, JSON.stringify(settings, null, 2) + '\n');
+  writeFileSync(path, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 /** Fairness rules, checked on every completed cell; a breach stops the bench rather than skew the table. */
@@ -155,10 +206,17 @@ export function checkFairness(cell: CellResult, start: StartingPoint): void {
   const f = cell.fairness;
   const where = label(cell);
   const fix = 'Delete the cell folder under --out so it is copied afresh from benchmarks/.';
-  if (f.baselineHash !== start.baselineHash) throw new FapoError(`${where}: started from a different chain/prompts/params than the shipped baseline`, fix);
-  if (!isDeepStrictEqual(f.sampling, start.sampling)) throw new FapoError(`${where}: ran with sampling ${JSON.stringify(f.sampling)}, not the shipped ${JSON.stringify(start.sampling)}`, fix);
+  if (f.baselineHash !== start.baselineHash)
+    throw new FapoError(`${where}: started from a different chain/prompts/params than the shipped baseline`, fix);
+  if (!isDeepStrictEqual(f.sampling, start.sampling))
+    throw new FapoError(
+      `${where}: ran with sampling ${JSON.stringify(f.sampling)}, not the shipped ${JSON.stringify(start.sampling)}`,
+      fix,
+    );
   if (f.model !== cell.model) throw new FapoError(`${where}: ran task model ${f.model}, not ${cell.model}`);
   if (cell.strategy !== 'baseline' && f.testEvaluations > 2) {
-    throw new FapoError(`${where}: the session evaluated test ${f.testEvaluations} times; only the baseline and the selected variant may be, once, after the search`);
+    throw new FapoError(
+      `${where}: the session evaluated test ${f.testEvaluations} times; only the baseline and the selected variant may be, once, after the search`,
+    );
   }
 }

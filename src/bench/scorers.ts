@@ -23,7 +23,10 @@ export type { ScoreResult, ScorerInput } from '../task/scorer.ts';
 function parseCase<S extends z.ZodType>(c: Case, part: 'expected' | 'metadata', schema: S): z.infer<S> {
   const parsed = schema.safeParse(c[part]);
   if (!parsed.success) {
-    throw new FapoError(`case "${c.id}": ${part} does not have the benchmark's fields: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, 'Rebuild the data with scripts/build-benchmark-data.ts.');
+    throw new FapoError(
+      `case "${c.id}": ${part} does not have the benchmark's fields: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+      'Rebuild the data with scripts/build-benchmark-data.ts.',
+    );
   }
   return parsed.data;
 }
@@ -34,7 +37,8 @@ function parseCase<S extends z.ZodType>(c: Case, part: 'expected' | 'metadata', 
  */
 export function outputField(output: unknown, field: string): string {
   if (typeof output === 'string') return output;
-  if (output !== null && typeof output === 'object' && field in output) return String((output as Record<string, unknown>)[field] ?? '');
+  if (output !== null && typeof output === 'object' && field in output)
+    return String((output as Record<string, unknown>)[field] ?? '');
   return output === null || output === undefined ? '' : JSON.stringify(output);
 }
 
@@ -45,15 +49,30 @@ export function retrievalHops(steps: readonly StepRecord[]): HopRetrieval[] {
     .map((s) => ({ step: s.name, documents: (s.output as { title: string }[]).map((p) => ({ title: p.title })) }));
 }
 
-const SupportingFactsSchema = z.array(z.object({ title: z.string(), sentId: z.number(), sentence: z.string().optional() })).default([]);
+const SupportingFactsSchema = z
+  .array(z.object({ title: z.string(), sentId: z.number(), sentence: z.string().optional() }))
+  .default([]);
 const GoldDocumentsSchema = z.array(z.object({ title: z.string(), text: z.string() })).default([]);
 
 /** HotpotQA: answer exact match; the feedback follows the retrieval hop by hop (GEPA's hop-aware text). */
 export function hotpotqaScorer({ case: c, output, steps }: ScorerInput): ScoreResult {
   const { answer } = parseCase(c, 'expected', z.object({ answer: z.string() }));
-  const meta = parseCase(c, 'metadata', z.object({ supportingTitles: z.array(z.string()), supportingFacts: SupportingFactsSchema, goldDocuments: GoldDocumentsSchema }));
+  const meta = parseCase(
+    c,
+    'metadata',
+    z.object({
+      supportingTitles: z.array(z.string()),
+      supportingFacts: SupportingFactsSchema,
+      goldDocuments: GoldDocumentsSchema,
+    }),
+  );
   const prediction = { answer: outputField(output, 'answer'), hops: retrievalHops(steps) };
-  const gold = { answer, supportingTitles: meta.supportingTitles, supportingFacts: meta.supportingFacts, goldDocuments: meta.goldDocuments };
+  const gold = {
+    answer,
+    supportingTitles: meta.supportingTitles,
+    supportingFacts: meta.supportingFacts,
+    goldDocuments: meta.goldDocuments,
+  };
   const result = scoreHotpotQA(prediction, gold);
   // One feedback text per case serves every module: written for the last hop's summary, it carries the
   // verdict, the per-hop retrieval account, the missing documents' text and the ideal summary.
@@ -69,7 +88,14 @@ export function hoverScorer({ case: c, steps }: ScorerInput): ScoreResult {
 
 /** IFBench: fraction of constraints met (loose, GEPA's score); strict and prompt-level in the breakdown. */
 export function ifbenchScorer({ case: c, output }: ScorerInput): ScoreResult {
-  const constraints = parseCase(c, 'expected', z.object({ instructionIdList: z.array(z.string()), kwargs: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))) }));
+  const constraints = parseCase(
+    c,
+    'expected',
+    z.object({
+      instructionIdList: z.array(z.string()),
+      kwargs: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
+    }),
+  );
   const { score, breakdown, feedback } = scoreIfbenchResponse(constraints, outputField(output, 'final_response'));
   return { score, breakdown: { ...breakdown }, feedback };
 }
@@ -85,8 +111,14 @@ export const PUPA_UNTRUSTED_STEP = 'untrusted_llm';
  */
 export function pupaScorer({ case: c, output, steps }: ScorerInput): ScoreResult {
   const expected = parseCase(c, 'expected', z.object({ targetResponse: z.string(), piiUnits: z.array(z.string()) }));
-  const sent = steps.filter((s) => s.name === PUPA_UNTRUSTED_STEP && s.messages).flatMap((s) => s.messages!.map((m) => m.content));
-  if (sent.length === 0) throw new FapoError(`case "${c.id}": no "${PUPA_UNTRUSTED_STEP}" step ran, so leakage cannot be measured`, `Keep the ${PUPA_UNTRUSTED_STEP} step: it is the call to the untrusted model.`);
+  const sent = steps
+    .filter((s) => s.name === PUPA_UNTRUSTED_STEP && s.messages)
+    .flatMap((s) => s.messages!.map((m) => m.content));
+  if (sent.length === 0)
+    throw new FapoError(
+      `case "${c.id}": no "${PUPA_UNTRUSTED_STEP}" step ran, so leakage cannot be measured`,
+      `Keep the ${PUPA_UNTRUSTED_STEP} step: it is the call to the untrusted model.`,
+    );
   const leakage = countLeakedUnits(expected.piiUnits, sent.join('\n'));
   const qualityProxy = answerTokenF1(outputField(output, 'response'), expected.targetResponse).f1;
   const { score, breakdown } = scorePupa(qualityProxy, leakage.fraction);
@@ -94,7 +126,11 @@ export function pupaScorer({ case: c, output, steps }: ScorerInput): ScoreResult
     /^.*\n/,
     `Quality (offline stand-in for the judge: token F1 against the reference response) = ${qualityProxy.toFixed(2)}.\n`,
   );
-  return { score, breakdown: { ...breakdown, leakedUnits: leakage.leaked.length, piiUnits: leakage.total, judged: 0 }, feedback };
+  return {
+    score,
+    breakdown: { ...breakdown, leakedUnits: leakage.leaked.length, piiUnits: leakage.total, judged: 0 },
+    feedback,
+  };
 }
 
 /** AIME: integer exact match; the reference solution is in the feedback on train cases only (GEPA). */

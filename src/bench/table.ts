@@ -3,13 +3,31 @@ import { aggregateTrialMeans, holmAdjust, pairedBootstrap, pairedPermutationTest
 import type { BenchStrategy, CellResult } from './cells.ts';
 
 /** What the table reads from a cell; judged PUPA scores become cells of the pseudo-task `pupa-judged`. */
-export type TableCell = Pick<CellResult, 'model' | 'strategy' | 'trial' | 'status' | 'reason' | 'perCase' | 'usage' | 'wallMs'> & { task: string; test?: { mean: number | null } };
+export type TableCell = Pick<
+  CellResult,
+  'model' | 'strategy' | 'trial' | 'status' | 'reason' | 'perCase' | 'usage' | 'wallMs'
+> & { task: string; test?: { mean: number | null } };
 
 export const PUPA_JUDGED = 'pupa-judged';
 
 function withJudged(cells: readonly CellResult[]): TableCell[] {
   return cells.flatMap((c): TableCell[] =>
-    c.judged ? [c, { task: PUPA_JUDGED, model: c.model, strategy: c.strategy, trial: c.trial, status: c.status, perCase: c.judged.perCase, test: { mean: c.judged.mean }, usage: c.judged.usage, wallMs: 0 }] : [c],
+    c.judged
+      ? [
+          c,
+          {
+            task: PUPA_JUDGED,
+            model: c.model,
+            strategy: c.strategy,
+            trial: c.trial,
+            status: c.status,
+            perCase: c.judged.perCase,
+            test: { mean: c.judged.mean },
+            usage: c.judged.usage,
+            wallMs: 0,
+          },
+        ]
+      : [c],
   );
 }
 
@@ -53,7 +71,14 @@ export interface StudyTable {
   rows: StrategyRow[];
   comparisons: PairedComparison[];
   /** FAPO against GEPA over (task, model) cells where both completed. */
-  wins: { wins: number; ties: number; losses: number; cells: number; significantWins: number; significantLosses: number };
+  wins: {
+    wins: number;
+    ties: number;
+    losses: number;
+    cells: number;
+    significantWins: number;
+    significantLosses: number;
+  };
 }
 
 const PAIRS: [BenchStrategy, BenchStrategy][] = [
@@ -74,7 +99,12 @@ export function buildStudyTable(input: readonly CellResult[], seed = 1): StudyTa
   for (const taskModel of new Set(rows.map((r) => `${r.task}\u0000${r.model}`))) {
     const [task, model] = taskModel.split('\u0000') as [string, string];
     for (const [a, b] of PAIRS) {
-      const cmp = compare(cells.filter((c) => c.task === task && c.model === model), a, b, seed);
+      const cmp = compare(
+        cells.filter((c) => c.task === task && c.model === model),
+        a,
+        b,
+        seed,
+      );
       if (cmp) raw.push({ task, model, a, b, ...cmp });
     }
   }
@@ -108,11 +138,26 @@ function toRow(cells: TableCell[]): StrategyRow {
   );
   const status = done.length === 0 ? 'not-available' : done.length === cells.length ? 'complete' : 'partial';
   const reason = cells.find((c) => c.reason)?.reason;
-  return { task: first.task, model: first.model, strategy: first.strategy, status, ...(reason ? { reason } : {}), trialMeans, mean, sd, compute };
+  return {
+    task: first.task,
+    model: first.model,
+    strategy: first.strategy,
+    status,
+    ...(reason ? { reason } : {}),
+    trialMeans,
+    mean,
+    sd,
+    compute,
+  };
 }
 
 /** Paired over (trial, case): trial t of strategy a against trial t of strategy b, on the same test case. */
-function compare(cells: readonly TableCell[], a: BenchStrategy, b: BenchStrategy, seed: number): Omit<PairedComparison, 'task' | 'model' | 'a' | 'b' | 'pHolm'> | undefined {
+function compare(
+  cells: readonly TableCell[],
+  a: BenchStrategy,
+  b: BenchStrategy,
+  seed: number,
+): Omit<PairedComparison, 'task' | 'model' | 'a' | 'b' | 'pHolm'> | undefined {
   const scores = (s: BenchStrategy) => {
     const m = new Map<string, number>();
     for (const c of cells) {
@@ -128,7 +173,12 @@ function compare(cells: readonly TableCell[], a: BenchStrategy, b: BenchStrategy
   const xs = keys.map((k) => sa.get(k)!);
   const ys = keys.map((k) => sb.get(k)!);
   const boot = pairedBootstrap(xs, ys, { seed });
-  return { deltaPoints: 100 * boot.meanDiff, ci: { low: 100 * boot.low, high: 100 * boot.high }, pValue: pairedPermutationTest(xs, ys, { seed }), pairs: keys.length };
+  return {
+    deltaPoints: 100 * boot.meanDiff,
+    ci: { low: 100 * boot.low, high: 100 * boot.high },
+    pValue: pairedPermutationTest(xs, ys, { seed }),
+    pairs: keys.length,
+  };
 }
 
 const STRATEGY_TITLE: Record<BenchStrategy, string> = { baseline: 'Baseline', gepa: 'GEPA', fapo: 'FAPO' };
@@ -139,7 +189,8 @@ export const TASK_LABELS: Record<string, string> = {
   hover: 'all gold titles retrieved; 151-claim subset (2-4 hops), reduced 10,785-paragraph corpus',
   ifbench: 'instruction-level loose fraction; train/val carved from IFBench test (disjoint instruction types)',
   pupa: 'quality = token-F1 stand-in (no LLM judge), leakage = verbatim PII count; not the paper metric',
-  [PUPA_JUDGED]: 'the same PUPA test outputs re-scored by the LLM judge (--pupa-judge): quality asked twice with swapped answers, leakage counted by the judge; the search itself optimized the offline stand-in; compute = judge calls only',
+  [PUPA_JUDGED]:
+    'the same PUPA test outputs re-scored by the LLM judge (--pupa-judge): quality asked twice with swapped answers, leakage counted by the judge; the search itself optimized the offline stand-in; compute = judge calls only',
   aime: 'integer exact match; test = AIME 2025 × 5 runs',
   'livebench-math': 'LiveBench scoring; AMPS_Hard equivalence numeric (compute-engine), not sympy',
   ctibench: 'exact CWE id; re-created stratified split (seed 0)',
@@ -180,32 +231,56 @@ export function renderStudyMarkdown(table: StudyTable, header: StudyHeader): str
   for (const tm of taskModels) {
     const [task, model] = tm.split('\u0000') as [string, string];
     const row = (s: BenchStrategy) => table.rows.find((r) => r.task === task && r.model === model && r.strategy === s);
-    const head = table.comparisons.find((c) => c.task === task && c.model === model && c.a === 'fapo' && c.b === 'gepa');
+    const head = table.comparisons.find(
+      (c) => c.task === task && c.model === model && c.a === 'fapo' && c.b === 'gepa',
+    );
     lines.push(
       `| ${task} | ${model} | ${cellText(row('baseline'))} | ${cellText(row('gepa'))} | ${cellText(row('fapo'))} | ${head ? signed(head.deltaPoints) : '—'} | ${head ? `[${signed(head.ci.low)}, ${signed(head.ci.high)}]` : '—'} | ${head ? head.pHolm.toFixed(3) : '—'} |`,
     );
   }
   const w = table.wins;
-  lines.push('', `FAPO beats GEPA in **${w.wins} of ${w.cells}** cells (ties ${w.ties}, losses ${w.losses}; significant after Holm: ${w.significantWins} wins, ${w.significantLosses} losses).`, '');
+  lines.push(
+    '',
+    `FAPO beats GEPA in **${w.wins} of ${w.cells}** cells (ties ${w.ties}, losses ${w.losses}; significant after Holm: ${w.significantWins} wins, ${w.significantLosses} losses).`,
+    '',
+  );
   const others = table.comparisons.filter((c) => !(c.a === 'fapo' && c.b === 'gepa'));
   if (others.length > 0) {
-    lines.push('Against the baseline:', '', '| task | model | comparison | Δ points | 95% CI | p (Holm) | pairs |', '|---|---|---|---|---|---|---|');
-    for (const c of others) lines.push(`| ${c.task} | ${c.model} | ${STRATEGY_TITLE[c.a]} − ${STRATEGY_TITLE[c.b]} | ${signed(c.deltaPoints)} | [${signed(c.ci.low)}, ${signed(c.ci.high)}] | ${c.pHolm.toFixed(3)} | ${c.pairs} |`);
+    lines.push(
+      'Against the baseline:',
+      '',
+      '| task | model | comparison | Δ points | 95% CI | p (Holm) | pairs |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const c of others)
+      lines.push(
+        `| ${c.task} | ${c.model} | ${STRATEGY_TITLE[c.a]} − ${STRATEGY_TITLE[c.b]} | ${signed(c.deltaPoints)} | [${signed(c.ci.low)}, ${signed(c.ci.high)}] | ${c.pHolm.toFixed(3)} | ${c.pairs} |`,
+      );
     lines.push('');
   }
-  lines.push('Compute spent per cell (summed over trials; every role: task model during search and test, optimizer roles):', '', '| task | model | strategy | calls | tokens | cost ($) | wall time (s) |', '|---|---|---|---|---|---|---|');
+  lines.push(
+    'Compute spent per cell (summed over trials; every role: task model during search and test, optimizer roles):',
+    '',
+    '| task | model | strategy | calls | tokens | cost ($) | wall time (s) |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const r of table.rows) {
     if (r.status === 'not-available') {
       lines.push(`| ${r.task} | ${r.model} | ${STRATEGY_TITLE[r.strategy]} | not available: ${r.reason ?? ''} | | | |`);
       continue;
     }
-    lines.push(`| ${r.task} | ${r.model} | ${STRATEGY_TITLE[r.strategy]} | ${r.compute.calls} | ${r.compute.tokens} | ${r.compute.costUsd.toFixed(2)} | ${(r.compute.wallMs / 1000).toFixed(1)} |`);
+    lines.push(
+      `| ${r.task} | ${r.model} | ${STRATEGY_TITLE[r.strategy]} | ${r.compute.calls} | ${r.compute.tokens} | ${r.compute.costUsd.toFixed(2)} | ${(r.compute.wallMs / 1000).toFixed(1)} |`,
+    );
   }
   lines.push('', 'Labels (see each benchmarks/<task>/DEVIATIONS.md):', '');
   for (const task of new Set(table.rows.map((r) => r.task))) lines.push(`- ${task}: ${TASK_LABELS[task] ?? ''}`);
   if (header.pupaJudge) lines.push(`- PUPA judge: ${header.pupaJudge}`);
   if ([...header.taskModels, header.optimizerModel ?? '', header.pupaJudge ?? ''].some((m) => m.startsWith('sim:'))) {
-    lines.push('', '**`sim` models are deterministic offline stand-ins, not real models: these numbers only show the machinery working.**');
+    lines.push(
+      '',
+      '**`sim` models are deterministic offline stand-ins, not real models: these numbers only show the machinery working.**',
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -15,10 +15,15 @@ export function benchmarkDir(task: BenchmarkTask): string {
 }
 
 export function parseBenchmarkTasks(list: string): BenchmarkTask[] {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new FapoError('--tasks names no task', `Use a comma-separated list of ${BENCHMARK_TASKS.join(', ')}.`);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new FapoError('--tasks names no task', `Use a comma-separated list of ${BENCHMARK_TASKS.join(', ')}.`);
   for (const n of names) {
-    if (!(BENCHMARK_TASKS as readonly string[]).includes(n)) throw new FapoError(`unknown benchmark task "${n}"`, `Known tasks: ${BENCHMARK_TASKS.join(', ')}.`);
+    if (!(BENCHMARK_TASKS as readonly string[]).includes(n))
+      throw new FapoError(`unknown benchmark task "${n}"`, `Known tasks: ${BENCHMARK_TASKS.join(', ')}.`);
   }
   return [...new Set(names)] as BenchmarkTask[];
 }
@@ -34,7 +39,11 @@ const SKIPPED = new Set(['data', 'source', '.fapo', 'DEVIATIONS.md']);
  * settings, so sharing is safe), which saves rebuilding the index per cell.
  * Returns whether the copy was made now.
  */
-export function prepareCellWorkspace(src: string, dest: string, opts: { limit?: number; sharedIndexDir?: string } = {}): boolean {
+export function prepareCellWorkspace(
+  src: string,
+  dest: string,
+  opts: { limit?: number; sharedIndexDir?: string } = {},
+): boolean {
   if (existsSync(join(dest, MANIFEST_FILE))) return false;
   mkdirSync(dest, { recursive: true });
   for (const entry of readdirSync(src)) {
@@ -49,16 +58,22 @@ export function prepareCellWorkspace(src: string, dest: string, opts: { limit?: 
   mkdirSync(join(dest, manifest.data), { recursive: true });
   for (const split of SPLITS) {
     const file = join(manifest.data, `${split}.jsonl`);
-    const lines = readFileSync(join(src, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(join(src, file), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const kept = opts.limit === undefined ? lines : lines.slice(0, opts.limit);
-    writeFileSync(join(dest, file), kept.join('\n') + '\n');
+    writeFileSync(join(dest, file), `${kept.join('\n')}\n`);
   }
-  writeFileSync(join(dest, MANIFEST_FILE), stringifyYaml({ ...raw, ...(Object.keys(resources).length ? { resources } : {}) }));
+  writeFileSync(
+    join(dest, MANIFEST_FILE),
+    stringifyYaml({ ...raw, ...(Object.keys(resources).length ? { resources } : {}) }),
+  );
   if (opts.sharedIndexDir) {
     mkdirSync(opts.sharedIndexDir, { recursive: true });
     mkdirSync(join(dest, '.fapo'), { recursive: true });
     symlinkSync(resolve(opts.sharedIndexDir), join(dest, '.fapo', 'indexes'), 'dir');
   }
-  if (!existsSync(join(dest, 'package.json'))) writeFileSync(join(dest, 'package.json'), '{ "type": "module", "private": true }\n');
+  if (!existsSync(join(dest, 'package.json')))
+    writeFileSync(join(dest, 'package.json'), '{ "type": "module", "private": true }\n');
   return true;
 }

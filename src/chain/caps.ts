@@ -19,11 +19,16 @@ export class RetrievalCapError extends FapoError {
 export function enforceRetrievalCaps(caps: Record<string, number>): RetrievalGuard {
   const { passagesPerHop, hops, totalPassages } = caps as RetrievalCaps;
   return (k, hopIndex, totalSoFar) => {
-    if (!Number.isInteger(k) || k < 0) throw new RetrievalCapError(`retrieve k must be a non-negative integer, got ${k}`);
-    if (passagesPerHop !== undefined && k > passagesPerHop) throw new RetrievalCapError(`retrieve k = ${k} exceeds passagesPerHop cap ${passagesPerHop}`);
-    if (hops !== undefined && hopIndex >= hops) throw new RetrievalCapError(`retrieval #${hopIndex + 1} exceeds hops cap ${hops}`);
+    if (!Number.isInteger(k) || k < 0)
+      throw new RetrievalCapError(`retrieve k must be a non-negative integer, got ${k}`);
+    if (passagesPerHop !== undefined && k > passagesPerHop)
+      throw new RetrievalCapError(`retrieve k = ${k} exceeds passagesPerHop cap ${passagesPerHop}`);
+    if (hops !== undefined && hopIndex >= hops)
+      throw new RetrievalCapError(`retrieval #${hopIndex + 1} exceeds hops cap ${hops}`);
     if (totalPassages !== undefined && totalSoFar + k > totalPassages) {
-      throw new RetrievalCapError(`retrieving ${k} more passages (${totalSoFar} so far) exceeds totalPassages cap ${totalPassages}`);
+      throw new RetrievalCapError(
+        `retrieving ${k} more passages (${totalSoFar} so far) exceeds totalPassages cap ${totalPassages}`,
+      );
     }
   };
 }

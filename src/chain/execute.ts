@@ -3,7 +3,13 @@ import type { ChainDefinition, StepContext } from './types.ts';
 /** Where llm and retrieve steps run (the parent process) and where code-step evidence is sent. */
 export interface StepGateway {
   hostStep(name: string, vars: Record<string, unknown>): Promise<unknown>;
-  recordCode(record: { name: string; vars: Record<string, unknown>; output: unknown; latencyMs: number; error?: string }): void;
+  recordCode(record: {
+    name: string;
+    vars: Record<string, unknown>;
+    output: unknown;
+    latencyMs: number;
+    error?: string;
+  }): void;
 }
 
 /**
@@ -30,7 +36,13 @@ export async function executeChain(
       try {
         output = await decl.run({ input, params, steps, vars });
       } catch (err) {
-        gateway.recordCode({ name, vars, output: undefined, latencyMs: performance.now() - started, error: String(err) });
+        gateway.recordCode({
+          name,
+          vars,
+          output: undefined,
+          latencyMs: performance.now() - started,
+          error: String(err),
+        });
         throw err;
       }
       gateway.recordCode({ name, vars, output, latencyMs: performance.now() - started });

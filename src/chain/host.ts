@@ -46,7 +46,15 @@ export class CaseHost implements StepGateway {
     const iteration = this.nextIteration(name);
     const ctx: RenderContext = { input: this.input, params: this.opts.params, steps: this.steps, vars };
     const started = performance.now();
-    const record: StepRecord = { name, kind: decl.kind, iteration, inputs: {}, output: undefined, latencyMs: 0, diagnostics: [] };
+    const record: StepRecord = {
+      name,
+      kind: decl.kind,
+      iteration,
+      inputs: {},
+      output: undefined,
+      latencyMs: 0,
+      diagnostics: [],
+    };
     this.records.push(record);
     try {
       if (decl.kind === 'llm') await this.runLlm(decl.prompt ?? name, decl.output, ctx, record);
@@ -63,7 +71,13 @@ export class CaseHost implements StepGateway {
     return record.output;
   }
 
-  recordCode(r: { name: string; vars: Record<string, unknown>; output: unknown; latencyMs: number; error?: string }): void {
+  recordCode(r: {
+    name: string;
+    vars: Record<string, unknown>;
+    output: unknown;
+    latencyMs: number;
+    error?: string;
+  }): void {
     const iteration = this.nextIteration(r.name);
     this.records.push({
       name: r.name,
@@ -124,7 +138,12 @@ export class CaseHost implements StepGateway {
     record.cacheHit = response.cached;
   }
 
-  private runRetrieve(resource: string, decl: ChainStructure['steps'][number], ctx: RenderContext, record: StepRecord): void {
+  private runRetrieve(
+    resource: string,
+    decl: ChainStructure['steps'][number],
+    ctx: RenderContext,
+    record: StepRecord,
+  ): void {
     const retriever = this.opts.retrievers.get(resource);
     if (!retriever) throw new Error(`retrieve step "${decl.name}" uses unknown resource "${resource}"`);
     const query = renderTemplate(decl.query ?? '', ctx);
@@ -142,6 +161,7 @@ export class CaseHost implements StepGateway {
 
 function resolveK(k: number | string | undefined, ctx: RenderContext): number {
   const value = typeof k === 'number' ? k : Number(renderTemplate(String(k ?? ''), ctx).text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`retrieval k must be a positive integer, got "${k}" -> ${value}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`retrieval k must be a positive integer, got "${k}" -> ${value}`);
   return value;
 }

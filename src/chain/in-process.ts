@@ -29,7 +29,12 @@ export class InProcessExecutor implements ChainExecutor {
     return describeChain(await this.load(variant), variant.prompts);
   }
 
-  async run(variant: Variant, input: Record<string, unknown>, gateway: StepGateway, timeoutMs: number): Promise<unknown> {
+  async run(
+    variant: Variant,
+    input: Record<string, unknown>,
+    gateway: StepGateway,
+    timeoutMs: number,
+  ): Promise<unknown> {
     const def = await this.load(variant);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -17,7 +17,9 @@ export function ensureFapoResolution(): void {
   if (hookRegistered) return;
   hookRegistered = true;
   register(new URL('./resolve-hook.mjs', import.meta.url), {
-    data: { targets: Object.fromEntries(Object.entries(FAPO_MODULES).map(([specifier, url]) => [specifier, url.href])) },
+    data: {
+      targets: Object.fromEntries(Object.entries(FAPO_MODULES).map(([specifier, url]) => [specifier, url.href])),
+    },
   });
 }
 

@@ -11,7 +11,13 @@ export function describeChain(def: ChainDefinition, prompts: Record<string, stri
       switch (s.kind) {
         case 'llm': {
           const prompt = s.prompt ?? s.name;
-          return { name: s.name, kind: s.kind, prompt, output: s.output ?? 'text', references: templateReferences(prompts[prompt] ?? '') };
+          return {
+            name: s.name,
+            kind: s.kind,
+            prompt,
+            output: s.output ?? 'text',
+            references: templateReferences(prompts[prompt] ?? ''),
+          };
         }
         case 'retrieve':
           return {
@@ -24,6 +30,10 @@ export function describeChain(def: ChainDefinition, prompts: Record<string, stri
           };
         case 'code':
           return { name: s.name, kind: s.kind, references: [] };
+        default: {
+          const unknown: never = s;
+          throw new Error(`unknown step kind in ${JSON.stringify(unknown)}`);
+        }
       }
     }),
   };

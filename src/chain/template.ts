@@ -24,7 +24,13 @@ export function templateReferences(template: string): string[] {
 
 /** The step names a template reads through `${steps.<name>...}`. */
 export function referencedSteps(template: string): string[] {
-  return [...new Set(templateReferences(template).filter((r) => r.startsWith('steps.')).map((r) => r.split('.')[1]!))];
+  return [
+    ...new Set(
+      templateReferences(template)
+        .filter((r) => r.startsWith('steps.'))
+        .map((r) => r.split('.')[1]!),
+    ),
+  ];
 }
 
 // Templates repeat a handful of paths on every render: split each once.
@@ -41,7 +47,8 @@ function partsOf(path: string): readonly string[] {
 export function lookupPath(ctx: RenderContext, path: string): { found: boolean; value: unknown } {
   let value: unknown = ctx;
   for (const part of partsOf(path)) {
-    if (value === null || typeof value !== 'object' || !(part in (value as object))) return { found: false, value: undefined };
+    if (value === null || typeof value !== 'object' || !(part in (value as object)))
+      return { found: false, value: undefined };
     value = (value as Record<string, unknown>)[part];
   }
   return { found: value !== undefined, value };
@@ -60,7 +67,12 @@ export function formatValue(value: unknown): string {
 }
 
 function isPassageLike(v: unknown): v is { title: string; text: string } {
-  return typeof v === 'object' && v !== null && typeof (v as { title?: unknown }).title === 'string' && typeof (v as { text?: unknown }).text === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { title?: unknown }).title === 'string' &&
+    typeof (v as { text?: unknown }).text === 'string'
+  );
 }
 
 export function renderTemplate(template: string, ctx: RenderContext): Rendered {

@@ -6,7 +6,8 @@ import type { ChainDefinition } from './types.ts';
  */
 export function chainFromModule(mod: Record<string, unknown>, chainPath: string): ChainDefinition {
   const def = mod.default as ChainDefinition | undefined;
-  if (!def || !Array.isArray(def.steps)) throw new Error(`${chainPath}: the default export must be defineChain({ name, steps, ... })`);
+  if (!def || !Array.isArray(def.steps))
+    throw new Error(`${chainPath}: the default export must be defineChain({ name, steps, ... })`);
   const names = new Set<string>();
   for (const s of def.steps) {
     if (names.has(s.name)) throw new Error(`${chainPath}: duplicate step name "${s.name}"`);

@@ -9,6 +9,6 @@ export function table(head: string[]): Table.Table {
 
 export function simNotice(modelIds: string[]): string | undefined {
   return modelIds.some((id) => id.startsWith('sim:'))
-    ? 'note: `sim` is fapo\'s deterministic offline stand-in, not a real model; its scores only show the machinery working.'
+    ? "note: `sim` is fapo's deterministic offline stand-in, not a real model; its scores only show the machinery working."
     : undefined;
 }

@@ -30,7 +30,7 @@ program
   .option('--variant <ref>', 'variant hash, prefix or vN (default: the workspace files, registered as the baseline)')
   .option('--split <split>', 'train | val | test', 'val')
   .option('--trials <n>', 'independent trials', '1')
-  .option('--model <id>', 'task model provider:model (default: the manifest\'s)')
+  .option('--model <id>', "task model provider:model (default: the manifest's)")
   .option('--concurrency <n>', 'concurrent model calls', '8')
   .option('--limit <n>', 'only the first N cases of the split')
   .option('--prices <file>', 'JSON price table overriding the defaults')
@@ -55,8 +55,11 @@ program
   .option('--proposer <kind>', 'fapo proposer: rules (model-free) | agent (needs --optimizer-model)', 'rules')
   .option('--trials <n>', 'validation trials per variant', '3')
   .option('--seed <n>', 'random seed', '0')
-  .option('--model <id>', 'task model (default: the manifest\'s)')
-  .option('--optimizer-model <id>', 'model for the optimizer roles (proposer; analyst, reviewer and reflection default to it)')
+  .option('--model <id>', "task model (default: the manifest's)")
+  .option(
+    '--optimizer-model <id>',
+    'model for the optimizer roles (proposer; analyst, reviewer and reflection default to it)',
+  )
   .option('--analyst-model <id>', 'attribution analyst model')
   .option('--reviewer-model <id>', 'independent reviewer model')
   .option('--reflection-model <id>', 'GEPA reflection model')
@@ -70,7 +73,7 @@ program
   .option('--accept <rule>', 'mean (any validation gain) | significant (paired CI above 0)', 'mean')
   .option('--target <score>', 'stop once validation reaches this score in [0,1]')
   .option('--max-metric-calls <n>', 'GEPA budget in metric calls (one candidate run on one case)')
-  .option('--gepa-budget <task>', 'GEPA: the paper\'s budget for hotpotqa | hover | ifbench | pupa | aime | livebench')
+  .option('--gepa-budget <task>', "GEPA: the paper's budget for hotpotqa | hover | ifbench | pupa | aime | livebench")
   .option('--use-merge', 'GEPA: enable system-aware merge')
   .option('--resume [session]', 'continue the latest unfinished session (or the one named)')
   .option('--no-analyst', 'ablation: no analyst model in attribution')
@@ -83,9 +86,9 @@ program
   .command('attribute')
   .argument('<task>', 'task workspace folder')
   .description('show the failure attribution stored per optimization round, or attribute a variant now')
-  .option('--session <id>', 'only this session\'s rounds')
+  .option('--session <id>', "only this session's rounds")
   .option('--round <n>', 'only this round')
-  .option('--variant <ref>', 'attribute this variant\'s train failures now')
+  .option('--variant <ref>', "attribute this variant's train failures now")
   .option('--model <id>', 'task model for a fresh attribution')
   .option('--analyst-model <id>', 'analyst model for low-confidence cases (default: rules only)')
   .option('--trials <n>', 'train trials for a fresh attribution', '1')
@@ -95,12 +98,17 @@ program
 
 const bench = program
   .command('bench')
-  .description('run the study: every (task, task model, strategy, trial) cell on the shipped benchmarks (resumable), then the table')
+  .description(
+    'run the study: every (task, task model, strategy, trial) cell on the shipped benchmarks (resumable), then the table',
+  )
   .option('--tasks <list>', 'comma-separated: hotpotqa,hover,ifbench,pupa,aime,livebench-math,ctibench (required)')
   .option('--strategies <list>', 'comma-separated: baseline,fapo,gepa', 'baseline,fapo,gepa')
   .option('--task-model <ids>', 'task model provider:model, several comma-separated (required)')
   .option('--optimizer-model <id>', 'model for the optimizer roles (FAPO proposer/analyst/reviewer, GEPA reflection)')
-  .option('--pupa-judge <id>', 'judge model that re-scores PUPA test outputs (quality and leakage judges, as in PAPILLON)')
+  .option(
+    '--pupa-judge <id>',
+    'judge model that re-scores PUPA test outputs (quality and leakage judges, as in PAPILLON)',
+  )
   .option('--trials <n>', 'independent optimization runs per cell', '3')
   .option('--budget <paper|n>', 'GEPA metric calls: "paper" (per-task budgets of the GEPA study) or a number', 'paper')
   .option('--max-variants <n>', 'FAPO variant budget', '50')
@@ -147,7 +155,11 @@ async function run(command: () => number | Promise<number>): Promise<void> {
       if (err instanceof FapoError && err.hint) console.error(err.hint);
       process.exitCode = 2;
     } else {
-      console.error(pc.red(`fapo failed: ${err instanceof Error ? (process.argv.includes('--debug') ? err.stack : err.message) : String(err)}`));
+      console.error(
+        pc.red(
+          `fapo failed: ${err instanceof Error ? (process.argv.includes('--debug') ? err.stack : err.message) : String(err)}`,
+        ),
+      );
       process.exitCode = 1;
     }
   }

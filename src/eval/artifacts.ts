@@ -32,7 +32,8 @@ export interface RunReport {
   passagesPerCase: number;
 }
 
-const isEmpty = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
+const isEmpty = (v: unknown) =>
+  v === undefined || v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
 
 /** One streaming pass over a run's results: per-step cost and latency, diagnostics, errors. */
 export function buildRunReport(store: Store, run: RunRecord): RunReport {
@@ -43,7 +44,8 @@ export function buildRunReport(store: Store, run: RunRecord): RunReport {
   let results = 0;
   for (const r of store.results(run.id)) {
     results++;
-    if (r.error && errors.length < 50) errors.push({ caseId: r.caseId, trial: r.trial, status: r.status, error: r.error });
+    if (r.error && errors.length < 50)
+      errors.push({ caseId: r.caseId, trial: r.trial, status: r.status, error: r.error });
     for (const d of r.diagnostics) {
       const key = d.replace(/#\d+:/, ':');
       diagnostics.set(key, (diagnostics.get(key) ?? 0) + 1);
@@ -51,7 +53,19 @@ export function buildRunReport(store: Store, run: RunRecord): RunReport {
     const failed = r.status !== 'ok' || (r.score ?? 0) < 1;
     const blamed = new Set<string>();
     for (const s of r.steps) {
-      const st = steps.get(s.name) ?? { name: s.name, kind: s.kind, runs: 0, latencyMs: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, cacheHits: 0, errors: 0, emptyOutputs: 0, failedCasesBlamed: 0 };
+      const st = steps.get(s.name) ?? {
+        name: s.name,
+        kind: s.kind,
+        runs: 0,
+        latencyMs: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        cacheHits: 0,
+        errors: 0,
+        emptyOutputs: 0,
+        failedCasesBlamed: 0,
+      };
       st.runs++;
       st.latencyMs += s.latencyMs;
       st.inputTokens += s.tokens?.input ?? 0;
@@ -85,18 +99,43 @@ export function formatMeanSd(summary: Pick<RunSummary, 'mean' | 'sd'>): string {
   return summary.mean === null ? 'n/a' : `${fmtScore(summary.mean)} ± ${(100 * summary.sd).toFixed(1)}`;
 }
 
-export function renderSummaryMarkdown(task: Task, variant: Variant, run: RunRecord, report: RunReport, model: { id: string; sampling: Sampling }): string {
+export function renderSummaryMarkdown(
+  task: Task,
+  variant: Variant,
+  run: RunRecord,
+  report: RunReport,
+  model: { id: string; sampling: Sampling },
+): string {
   const s = report.summary;
   const lines: string[] = [];
-  lines.push(`# ${task.manifest.name}: variant v${variant.seq} (${variant.hash.slice(0, 10)}) on ${run.spec.split}`, '');
-  if (model.id.startsWith('sim:')) lines.push('> Task model is `sim`, fapo\'s deterministic offline stand-in. These numbers say nothing about a real model.', '');
-  lines.push(`- Score: **${formatMeanSd(s)}** (mean ± sample SD over ${s.trials.length} trial(s), points out of 100; ${s.cases} cases)`);
+  lines.push(
+    `# ${task.manifest.name}: variant v${variant.seq} (${variant.hash.slice(0, 10)}) on ${run.spec.split}`,
+    '',
+  );
+  if (model.id.startsWith('sim:'))
+    lines.push(
+      "> Task model is `sim`, fapo's deterministic offline stand-in. These numbers say nothing about a real model.",
+      '',
+    );
+  lines.push(
+    `- Score: **${formatMeanSd(s)}** (mean ± sample SD over ${s.trials.length} trial(s), points out of 100; ${s.cases} cases)`,
+  );
   lines.push(`- Per trial: ${s.trials.map((t) => `t${t.trial}: ${fmtScore(t.mean)}`).join(', ')}`);
-  lines.push(`- Status: ok ${s.counts.ok}, task_error ${s.counts.task_error} (scored 0), infra_error ${s.counts.infra_error} (excluded), scorer_error ${s.counts.scorer_error} (excluded)`);
+  lines.push(
+    `- Status: ok ${s.counts.ok}, task_error ${s.counts.task_error} (scored 0), infra_error ${s.counts.infra_error} (excluded), scorer_error ${s.counts.scorer_error} (excluded)`,
+  );
   lines.push(`- Model: \`${model.id}\` with ${JSON.stringify(model.sampling)}`);
   lines.push(`- Passages retrieved per case: ${report.passagesPerCase.toFixed(1)}`);
-  lines.push(`- Dataset fingerprint (sha256 of ${task.datasets[run.spec.split].path}): \`${run.spec.datasetFingerprint}\``, '');
-  lines.push('## Steps', '', '| step | kind | runs | mean latency (ms) | tokens in / out | cost (USD) | cache hits | errors | empty | failed cases blamed |', '|---|---|---|---|---|---|---|---|---|---|');
+  lines.push(
+    `- Dataset fingerprint (sha256 of ${task.datasets[run.spec.split].path}): \`${run.spec.datasetFingerprint}\``,
+    '',
+  );
+  lines.push(
+    '## Steps',
+    '',
+    '| step | kind | runs | mean latency (ms) | tokens in / out | cost (USD) | cache hits | errors | empty | failed cases blamed |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const st of report.steps) {
     lines.push(
       `| ${st.name} | ${st.kind} | ${st.runs} | ${(st.latencyMs / Math.max(1, st.runs)).toFixed(2)} | ${st.inputTokens} / ${st.outputTokens} | ${st.costUsd.toFixed(4)} | ${st.cacheHits} | ${st.errors} | ${st.emptyOutputs} | ${st.failedCasesBlamed} |`,
@@ -108,9 +147,12 @@ export function renderSummaryMarkdown(task: Task, variant: Variant, run: RunReco
   }
   if (report.errors.length) {
     lines.push('', '## Errors (first 50)', '', '| case | trial | status | error |', '|---|---|---|---|');
-    for (const e of report.errors) lines.push(`| ${e.caseId} | ${e.trial} | ${e.status} | ${e.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
+    for (const e of report.errors)
+      lines.push(
+        `| ${e.caseId} | ${e.trial} | ${e.status} | ${e.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`,
+      );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Writes `results.jsonl`, `summary.md` and `manifest.json` under `<task>/.fapo/runs/<run id>/`. */
@@ -127,7 +169,7 @@ export async function writeRunArtifacts(opts: {
   mkdirSync(dir, { recursive: true });
   const out = createWriteStream(join(dir, 'results.jsonl'));
   for (const r of store.results(run.id)) {
-    if (!out.write(JSON.stringify(r satisfies CaseResult) + '\n')) await once(out, 'drain');
+    if (!out.write(`${JSON.stringify(r satisfies CaseResult)}\n`)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');
@@ -137,7 +179,14 @@ export async function writeRunArtifacts(opts: {
     fapoVersion: FAPO_VERSION,
     run: { id: run.id, state: run.state, createdAt: run.createdAt, finishedAt: run.finishedAt },
     task: { name: task.manifest.name, scorerFingerprint: run.spec.scorerFingerprint ?? task.scorerFingerprint },
-    variant: { hash: variant.hash, seq: variant.seq, level: variant.level, parent: variant.parent, chainPath: variant.chainPath, chainFingerprint: run.spec.chainFingerprint },
+    variant: {
+      hash: variant.hash,
+      seq: variant.seq,
+      level: variant.level,
+      parent: variant.parent,
+      chainPath: variant.chainPath,
+      chainFingerprint: run.spec.chainFingerprint,
+    },
     resources: run.spec.resourceFingerprints,
     split: run.spec.split,
     trials: run.spec.trials,
@@ -148,6 +197,6 @@ export async function writeRunArtifacts(opts: {
     summary: report.summary,
     ...opts.extra,
   };
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir, report };
 }

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -22,7 +31,7 @@ export class CacheJournal {
       mkdirSync(this.dir, { recursive: true });
       this.fd = openSync(this.file, 'a');
     }
-    writeSync(this.fd, JSON.stringify([key, json]) + '\n');
+    writeSync(this.fd, `${JSON.stringify([key, json])}\n`);
   }
 
   /** Everything appended so far is committed to the database. */
@@ -56,7 +65,12 @@ export class CacheJournal {
         }
       }
     }
-    return { entries, done: () => files.forEach((f) => unlinkSync(join(dir, f))) };
+    return {
+      entries,
+      done: () => {
+        for (const f of files) unlinkSync(join(dir, f));
+      },
+    };
   }
 }
 

@@ -62,10 +62,21 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     for (const [name, r] of Object.entries(task.manifest.resources)) {
       retrievers.set(
         name,
-        await openBm25Index({ name, corpusPath: join(task.dir, r.path), storeDir: join(task.dir, '.fapo'), k1: r.k1, b: r.b, stem: r.stem, stopwords: r.stopwords }),
+        await openBm25Index({
+          name,
+          corpusPath: join(task.dir, r.path),
+          storeDir: join(task.dir, '.fapo'),
+          k1: r.k1,
+          b: r.b,
+          stem: r.stem,
+          stopwords: r.stopwords,
+        }),
       );
     }
-    const executor = opts.sandbox === false ? new InProcessExecutor(task.dir) : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
+    const executor =
+      opts.sandbox === false
+        ? new InProcessExecutor(task.dir)
+        : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
     return {
       task,
       store,
@@ -89,6 +100,10 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
 
 function taskModelId(task: Task, flag: string | undefined): string {
   const id = flag ?? task.manifest.model;
-  if (!id) throw new FapoError(`${task.manifest.name}: no task model given`, 'Pass --model provider:model (e.g. openai:gpt-4.1-mini), or set `model:` in fapo.task.yaml.');
+  if (!id)
+    throw new FapoError(
+      `${task.manifest.name}: no task model given`,
+      'Pass --model provider:model (e.g. openai:gpt-4.1-mini), or set `model:` in fapo.task.yaml.',
+    );
   return id;
 }

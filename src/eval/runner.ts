@@ -61,7 +61,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     scorerFingerprint: task.scorerFingerprint,
     chainFingerprint: await chainFingerprint(task.dir, variant),
     fapoVersion: FAPO_VERSION,
-    resourceFingerprints: Object.fromEntries([...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : []))),
+    resourceFingerprints: Object.fromEntries(
+      [...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : [])),
+    ),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
@@ -94,7 +96,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       c.input,
     );
     const started = performance.now();
-    const result: CaseResult = { caseId: c.id, trial, status: 'ok', output: null, score: null, steps: host.records, diagnostics: host.diagnostics, latencyMs: 0 };
+    const result: CaseResult = {
+      caseId: c.id,
+      trial,
+      status: 'ok',
+      output: null,
+      score: null,
+      steps: host.records,
+      diagnostics: host.diagnostics,
+      latencyMs: 0,
+    };
     try {
       result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
     } catch (err) {

@@ -255,14 +255,19 @@ export class Store {
       const stale = CacheJournal.recover(journalDir);
       if (stale.entries.length) {
         const put = db.prepare('INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)');
-        db.transaction(() => stale.entries.forEach(([key, json]) => put.run(key, json)))();
+        db.transaction(() => {
+          for (const [key, json] of stale.entries) put.run(key, json);
+        })();
       }
       stale.done();
       return new Store(path, db, journalDir);
     } catch (err) {
       db.close();
       if (err instanceof FapoError) throw err;
-      throw new FapoError(`cannot use the workspace store ${path}: ${(err as Error).message}`, 'move the file away to start a new store');
+      throw new FapoError(
+        `cannot use the workspace store ${path}: ${(err as Error).message}`,
+        'move the file away to start a new store',
+      );
     }
   }
 
@@ -415,7 +420,14 @@ export class Store {
   /** Validates and serialises a result now (so bad input throws at the call), returning its write. */
   private resultWriter(runId: string, r: CaseResult): () => void {
     const pos = this.casePosition(runId, r.caseId);
-    const body = { output: r.output, breakdown: r.breakdown, feedback: r.feedback, steps: r.steps, error: r.error, diagnostics: r.diagnostics };
+    const body = {
+      output: r.output,
+      breakdown: r.breakdown,
+      feedback: r.feedback,
+      steps: r.steps,
+      error: r.error,
+      diagnostics: r.diagnostics,
+    };
     const score = r.status === 'ok' ? r.score : null;
     const json = toJson(body, `result of case ${r.caseId}`);
     return () => this.stmt.upsertResult.run(runId, r.caseId, r.trial, pos, r.status, score, r.latencyMs, json);
@@ -455,7 +467,12 @@ export class Store {
   summarize(runId: string): RunSummary {
     this.flush();
     const run = this.requireRun(runId);
-    const rows = this.stmt.trialAggregates.all(runId) as { trial: number; status: CaseStatus; n: number; mean: number | null }[];
+    const rows = this.stmt.trialAggregates.all(runId) as {
+      trial: number;
+      status: CaseStatus;
+      n: number;
+      mean: number | null;
+    }[];
     const byTrial = new Map<number, TrialSummary>();
     const counts = emptyCounts();
     for (const row of rows) {
@@ -528,7 +545,10 @@ export class Store {
     }
     const pos = positions.get(caseId);
     if (pos === undefined) {
-      throw new FapoError(`case ${caseId} is not part of run ${runId}`, 'results can only be stored for cases in the run spec');
+      throw new FapoError(
+        `case ${caseId} is not part of run ${runId}`,
+        'results can only be stored for cases in the run spec',
+      );
     }
     return pos;
   }
@@ -543,9 +563,7 @@ function prepareStatements(db: Database.Database) {
     allVariants: db.prepare('SELECT seq, hash, body FROM variants ORDER BY seq'),
     insertVariant: db.prepare('INSERT INTO variants (hash, body) VALUES (?, ?)'),
     runById: db.prepare('SELECT id, spec, state, created_at, finished_at FROM runs WHERE id = ?'),
-    insertRun: db.prepare(
-      'INSERT INTO runs (id, variant, split, spec, state, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
+    insertRun: db.prepare('INSERT INTO runs (id, variant, split, spec, state, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     setRunState: db.prepare('UPDATE runs SET state = ?, finished_at = ? WHERE id = ?'),
     listRuns: db.prepare(
       `SELECT id, spec, state, created_at, finished_at FROM runs
@@ -571,7 +589,9 @@ function prepareStatements(db: Database.Database) {
     ),
     distinctCases: db.prepare('SELECT COUNT(DISTINCT case_id) AS n FROM results WHERE run_id = ?'),
     cacheGet: db.prepare('SELECT value FROM cache WHERE key = ?'),
-    cacheKeysAfter: db.prepare<[number], { rowid: number; key: string }>('SELECT rowid, key FROM cache WHERE rowid > ? ORDER BY rowid'),
+    cacheKeysAfter: db.prepare<[number], { rowid: number; key: string }>(
+      'SELECT rowid, key FROM cache WHERE rowid > ? ORDER BY rowid',
+    ),
     cachePut: db.prepare('INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)'),
     docGet: db.prepare('SELECT id, value FROM docs WHERE kind = ? AND id = ?'),
     docPut: db.prepare(
@@ -624,7 +644,12 @@ function parseVariantRow(row: unknown): Variant {
 
 function parseRunRow(row: unknown): RunRecord {
   const r = RunRowSchema.parse(row);
-  const run: RunRecord = { id: r.id, spec: RunSpecSchema.parse(JSON.parse(r.spec)), state: r.state, createdAt: r.created_at };
+  const run: RunRecord = {
+    id: r.id,
+    spec: RunSpecSchema.parse(JSON.parse(r.spec)),
+    state: r.state,
+    createdAt: r.created_at,
+  };
   if (r.finished_at !== null) run.finishedAt = r.finished_at;
   return run;
 }

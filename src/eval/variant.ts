@@ -15,7 +15,12 @@ export function variantHash(v: VariantContent): string {
 }
 
 export function baselineVariant(task: Task): Omit<Variant, 'seq' | 'createdAt'> {
-  const content = { chainPath: task.chainPath, chainSource: task.chainSource, prompts: task.prompts, params: task.params };
+  const content = {
+    chainPath: task.chainPath,
+    chainSource: task.chainSource,
+    prompts: task.prompts,
+    params: task.params,
+  };
   return { ...content, hash: variantHash(content), parent: null, level: 'baseline', createdBy: 'workspace' };
 }
 
@@ -65,7 +70,11 @@ export function chainFingerprint(taskDir: string, variant: VariantContent): Prom
 export function resolveVariant(store: Store, task: Task, ref?: string): Variant {
   if (ref) {
     const v = store.getVariant(ref);
-    if (!v) throw new FapoError(`no variant "${ref}" in ${task.dir}`, 'List variants with `fapo variants <task>`; the baseline is v1.');
+    if (!v)
+      throw new FapoError(
+        `no variant "${ref}" in ${task.dir}`,
+        'List variants with `fapo variants <task>`; the baseline is v1.',
+      );
     return v;
   }
   return store.putVariant(baselineVariant(task));

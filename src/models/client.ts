@@ -167,7 +167,10 @@ function asConfigError(err: unknown, ctx: ErrorContext): FapoError | undefined {
   const status = apiError.statusCode;
   if (status === 401 || status === 403) {
     return new FapoError(
-      redact(`${ctx.spec.id}: the provider rejected the credentials (HTTP ${status}): ${truncate(apiError.message)}`, ctx.secrets),
+      redact(
+        `${ctx.spec.id}: the provider rejected the credentials (HTTP ${status}): ${truncate(apiError.message)}`,
+        ctx.secrets,
+      ),
       ctx.spec.apiKeyEnv ? `Check the API key in ${ctx.spec.apiKeyEnv}.` : 'Check the server configuration.',
     );
   }

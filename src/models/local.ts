@@ -89,7 +89,10 @@ export function createLocalLanguageModel(modelPath: string): LanguageModelV3 {
     supportedUrls: {},
     doGenerate,
     doStream: () => {
-      throw new FapoError('The local provider does not stream.', 'Use generateText, not streamText, with local models.');
+      throw new FapoError(
+        'The local provider does not stream.',
+        'Use generateText, not streamText, with local models.',
+      );
     },
   };
 }

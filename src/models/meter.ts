@@ -191,7 +191,10 @@ export class UsageMeter {
   /** Spent and reserved amounts of one role, of a group of roles, or (neither given) of the total. */
   private scopeAmounts(role: string | undefined, groupRoles: readonly string[] | undefined): [Amount, Amount] {
     if (!groupRoles) {
-      return [this.spent(role), role === undefined ? this.reservedTotal : (this.reservedByRole.get(role) ?? zeroAmount())];
+      return [
+        this.spent(role),
+        role === undefined ? this.reservedTotal : (this.reservedByRole.get(role) ?? zeroAmount()),
+      ];
     }
     const spent = zeroAmount();
     const reserved = zeroAmount();
@@ -277,7 +280,16 @@ function zeroAmount(): Amount {
 }
 
 function zeroUsage(): RoleUsage {
-  return { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, savedCostUsd: 0, latencyMs: 0 };
+  return {
+    calls: 0,
+    cacheHits: 0,
+    errors: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    savedCostUsd: 0,
+    latencyMs: 0,
+  };
 }
 
 function addAmount(target: Amount, amount: Amount, sign: 1 | -1): void {

@@ -93,7 +93,14 @@ export function resolveApiKey(spec: ModelSpec, env: Env = process.env): string |
 }
 
 function hosted(provider: ProviderName, model: string, apiKeyEnv: string, baseURL: string | undefined): ModelSpec {
-  return { id: `${provider}:${model}`, provider, model, apiKeyEnv, apiKeyRequired: true, ...(baseURL ? { baseURL } : {}) };
+  return {
+    id: `${provider}:${model}`,
+    provider,
+    model,
+    apiKeyEnv,
+    apiKeyRequired: true,
+    ...(baseURL ? { baseURL } : {}),
+  };
 }
 
 function isProvider(name: string): name is ProviderName {

@@ -51,7 +51,10 @@ export async function callLanguageModel(
     const options = toCallOptions(req, deadline);
     const result = await withRetries(() => model.doGenerate(options), limits.maxRetries, deadline);
     const text = joinText(result.content);
-    const usage = { inputTokens: result.usage.inputTokens.total ?? 0, outputTokens: result.usage.outputTokens.total ?? 0 };
+    const usage = {
+      inputTokens: result.usage.inputTokens.total ?? 0,
+      outputTokens: result.usage.outputTokens.total ?? 0,
+    };
     const object = parseObject?.(text);
     return object === undefined ? { text, usage } : { text, object, usage };
   } finally {
@@ -89,7 +92,11 @@ async function withRetries<T>(attempt: () => PromiseLike<T>, maxRetries: number,
   } catch (firstError) {
     let replayed = false;
     const { retry } = prepareRetries({ maxRetries, abortSignal: deadline.signal });
-    return retry(() => (replayed ? attempt() : ((replayed = true), Promise.reject(firstError))));
+    return retry(() => {
+      if (replayed) return attempt();
+      replayed = true;
+      return Promise.reject(firstError);
+    });
   }
 }
 

@@ -18,7 +18,6 @@
 import { sha256 } from '../util/hash.ts';
 import { type SimCall, simRandom } from './sim.ts';
 
-
 type Relation = 'author' | 'born' | 'country' | 'capital';
 interface Fact {
   rel: Relation;
@@ -35,14 +34,21 @@ const FACT_PATTERNS: { rel: Relation; re: RegExp }[] = [
 ];
 
 const QUESTION_SHAPES: { re: RegExp; path: Relation[] }[] = [
-  { re: /In which country was the author of (The [A-Z][a-z]+ [A-Z][a-z]+) born\?/, path: ['author', 'born', 'country'] },
+  {
+    re: /In which country was the author of (The [A-Z][a-z]+ [A-Z][a-z]+) born\?/,
+    path: ['author', 'born', 'country'],
+  },
   { re: /In which city was the author of (The [A-Z][a-z]+ [A-Z][a-z]+) born\?/, path: ['author', 'born'] },
-  { re: /What is the capital of the country where ([A-Z][a-z]+ [A-Z][a-z]+) was born\?/, path: ['born', 'country', 'capital'] },
+  {
+    re: /What is the capital of the country where ([A-Z][a-z]+ [A-Z][a-z]+) was born\?/,
+    path: ['born', 'country', 'capital'],
+  },
   { re: /In which country was ([A-Z][a-z]+ [A-Z][a-z]+) born\?/, path: ['born', 'country'] },
 ];
 
 const BREVITY = /only (the|a|your) (short |final )?answer|concise|short answer|few words|no explanation|brief/i;
-const ALWAYS_ANSWER = /always (give|provide|return) (an|a|your) (answer|best guess)|best guess|never (say|answer) that you cannot|do not abstain/i;
+const ALWAYS_ANSWER =
+  /always (give|provide|return) (an|a|your) (answer|best guess)|best guess|never (say|answer) that you cannot|do not abstain/i;
 
 export function simQa(call: SimCall): string {
   const prompt = call.messages.map((m) => m.content).join('\n');
@@ -59,7 +65,8 @@ export function simQa(call: SimCall): string {
   }
   if (/summar/i.test(instruction)) {
     const sentences = [...new Set(facts.map((f) => f.sentence))];
-    if (temperature > 0 && sentences.length > 1 && rand() < 0.15 * temperature) sentences.splice(Math.floor(rand() * sentences.length), 1);
+    if (temperature > 0 && sentences.length > 1 && rand() < 0.15 * temperature)
+      sentences.splice(Math.floor(rand() * sentences.length), 1);
     return sentences.join(' ') || 'The passages contain no relevant facts.';
   }
   if (!question) return 'I cannot determine the answer from the passages.';

@@ -53,7 +53,9 @@ export function createSimLanguageModel(behaviourName: string): LanguageModelV3 {
   if (!behaviour) {
     throw new FapoError(
       `Unknown sim behaviour "${behaviourName}".`,
-      `Use one of ${simBehaviourNames().map((n) => `sim:${n}`).join(', ')}, or register it with registerSimBehaviour() before creating the model.`,
+      `Use one of ${simBehaviourNames()
+        .map((n) => `sim:${n}`)
+        .join(', ')}, or register it with registerSimBehaviour() before creating the model.`,
     );
   }
   const doGenerate = async (options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {

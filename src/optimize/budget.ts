@@ -25,7 +25,9 @@ export function meterCaps(b: BudgetOptions): BudgetCaps {
   return {
     ...(b.maxCostUsd !== undefined ? { total: { maxCostUsd: b.maxCostUsd } } : {}),
     byRole: { ...(b.maxTaskCalls !== undefined ? { task: { maxCalls: b.maxTaskCalls } } : {}) },
-    ...(b.maxOptimizerTokens !== undefined ? { groups: { optimizer: { roles: [...OPTIMIZER_ROLES], limits: { maxTokens: b.maxOptimizerTokens } } } } : {}),
+    ...(b.maxOptimizerTokens !== undefined
+      ? { groups: { optimizer: { roles: [...OPTIMIZER_ROLES], limits: { maxTokens: b.maxOptimizerTokens } } } }
+      : {}),
   };
 }
 
@@ -60,17 +62,20 @@ export class BudgetTracker {
   exhausted(): string | undefined {
     if (this.variants >= this.options.maxVariants) return `variant budget (${this.options.maxVariants}) used`;
     if (this.rounds >= this.options.maxRounds) return `round budget (${this.options.maxRounds}) used`;
-    if (this.options.maxWallMs !== undefined && this.wallMs >= this.options.maxWallMs) return `wall-time budget (${this.options.maxWallMs} ms) used`;
+    if (this.options.maxWallMs !== undefined && this.wallMs >= this.options.maxWallMs)
+      return `wall-time budget (${this.options.maxWallMs} ms) used`;
     return undefined;
   }
 
   takeVariant(): void {
-    if (this.variants >= this.options.maxVariants) throw new BudgetExceededError('variants', `variant budget (${this.options.maxVariants}) used`);
+    if (this.variants >= this.options.maxVariants)
+      throw new BudgetExceededError('variants', `variant budget (${this.options.maxVariants}) used`);
     this.variants++;
   }
 
   takeRound(): void {
-    if (this.rounds >= this.options.maxRounds) throw new BudgetExceededError('rounds', `round budget (${this.options.maxRounds}) used`);
+    if (this.rounds >= this.options.maxRounds)
+      throw new BudgetExceededError('rounds', `round budget (${this.options.maxRounds}) used`);
     this.rounds++;
   }
 

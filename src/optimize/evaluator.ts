@@ -23,7 +23,10 @@ export interface Comparison {
 
 export class TestSealedError extends FapoError {
   constructor() {
-    super('the test split is sealed until the optimization ends', 'Test is evaluated once, on the final selected variant, by the session itself.');
+    super(
+      'the test split is sealed until the optimization ends',
+      'Test is evaluated once, on the final selected variant, by the session itself.',
+    );
     this.name = 'TestSealedError';
   }
 }
@@ -39,7 +42,12 @@ export class EvaluationService {
 
   constructor(
     private readonly env: Environment,
-    private readonly opts: { trials: number; concurrency: number; sessionId: string; onProgress?: (label: string, done: number, total: number) => void },
+    private readonly opts: {
+      trials: number;
+      concurrency: number;
+      sessionId: string;
+      onProgress?: (label: string, done: number, total: number) => void;
+    },
   ) {}
 
   get trials(): number {
@@ -50,7 +58,11 @@ export class EvaluationService {
     return this.env.task.datasets.train.cases.map((c) => c.id);
   }
 
-  async train(variant: Variant, caseIds?: string[], trials = this.opts.trials): Promise<{ summary: RunSummary; results: CaseResult[] }> {
+  async train(
+    variant: Variant,
+    caseIds?: string[],
+    trials = this.opts.trials,
+  ): Promise<{ summary: RunSummary; results: CaseResult[] }> {
     const outcome = await this.run(variant, 'train', trials, caseIds);
     return { summary: outcome.summary, results: this.env.store.resultsFor(outcome.run.id) };
   }
@@ -79,7 +91,12 @@ export class EvaluationService {
     const b = ids.map((id) => incumbent.perCase.get(id)!);
     if (ids.length === 0) return { delta: 0, ci: { low: 0, high: 0, level: 0.95 }, pValue: 1, cases: 0 };
     const boot = pairedBootstrap(a, b, { seed });
-    return { delta: boot.meanDiff, ci: { low: boot.low, high: boot.high, level: 0.95 }, pValue: pairedPermutationTest(a, b, { seed }), cases: ids.length };
+    return {
+      delta: boot.meanDiff,
+      ci: { low: boot.low, high: boot.high, level: 0.95 },
+      pValue: pairedPermutationTest(a, b, { seed }),
+      cases: ids.length,
+    };
   }
 
   private run(variant: Variant, split: Split, trials: number, caseIds?: string[], role = 'task') {

@@ -82,7 +82,11 @@ export function describeScope(p: Playbook): string[] {
     `levels allowed: ${p.levels.join(' → ')} (prompt first; later levels only after a plateau with attribution support)`,
     `files a proposal may create: ${p.allowedFiles.join(', ')}`,
     `frozen: ${p.frozen.join(', ') || 'nothing'}${p.tunableParams.length ? `; tunable params: ${p.tunableParams.join(', ')}` : ''}`,
-    `caps: ${Object.entries(p.caps).map(([k, v]) => `${k} ≤ ${v}`).join(', ') || 'none'}`,
+    `caps: ${
+      Object.entries(p.caps)
+        .map(([k, v]) => `${k} ≤ ${v}`)
+        .join(', ') || 'none'
+    }`,
     `checker-aware post-processing: ${p.allowCheckerAwarePostprocessing ? 'allowed (reported separately)' : 'not allowed'}`,
   ];
 }
@@ -107,11 +111,20 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   const config = record.config;
   const caps = meterCaps(config.budget);
   const meter = savedMeter ? UsageMeter.restore(savedMeter, caps) : new UsageMeter(caps);
-  const env = await openEnvironment(req.taskDir, { model: config.model, concurrency: config.concurrency, sandbox: config.sandbox, meter });
+  const env = await openEnvironment(req.taskDir, {
+    model: config.model,
+    concurrency: config.concurrency,
+    sandbox: config.sandbox,
+    meter,
+  });
   try {
     return await runSession(env, record, req, meter, log);
   } catch (err) {
-    env.store.putDoc(SESSIONS, record.id, { ...record, state: 'failed', error: err instanceof Error ? err.message : String(err) });
+    env.store.putDoc(SESSIONS, record.id, {
+      ...record,
+      state: 'failed',
+      error: err instanceof Error ? err.message : String(err),
+    });
     throw err;
   } finally {
     await env.close();
@@ -123,12 +136,19 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
  * resumed after its scorer or a data split changed stops here instead of mixing old and new scores.
  */
 function requireSameScoring(env: Environment, state: SessionState, sessionId: string): void {
-  const now = { scorer: env.task.scorerFingerprint, ...Object.fromEntries(SPLITS.map((split) => [split, env.task.datasets[split].fingerprint])) };
+  const now = {
+    scorer: env.task.scorerFingerprint,
+    ...Object.fromEntries(SPLITS.map((split) => [split, env.task.datasets[split].fingerprint])),
+  };
   const started = state.get<Record<string, string>>('fingerprints');
   if (!started) return state.put('fingerprints', now);
-  const changed = Object.keys(now).filter((key) => started[key] !== undefined && started[key] !== now[key as keyof typeof now]);
+  const changed = Object.keys(now).filter(
+    (key) => started[key] !== undefined && started[key] !== now[key as keyof typeof now],
+  );
   if (changed.length > 0) {
-    const what = changed.map((key) => (key === 'scorer' ? env.task.manifest.scorer : `the ${key} split (${env.task.datasets[key as Split].path})`));
+    const what = changed.map((key) =>
+      key === 'scorer' ? env.task.manifest.scorer : `the ${key} split (${env.task.datasets[key as Split].path})`,
+    );
     throw new FapoError(
       `session ${sessionId} cannot resume: ${what.join(' and ')} changed since it started, and its scores would no longer compare`,
       'Restore the files, or start a new session (run without --resume).',
@@ -143,15 +163,32 @@ function pickSession(store: Store, req: OptimizeRequest): SessionRecord {
       typeof req.resume === 'string'
         ? sessions.find((s) => s.id === req.resume)
         : sessions.filter((s) => s.state !== 'complete' && s.config.strategy === req.config.strategy).at(-1);
-    if (!found) throw new FapoError(typeof req.resume === 'string' ? `no session "${req.resume}"` : `no unfinished ${req.config.strategy} session to resume`, 'Start one with `fapo optimize <task>`.');
+    if (!found)
+      throw new FapoError(
+        typeof req.resume === 'string'
+          ? `no session "${req.resume}"`
+          : `no unfinished ${req.config.strategy} session to resume`,
+        'Start one with `fapo optimize <task>`.',
+      );
     return found;
   }
-  const record: SessionRecord = { id: `s${sessions.length + 1}`, config: req.config, state: 'running', createdAt: new Date().toISOString() };
+  const record: SessionRecord = {
+    id: `s${sessions.length + 1}`,
+    config: req.config,
+    state: 'running',
+    createdAt: new Date().toISOString(),
+  };
   store.putDoc(SESSIONS, record.id, record);
   return record;
 }
 
-async function runSession(env: Environment, record: SessionRecord, req: OptimizeRequest, meter: UsageMeter, log: (l: string) => void): Promise<SessionOutcome> {
+async function runSession(
+  env: Environment,
+  record: SessionRecord,
+  req: OptimizeRequest,
+  meter: UsageMeter,
+  log: (l: string) => void,
+): Promise<SessionOutcome> {
   const { config } = record;
   const state = new SessionState(env.store, record.id);
   const budget = new BudgetTracker(config.budget, meter, state);
@@ -160,21 +197,39 @@ async function runSession(env: Environment, record: SessionRecord, req: Optimize
     budget.save();
   };
   state.onStore = checkpoint;
-  log(`session ${record.id} (${config.strategy}, seed ${config.seed}, ${config.trials} trials)${record.state === 'running' && state.get('scope') ? ' — resuming' : ''}`);
+  log(
+    `session ${record.id} (${config.strategy}, seed ${config.seed}, ${config.trials} trials)${record.state === 'running' && state.get('scope') ? ' — resuming' : ''}`,
+  );
   requireSameScoring(env, state, record.id);
   log('scope contract:');
   for (const line of describeScope(env.task.playbook)) log(`  ${line}`);
   state.put('scope', env.task.playbook);
 
   const baseline = env.store.putVariant(baselineVariant(env.task));
-  const evaluator = new EvaluationService(env, { trials: config.trials, concurrency: Math.max(config.concurrency, 4), sessionId: record.id, onProgress: req.onProgress });
+  const evaluator = new EvaluationService(env, {
+    trials: config.trials,
+    concurrency: Math.max(config.concurrency, 4),
+    sessionId: record.id,
+    onProgress: req.onProgress,
+  });
   const roles: OptimizerRoles = {};
   for (const role of ['proposer', 'analyst', 'reviewer', 'reflection'] as const) {
     const id = config.roles[role];
     if (id) roles[role] = withRole(env.client(id), role);
   }
   const strategy = req.strategy(config.strategyOptions);
-  const result = await strategy.run({ env, evaluator, state, budget, baseline, seed: config.seed, roles, accept: config.accept, target: config.target, log });
+  const result = await strategy.run({
+    env,
+    evaluator,
+    state,
+    budget,
+    baseline,
+    seed: config.seed,
+    roles,
+    accept: config.accept,
+    target: config.target,
+    log,
+  });
   checkpoint();
   log(`search stopped: ${result.stopReason}`);
 
@@ -182,12 +237,36 @@ async function runSession(env: Environment, record: SessionRecord, req: Optimize
   log('evaluating the baseline and the selected variant on test (once)');
   const testBaseline = await evaluator.test(baseline);
   const testBest = result.best.hash === baseline.hash ? testBaseline : await evaluator.test(result.best);
-  const test: FinalTest = { baseline: testBaseline, best: testBest, comparison: evaluator.compare(testBaseline, testBest, config.seed + 1), evaluations: evaluator.testEvaluations };
-  state.put('test', { baseline: testBaseline.summary, best: testBest.summary, comparison: test.comparison, evaluations: test.evaluations });
+  const test: FinalTest = {
+    baseline: testBaseline,
+    best: testBest,
+    comparison: evaluator.compare(testBaseline, testBest, config.seed + 1),
+    evaluations: evaluator.testEvaluations,
+  };
+  state.put('test', {
+    baseline: testBaseline.summary,
+    best: testBest.summary,
+    comparison: test.comparison,
+    evaluations: test.evaluations,
+  });
   checkpoint();
-  const finished: SessionRecord = { ...record, state: 'complete', finishedAt: new Date().toISOString(), stopReason: result.stopReason };
+  const finished: SessionRecord = {
+    ...record,
+    state: 'complete',
+    finishedAt: new Date().toISOString(),
+    stopReason: result.stopReason,
+  };
   env.store.putDoc(SESSIONS, record.id, finished);
-  const outcome: SessionOutcome = { session: finished, taskModel: env.model.id, scope: env.task.playbook, baseline, result, test, usage: meter.snapshot(), wallMs: budget.wallMs };
+  const outcome: SessionOutcome = {
+    session: finished,
+    taskModel: env.model.id,
+    scope: env.task.playbook,
+    baseline,
+    result,
+    test,
+    usage: meter.snapshot(),
+    wallMs: budget.wallMs,
+  };
   // Kept so `fapo report` can rebuild the report later (per-case maps are not part of it).
   state.put('outcome', outcome);
   return outcome;

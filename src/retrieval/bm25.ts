@@ -84,21 +84,36 @@ export async function openBm25Index(options: OpenBm25Options): Promise<Bm25Index
   };
   // wink silently replaces out-of-range parameters with its defaults, so they are checked here.
   if (!(settings.k1 > 0) || !(settings.b >= 0 && settings.b <= 1)) {
-    throw new FapoError(`BM25 resource "${options.name}": k1 must be > 0 and b in [0, 1] (got k1 ${settings.k1}, b ${settings.b})`);
+    throw new FapoError(
+      `BM25 resource "${options.name}": k1 must be > 0 and b in [0, 1] (got k1 ${settings.k1}, b ${settings.b})`,
+    );
   }
   let corpusBytes: Buffer;
   try {
     corpusBytes = await readFile(options.corpusPath);
   } catch (err) {
-    throw new FapoError(`BM25 resource "${options.name}": cannot read corpus ${options.corpusPath} (${(err as Error).message})`);
+    throw new FapoError(
+      `BM25 resource "${options.name}": cannot read corpus ${options.corpusPath} (${(err as Error).message})`,
+    );
   }
   const corpusSha256 = createHash('sha256').update(corpusBytes).digest('hex');
-  const cachePath = join(options.storeDir, 'indexes', `${safeFileName(options.name)}-${cacheKey(corpusSha256, settings)}.json`);
+  const cachePath = join(
+    options.storeDir,
+    'indexes',
+    `${safeFileName(options.name)}-${cacheKey(corpusSha256, settings)}.json`,
+  );
 
   const cached = await readCacheFile(cachePath, corpusSha256);
   if (cached) {
     try {
-      return makeIndex(options.name, cached, ScoredPostings.fromJSON(cached.postings, cached.docs.length), 'cache', cachePath, settings);
+      return makeIndex(
+        options.name,
+        cached,
+        ScoredPostings.fromJSON(cached.postings, cached.docs.length),
+        'cache',
+        cachePath,
+        settings,
+      );
     } catch {
       // damaged postings: rebuild below
     }
@@ -115,7 +130,14 @@ export async function openBm25Index(options: OpenBm25Options): Promise<Bm25Index
 }
 
 function cacheKey(corpusSha256: string, s: Bm25Settings): string {
-  const identity = JSON.stringify({ v: FORMAT_VERSION, corpusSha256, k1: s.k1, b: s.b, stem: s.stem, stopwords: s.stopwords });
+  const identity = JSON.stringify({
+    v: FORMAT_VERSION,
+    corpusSha256,
+    k1: s.k1,
+    b: s.b,
+    stem: s.stem,
+    stopwords: s.stopwords,
+  });
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 
@@ -144,7 +166,12 @@ async function readCacheFile(path: string, corpusSha256: string): Promise<CacheF
   }
 }
 
-function buildCacheFile(docs: CorpusDoc[], corpusSha256: string, settings: Bm25Settings, options: OpenBm25Options): { file: CacheFile; postings: ScoredPostings } {
+function buildCacheFile(
+  docs: CorpusDoc[],
+  corpusSha256: string,
+  settings: Bm25Settings,
+  options: OpenBm25Options,
+): { file: CacheFile; postings: ScoredPostings } {
   if (docs.length < MIN_DOCUMENTS) {
     throw new FapoError(
       `BM25 resource "${options.name}": corpus ${options.corpusPath} has ${docs.length} document(s); at least ${MIN_DOCUMENTS} are needed`,
@@ -153,7 +180,7 @@ function buildCacheFile(docs: CorpusDoc[], corpusSha256: string, settings: Bm25S
   }
   const engine = newEngine(settings);
   // GEPA's retriever indexes "title | text" and recovers the title from the part before " | ".
-  docs.forEach((doc, i) => engine.addDoc({ [FIELD]: `${doc.title} | ${doc.text}` }, String(i)));
+  for (const [i, doc] of docs.entries()) engine.addDoc({ [FIELD]: `${doc.title} | ${doc.text}` }, String(i));
   engine.consolidate(SCORE_DECIMALS);
   const postings = ScoredPostings.fromWink(engine.exportJSON(), docs.length);
   const file: CacheFile = {
@@ -172,13 +199,22 @@ function newEngine(settings: Bm25Settings) {
   return engine;
 }
 
-function makeIndex(name: string, file: CacheFile, postings: ScoredPostings, origin: Bm25Index['origin'], cachePath: string, settings: Bm25Settings): Bm25Index {
+function makeIndex(
+  name: string,
+  file: CacheFile,
+  postings: ScoredPostings,
+  origin: Bm25Index['origin'],
+  cachePath: string,
+  settings: Bm25Settings,
+): Bm25Index {
   const docs = file.docs;
   const scale = settings.k1 + 1;
   return {
     name,
     // What decides the results (corpus and settings), not the file format: a format change keeps runs.
-    fingerprint: `bm25/${createHash('sha256').update(JSON.stringify({ corpus: file.header.corpusSha256, ...settings })).digest('hex')}`,
+    fingerprint: `bm25/${createHash('sha256')
+      .update(JSON.stringify({ corpus: file.header.corpusSha256, ...settings }))
+      .digest('hex')}`,
     size: docs.length,
     origin,
     cachePath,

@@ -22,15 +22,24 @@ export function parseCorpus(content: string, path: string): CorpusDoc[] {
     try {
       raw = JSON.parse(line);
     } catch (err) {
-      throw new FapoError(`${where}: not valid JSON (${(err as Error).message})`, 'Each corpus line must be one JSON object {"id", "title", "text"}.');
+      throw new FapoError(
+        `${where}: not valid JSON (${(err as Error).message})`,
+        'Each corpus line must be one JSON object {"id", "title", "text"}.',
+      );
     }
     const parsed = CorpusDocSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new FapoError(`${where}: not a corpus document: ${z.prettifyError(parsed.error)}`, 'Each corpus line must be {"id": string, "title": string, "text": string}.');
+      throw new FapoError(
+        `${where}: not a corpus document: ${z.prettifyError(parsed.error)}`,
+        'Each corpus line must be {"id": string, "title": string, "text": string}.',
+      );
     }
     const first = seen.get(parsed.data.id);
     if (first !== undefined) {
-      throw new FapoError(`${where}: duplicate document id "${parsed.data.id}" (first on line ${first})`, 'Give every corpus document a unique id.');
+      throw new FapoError(
+        `${where}: duplicate document id "${parsed.data.id}" (first on line ${first})`,
+        'Give every corpus document a unique id.',
+      );
     }
     seen.set(parsed.data.id, i + 1);
     docs.push(parsed.data);

@@ -56,7 +56,12 @@ export class ScoredPostings {
         scores[Number(token)]!.push(score);
       }
     }
-    return new ScoredPostings(tokens, docs.map((d) => Int32Array.from(d)), scores.map((s) => Float64Array.from(s)), documentCount);
+    return new ScoredPostings(
+      tokens,
+      docs.map((d) => Int32Array.from(d)),
+      scores.map((s) => Float64Array.from(s)),
+      documentCount,
+    );
   }
 
   /** One JSON line for the index cache file (JSON numbers round-trip doubles exactly). */
@@ -67,7 +72,8 @@ export class ScoredPostings {
   /** From `toJSON()`'s line; throws on a damaged line (the caller then rebuilds the index). */
   static fromJSON(line: string, documentCount: number): ScoredPostings {
     const [tokens, docs, scores] = PostingsFileSchema.parse(JSON.parse(line));
-    if (docs.length !== tokens.length || scores.length !== tokens.length) throw new Error('damaged BM25 postings: lengths differ');
+    if (docs.length !== tokens.length || scores.length !== tokens.length)
+      throw new Error('damaged BM25 postings: lengths differ');
     const typedDocs = docs.map((d, t) => {
       const typed = Int32Array.from(d);
       if (typed.length !== scores[t]!.length || typed.some((p, i) => p !== d[i] || p < 0 || p >= documentCount)) {
@@ -75,7 +81,12 @@ export class ScoredPostings {
       }
       return typed;
     });
-    return new ScoredPostings(tokens, typedDocs, scores.map((s) => Float64Array.from(s)), documentCount);
+    return new ScoredPostings(
+      tokens,
+      typedDocs,
+      scores.map((s) => Float64Array.from(s)),
+      documentCount,
+    );
   }
 
   /**

@@ -10,7 +10,10 @@ const ScoreResultSchema = z.object({
 /** Validates what a scorer returned; throws with a message that names the problem. */
 export function checkScore(value: unknown): ScoreResult {
   const result = typeof value === 'number' ? { score: value } : ScoreResultSchema.safeParse(value).data;
-  if (!result) throw new Error(`scorer returned ${JSON.stringify(value)}; expected a number in [0,1] or {score, breakdown?, feedback?}`);
+  if (!result)
+    throw new Error(
+      `scorer returned ${JSON.stringify(value)}; expected a number in [0,1] or {score, breakdown?, feedback?}`,
+    );
   if (!Number.isFinite(result.score) || result.score < 0 || result.score > 1) {
     throw new Error(`scorer returned score ${result.score}; scores must be finite and in [0,1]`);
   }

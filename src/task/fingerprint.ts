@@ -27,7 +27,12 @@ export async function moduleFingerprint(entryAbs: string): Promise<string> {
       // the fingerprint to where the workspace sits on disk.
       minify: true,
       logLevel: 'silent',
-      plugins: [{ name: 'fapo-modules', setup: (b) => b.onResolve({ filter: /^fapo(\/bench)?$/ }, (args) => ({ path: targets.get(args.path)! })) }],
+      plugins: [
+        {
+          name: 'fapo-modules',
+          setup: (b) => b.onResolve({ filter: /^fapo(\/bench)?$/ }, (args) => ({ path: targets.get(args.path)! })),
+        },
+      ],
     });
     return sha256(result.outputFiles[0]!.text);
   } catch (err) {

@@ -11,7 +11,16 @@ import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { readJsonl } from '../util/jsonl.ts';
 import { moduleFingerprint } from './fingerprint.ts';
-import { type Case, CaseSchema, type Manifest, ManifestSchema, type Playbook, PlaybookSchema, SPLITS, type Split } from './schema.ts';
+import {
+  type Case,
+  CaseSchema,
+  type Manifest,
+  ManifestSchema,
+  type Playbook,
+  PlaybookSchema,
+  SPLITS,
+  type Split,
+} from './schema.ts';
 import type { Scorer } from './scorer.ts';
 
 export const MANIFEST_FILE = 'fapo.task.yaml';
@@ -49,7 +58,10 @@ export async function loadTask(dirArg: string): Promise<Task> {
   const dir = resolve(dirArg);
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) {
-    throw new FapoError(`${manifestPath}: not found`, `Is "${dirArg}" a task workspace? Create one with \`fapo init ${dirArg}\`.`);
+    throw new FapoError(
+      `${manifestPath}: not found`,
+      `Is "${dirArg}" a task workspace? Create one with \`fapo init ${dirArg}\`.`,
+    );
   }
   const manifest = parseYamlFile(manifestPath, ManifestSchema);
   const playbook = parseYamlFile(join(dir, manifest.playbook), PlaybookSchema);
@@ -59,14 +71,16 @@ export async function loadTask(dirArg: string): Promise<Task> {
 
   requireEsmScope(dir);
   const chainAbs = join(dir, manifest.chain);
-  if (!existsSync(chainAbs)) throw new FapoError(`${chainAbs}: chain module not found (manifest "chain: ${manifest.chain}")`);
+  if (!existsSync(chainAbs))
+    throw new FapoError(`${chainAbs}: chain module not found (manifest "chain: ${manifest.chain}")`);
   const chainSource = readFileSync(chainAbs, 'utf8');
   const chain = await loadChainModule(chainAbs, sha256(chainSource));
   const structure = describeChain(chain, prompts);
   checkChainAgainstTask(structure, prompts, manifest, join(dir, manifest.prompts));
 
   const scorerAbs = join(dir, manifest.scorer);
-  if (!existsSync(scorerAbs)) throw new FapoError(`${scorerAbs}: scorer module not found (manifest "scorer: ${manifest.scorer}")`);
+  if (!existsSync(scorerAbs))
+    throw new FapoError(`${scorerAbs}: scorer module not found (manifest "scorer: ${manifest.scorer}")`);
   // Loaded under its fingerprint, so a changed helper it imports is not served from Node's module cache.
   const scorerFingerprint = await moduleFingerprint(scorerAbs).catch((err: Error) => {
     throw new FapoError(`${scorerAbs}: the scorer does not load: ${err.message}`);
@@ -101,11 +115,17 @@ function requireEsmScope(dir: string): void {
         type = undefined;
       }
       if (type === 'module') return;
-      throw new FapoError(`${pkg}: task code must be ES modules, but this package.json does not say "type": "module"`, `Add a package.json with {"type": "module"} to ${dir}.`);
+      throw new FapoError(
+        `${pkg}: task code must be ES modules, but this package.json does not say "type": "module"`,
+        `Add a package.json with {"type": "module"} to ${dir}.`,
+      );
     }
     if (dirname(d) === d) break;
   }
-  throw new FapoError(`${dir}: no package.json found; task code must be ES modules`, `Add a package.json with {"type": "module"} to ${dir} (fapo init does this).`);
+  throw new FapoError(
+    `${dir}: no package.json found; task code must be ES modules`,
+    `Add a package.json with {"type": "module"} to ${dir} (fapo init does this).`,
+  );
 }
 
 function parseYamlFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
@@ -149,14 +169,22 @@ function readDatasets(dir: string, dataDir: string): Record<Split, Dataset> {
   for (const split of SPLITS) {
     const rel = join(dataDir, `${split}.jsonl`);
     const abs = join(dir, rel);
-    if (!existsSync(abs)) throw new FapoError(`${abs}: missing split "${split}"`, `A task needs data/train.jsonl, data/val.jsonl and data/test.jsonl.`);
+    if (!existsSync(abs))
+      throw new FapoError(
+        `${abs}: missing split "${split}"`,
+        `A task needs data/train.jsonl, data/val.jsonl and data/test.jsonl.`,
+      );
     const bytes = readFileSync(abs);
     const rows = readJsonl(abs, CaseSchema, bytes.toString('utf8'));
     if (rows.length === 0) throw new FapoError(`${abs}: split "${split}" is empty`);
     for (const { line, value } of rows) {
       const where = `${abs}:${line}`;
       const earlier = seen.get(value.id);
-      if (earlier) throw new FapoError(`${where}: duplicate case id "${value.id}" (first seen at ${earlier})`, 'Case ids must be unique across all splits.');
+      if (earlier)
+        throw new FapoError(
+          `${where}: duplicate case id "${value.id}" (first seen at ${earlier})`,
+          'Case ids must be unique across all splits.',
+        );
       seen.set(value.id, where);
     }
     datasets[split] = { split, path: rel, cases: rows.map((r) => r.value), fingerprint: sha256(bytes) };
@@ -185,30 +213,46 @@ async function loadScorer(absPath: string, version: string): Promise<Scorer> {
   } catch (err) {
     throw new FapoError(`${absPath}: the scorer does not load: ${errorMessage(err)}`);
   }
-  if (typeof mod.default !== 'function') throw new FapoError(`${absPath}: the scorer's default export must be a function (use defineScorer)`);
+  if (typeof mod.default !== 'function')
+    throw new FapoError(`${absPath}: the scorer's default export must be a function (use defineScorer)`);
   return mod.default as Scorer;
 }
 
 /** Every llm step has a template; templates reference only declared steps; resources exist. */
-export function checkChainAgainstTask(structure: ChainStructure, prompts: Record<string, string>, manifest: Manifest, promptsDir: string): void {
+export function checkChainAgainstTask(
+  structure: ChainStructure,
+  prompts: Record<string, string>,
+  manifest: Manifest,
+  promptsDir: string,
+): void {
   const stepNames = new Set(structure.steps.map((s) => s.name));
   for (const step of structure.steps) {
     if (step.kind === 'llm') {
       const template = prompts[step.prompt!];
-      if (template === undefined) throw new FapoError(`step "${step.name}" needs a prompt template ${join(promptsDir, `${step.prompt}.md`)}, which does not exist`);
+      if (template === undefined)
+        throw new FapoError(
+          `step "${step.name}" needs a prompt template ${join(promptsDir, `${step.prompt}.md`)}, which does not exist`,
+        );
       for (const ref of referencedSteps(template)) {
         if (!stepNames.has(ref)) {
           const line = template.split('\n').findIndex((l) => l.includes(`steps.${ref}`)) + 1;
-          throw new FapoError(`${join(promptsDir, `${step.prompt}.md`)}:${line}: unknown step "${ref}" in a template reference`, `Declared steps: ${[...stepNames].join(', ')}.`);
+          throw new FapoError(
+            `${join(promptsDir, `${step.prompt}.md`)}:${line}: unknown step "${ref}" in a template reference`,
+            `Declared steps: ${[...stepNames].join(', ')}.`,
+          );
         }
       }
     }
     if (step.kind === 'retrieve' && !(step.resource! in manifest.resources)) {
-      throw new FapoError(`retrieve step "${step.name}" uses resource "${step.resource}", which the manifest does not declare`, `Declared resources: ${Object.keys(manifest.resources).join(', ') || 'none'}.`);
+      throw new FapoError(
+        `retrieve step "${step.name}" uses resource "${step.resource}", which the manifest does not declare`,
+        `Declared resources: ${Object.keys(manifest.resources).join(', ') || 'none'}.`,
+      );
     }
     if (step.kind === 'retrieve') {
       for (const ref of step.references.filter((r) => r.startsWith('steps.')).map((r) => r.split('.')[1]!)) {
-        if (!stepNames.has(ref)) throw new FapoError(`retrieve step "${step.name}": unknown step "${ref}" in its query`);
+        if (!stepNames.has(ref))
+          throw new FapoError(`retrieve step "${step.name}": unknown step "${ref}" in its query`);
       }
     }
   }

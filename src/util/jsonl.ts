@@ -11,7 +11,11 @@ export interface JsonlRow<T> {
  * Parses a JSONL file, validating every non-blank line. Errors name `file:line` and what is wrong,
  * so a user can fix the exact line.
  */
-export function readJsonl<S extends z.ZodType>(path: string, schema: S, text = readFileSync(path, 'utf8')): JsonlRow<z.infer<S>>[] {
+export function readJsonl<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  text = readFileSync(path, 'utf8'),
+): JsonlRow<z.infer<S>>[] {
   const rows: JsonlRow<z.infer<S>>[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -21,7 +25,10 @@ export function readJsonl<S extends z.ZodType>(path: string, schema: S, text = r
     try {
       json = JSON.parse(raw);
     } catch (err) {
-      throw new FapoError(`${path}:${i + 1}: malformed JSON (${(err as Error).message})`, 'Each line must be one complete JSON object.');
+      throw new FapoError(
+        `${path}:${i + 1}: malformed JSON (${(err as Error).message})`,
+        'Each line must be one complete JSON object.',
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new FapoError(`${path}:${i + 1}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);

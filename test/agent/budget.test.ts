@@ -4,7 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import { UsageMeter, type BudgetCaps } from '../../src/models/meter.ts';
 import { createAgentProposer } from '../../src/optimize/fapo/agent/index.ts';
 import { BudgetExceededError } from '../../src/util/errors.ts';
-import { call, makeInput, makeServices, makeWorkspace, scriptedModel, type ScriptedStep, type Workspace } from './helpers.ts';
+import {
+  call,
+  makeInput,
+  makeServices,
+  makeWorkspace,
+  scriptedModel,
+  type ScriptedStep,
+  type Workspace,
+} from './helpers.ts';
 
 /** A meter that also records every reservation's estimate, to check no call spent more than it reserved. */
 class RecordingMeter extends UsageMeter {
@@ -55,7 +63,10 @@ describe('agent proposer budgets', () => {
     assert.ok(usage.calls >= 1 && usage.calls < 10, `the loop stopped part-way (${usage.calls} calls)`);
     assert.equal(model.doGenerateCalls.length, usage.calls);
     // Each reservation bounded its call: prompt bytes + tool schemas + maxTokens ≥ what the call used.
-    assert.ok(meter.estimates.every((e) => e >= 3000 + 300), `estimates ${meter.estimates.join(',')}`);
+    assert.ok(
+      meter.estimates.every((e) => e >= 3000 + 300),
+      `estimates ${meter.estimates.join(',')}`,
+    );
     assert.ok(spent + meter.estimates.at(-1)! > cap, 'the refused step really could have passed the cap');
   });
 
@@ -66,7 +77,11 @@ describe('agent proposer budgets', () => {
     const options = { prices, maxSteps: 10, sampling: { maxTokens: 100 } };
     // A dry run learns the first step's reservation, so the cap admits that step and stops soon after.
     const probe = new RecordingMeter({});
-    await createAgentProposer({ model: scriptedModel([call('finish', { summary: 'x' })]), meter: probe, ...options }).propose(makeInput(ws, makeServices(ws)));
+    await createAgentProposer({
+      model: scriptedModel([call('finish', { summary: 'x' })]),
+      meter: probe,
+      ...options,
+    }).propose(makeInput(ws, makeServices(ws)));
     const cap = probe.estimates[0]! * perToken + 7.65;
 
     const meter = new UsageMeter({ byRole: { proposer: { maxCostUsd: cap } } });
@@ -83,7 +98,10 @@ describe('agent proposer budgets', () => {
   it('a cap too small for even one step makes no model call at all', async () => {
     const meter = new UsageMeter({ total: { maxTokens: 100 } });
     const model = scriptedModel(browsing);
-    await assert.rejects(createAgentProposer({ model, meter }).propose(makeInput(ws, makeServices(ws))), BudgetExceededError);
+    await assert.rejects(
+      createAgentProposer({ model, meter }).propose(makeInput(ws, makeServices(ws))),
+      BudgetExceededError,
+    );
     assert.equal(model.doGenerateCalls.length, 0);
     assert.equal(meter.usage().calls, 0);
   });

@@ -26,7 +26,14 @@ describe('agent proposer through the fake OpenAI-compatible server', () => {
       { toolCall: { name: 'view_case', args: { id: failing.id } }, usage: { input: 1000, output: 15 } },
       { toolCall: { name: 'view_case', args: { id: ws.val[0]!.id } }, usage: { input: 1100, output: 15 } },
       {
-        toolCall: { name: 'write_variant', args: { prompts: { answer: newAnswer }, hypothesis: 'Brevity fixes exact match.', technique: 'format-constraints' } },
+        toolCall: {
+          name: 'write_variant',
+          args: {
+            prompts: { answer: newAnswer },
+            hypothesis: 'Brevity fixes exact match.',
+            technique: 'format-constraints',
+          },
+        },
         usage: { input: 1200, output: 60 },
       },
       { text: 'Proposed a brevity constraint.', usage: { input: 1300, output: 10 } },
@@ -57,7 +64,10 @@ describe('agent proposer through the fake OpenAI-compatible server', () => {
     assert.match(toolMessages[0].content, /Answer the question using the notes/);
     assert.ok(toolMessages[1].content.includes(String(failing.expected)));
     assert.match(toolMessages[2].content, /not available: only train cases can be viewed/);
-    assert.ok(!JSON.stringify(server.requests.map((r) => r.body)).includes(String(ws.val[0]!.input.question)), 'no validation input on the wire');
+    assert.ok(
+      !JSON.stringify(server.requests.map((r) => r.body)).includes(String(ws.val[0]!.input.question)),
+      'no validation input on the wire',
+    );
 
     // Accounting: the meter and the run summary agree with what the server reported.
     const usage = meter.usage('proposer');
@@ -69,12 +79,15 @@ describe('agent proposer through the fake OpenAI-compatible server', () => {
     assert.equal(run.usage.inputTokens, usage.inputTokens);
     assert.equal(run.usage.costUsd, usage.costUsd);
     assert.equal(run.steps, 5);
-    assert.deepEqual(run.toolCalls.map((c) => [c.tool, c.ok]), [
-      ['read_file', true],
-      ['view_case', true],
-      ['view_case', false],
-      ['write_variant', true],
-    ]);
+    assert.deepEqual(
+      run.toolCalls.map((c) => [c.tool, c.ok]),
+      [
+        ['read_file', true],
+        ['view_case', true],
+        ['view_case', false],
+        ['write_variant', true],
+      ],
+    );
   });
 
   it('a provider failure ends the session with the error, counted as a failed proposer call', async () => {

@@ -78,8 +78,26 @@ function failedResult(c: Case): CaseResult {
     score: 0,
     feedback: `Expected "${String(c.expected)}", got "${verbose}".`,
     steps: [
-      { name: 'retrieve', kind: 'retrieve', iteration: 0, inputs: { query: c.input.question }, output: ['p1', 'p2'], passages: [{ id: 'p1', title: 'Some Title', score: 3.2 }], latencyMs: 1, diagnostics: [] },
-      { name: 'answer', kind: 'llm', iteration: 0, inputs: { summary: 'notes' }, output: verbose, rawText: verbose, latencyMs: 1, diagnostics: [] },
+      {
+        name: 'retrieve',
+        kind: 'retrieve',
+        iteration: 0,
+        inputs: { query: c.input.question },
+        output: ['p1', 'p2'],
+        passages: [{ id: 'p1', title: 'Some Title', score: 3.2 }],
+        latencyMs: 1,
+        diagnostics: [],
+      },
+      {
+        name: 'answer',
+        kind: 'llm',
+        iteration: 0,
+        inputs: { summary: 'notes' },
+        output: verbose,
+        rawText: verbose,
+        latencyMs: 1,
+        diagnostics: [],
+      },
     ],
     diagnostics: [],
     latencyMs: 2,
@@ -127,8 +145,20 @@ export function makeServices(ws: Workspace, options: { readable?: string[] } = {
 export const STRUCTURE: ChainStructure = {
   name: 'multi-hop-qa',
   steps: [
-    { name: 'retrieve', kind: 'retrieve', references: ['vars.query', 'params.k'], resource: 'wiki', query: '${vars.query}', k: '${params.k}' },
-    { name: 'summarize', kind: 'llm', prompt: 'summarize', references: ['input.question', 'vars.summary', 'steps.retrieve.output'] },
+    {
+      name: 'retrieve',
+      kind: 'retrieve',
+      references: ['vars.query', 'params.k'],
+      resource: 'wiki',
+      query: '${vars.query}',
+      k: '${params.k}',
+    },
+    {
+      name: 'summarize',
+      kind: 'llm',
+      prompt: 'summarize',
+      references: ['input.question', 'vars.summary', 'steps.retrieve.output'],
+    },
     { name: 'query', kind: 'llm', prompt: 'query', references: ['input.question', 'vars.summary'] },
     { name: 'answer', kind: 'llm', prompt: 'answer', references: ['input.question', 'vars.summary'] },
   ],
@@ -165,7 +195,11 @@ export function makeAttribution(ws: Workspace): { report: AttributionReport; tar
       credit: 0,
     })),
     clusters: [target],
-    levelPartition: { prompt: { count: failing.length, clusters: ['C1'] }, param: { count: 0, clusters: [] }, structure: { count: 0, clusters: [] } },
+    levelPartition: {
+      prompt: { count: failing.length, clusters: ['C1'] },
+      param: { count: 0, clusters: [] },
+      structure: { count: 0, clusters: [] },
+    },
     infrastructure: { count: 0, caseIds: [] },
     scorerErrors: { count: 0, caseIds: [] },
     allowedLevels: ['prompt', 'param', 'structure'],
@@ -173,12 +207,22 @@ export function makeAttribution(ws: Workspace): { report: AttributionReport; tar
     ceilingEstimate: { prompt: 0.9, param: 0.7, structure: 0.7, combined: 0.95 },
     passRate: 0.7,
     evaluatedCases: 30,
-    analyst: { enabled: false, cases: 0, calls: 0, failures: [], usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+    analyst: {
+      enabled: false,
+      cases: 0,
+      calls: 0,
+      failures: [],
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    },
   };
   return { report, target };
 }
 
-export function makeInput(ws: Workspace, services: ProposerServices, overrides: Partial<ProposerInput> = {}): ProposerInput {
+export function makeInput(
+  ws: Workspace,
+  services: ProposerServices,
+  overrides: Partial<ProposerInput> = {},
+): ProposerInput {
   const { report, target } = makeAttribution(ws);
   const playbook = PlaybookSchema.parse(parseYaml(readFileSync(join(ws.dir, 'playbook.yaml'), 'utf8')));
   return {
@@ -215,7 +259,12 @@ export function scriptedModel(script: ScriptedStep[], usage = STEP_USAGE): MockL
       step += 1;
       const content: LanguageModelV3Content[] =
         next && 'calls' in next
-          ? next.calls.map((c, i) => ({ type: 'tool-call', toolCallId: `call-${step}-${i}`, toolName: c.tool, input: JSON.stringify(c.args) }))
+          ? next.calls.map((c, i) => ({
+              type: 'tool-call',
+              toolCallId: `call-${step}-${i}`,
+              toolName: c.tool,
+              input: JSON.stringify(c.args),
+            }))
           : [{ type: 'text', text: next && 'text' in next ? next.text : 'done' }];
       const toolStep = next !== undefined && 'calls' in next;
       return {

@@ -3,7 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { createAgentProposer } from '../../src/optimize/fapo/agent/index.ts';
 import { createLeakageOracle, deterministicChecks } from '../../src/optimize/review/index.ts';
 import type { ReviewResult } from '../../src/optimize/review/types.ts';
-import { allToolResults, call, makeInput, makeServices, makeWorkspace, scriptedModel, STEP_USAGE, type Workspace } from './helpers.ts';
+import {
+  allToolResults,
+  call,
+  makeInput,
+  makeServices,
+  makeWorkspace,
+  scriptedModel,
+  STEP_USAGE,
+  type Workspace,
+} from './helpers.ts';
 
 const BREVITY = '\nReply with the entity name only: no sentence, no explanation.';
 
@@ -21,7 +30,11 @@ describe('agent proposer: a scripted session', () => {
     const model = scriptedModel([
       call('read_file', { path: 'prompts/answer.md' }),
       call('view_case', { id: failing.id }),
-      call('write_variant', { prompts: { answer: newAnswer }, hypothesis: 'Verbose answers fail exact match.', technique: 'format-constraints' }),
+      call('write_variant', {
+        prompts: { answer: newAnswer },
+        hypothesis: 'Verbose answers fail exact match.',
+        technique: 'format-constraints',
+      }),
       call('quick_check', { caseIds: [failing.id] }),
       call('finish', { summary: 'Added a brevity constraint to answer.' }),
     ]);
@@ -46,12 +59,15 @@ describe('agent proposer: a scripted session', () => {
     assert.equal(services.quickChecks.length, 1);
     assert.equal(services.quickChecks[0]!.proposal, proposal);
     const seen = allToolResults(model);
-    assert.deepEqual(seen.map((r) => [r.tool, r.type]), [
-      ['read_file', 'json'],
-      ['view_case', 'json'],
-      ['write_variant', 'json'],
-      ['quick_check', 'json'],
-    ]);
+    assert.deepEqual(
+      seen.map((r) => [r.tool, r.type]),
+      [
+        ['read_file', 'json'],
+        ['view_case', 'json'],
+        ['write_variant', 'json'],
+        ['quick_check', 'json'],
+      ],
+    );
     assert.match(JSON.stringify(seen[0]!.value), /Answer the question using the notes/);
     const caseSeen = JSON.stringify(seen[1]!.value);
     assert.ok(caseSeen.includes(String(failing.expected)), 'view_case shows the expected answer');
@@ -64,7 +80,10 @@ describe('agent proposer: a scripted session', () => {
     assert.equal(run.steps, 5);
     assert.equal(run.finished, true);
     assert.equal(run.finishSummary, 'Added a brevity constraint to answer.');
-    assert.deepEqual(run.toolCalls.map((c) => c.tool), ['read_file', 'view_case', 'write_variant', 'quick_check', 'finish']);
+    assert.deepEqual(
+      run.toolCalls.map((c) => c.tool),
+      ['read_file', 'view_case', 'write_variant', 'quick_check', 'finish'],
+    );
     assert.deepEqual(run.refusedWrites, []);
     assert.equal(run.usage.calls, 5);
     assert.equal(run.usage.inputTokens, 5 * STEP_USAGE.input);
@@ -77,7 +96,11 @@ describe('agent proposer: a scripted session', () => {
 
   it("what the tool layer accepts passes the review's deterministic checks (same proposal shape)", async () => {
     const model = scriptedModel([
-      call('write_variant', { prompts: { answer: ws.parent.prompts.answer + BREVITY }, hypothesis: 'h', technique: 'format-constraints' }),
+      call('write_variant', {
+        prompts: { answer: ws.parent.prompts.answer + BREVITY },
+        hypothesis: 'h',
+        technique: 'format-constraints',
+      }),
       call('finish', { summary: 'x' }),
     ]);
     const services = makeServices(ws);
@@ -88,7 +111,10 @@ describe('agent proposer: a scripted session', () => {
       heldOut: createLeakageOracle({ val: ws.val, test: ws.test }),
       train: createLeakageOracle({ train: ws.train }),
     });
-    assert.deepEqual(checks.filter((c) => c.verdict === 'block'), []);
+    assert.deepEqual(
+      checks.filter((c) => c.verdict === 'block'),
+      [],
+    );
   });
 
   it('tells the model the job: level, target, untried techniques, placeholders, synthetic-only few-shot', async () => {
@@ -103,11 +129,26 @@ describe('agent proposer: a scripted session', () => {
     assert.match(prompt, /Keep every \$\{placeholder\}/);
     assert.match(prompt, /placeholders: \$\{input.question\}, \$\{vars.summary\}/);
     const toolNames = (model.doGenerateCalls[0]!.tools ?? []).map((t) => t.name).sort();
-    assert.deepEqual(toolNames, ['finish', 'list_failures', 'list_files', 'quick_check', 'read_file', 'view_attribution', 'view_case', 'view_memory', 'write_variant']);
+    assert.deepEqual(toolNames, [
+      'finish',
+      'list_failures',
+      'list_files',
+      'quick_check',
+      'read_file',
+      'view_attribution',
+      'view_case',
+      'view_memory',
+      'write_variant',
+    ]);
   });
 
   it('returns null when the model finishes without writing, and records it', async () => {
-    const model = scriptedModel([call('list_failures'), call('view_attribution'), call('view_memory'), { text: 'Nothing to change.' }]);
+    const model = scriptedModel([
+      call('list_failures'),
+      call('view_attribution'),
+      call('view_memory'),
+      { text: 'Nothing to change.' },
+    ]);
     const proposer = createAgentProposer({ model });
     assert.equal(await proposer.propose(makeInput(ws, makeServices(ws))), null);
     assert.equal(proposer.lastRun!.outcome, 'no-proposal');
@@ -140,15 +181,26 @@ describe('agent proposer: a scripted session', () => {
     const chain = ws.parent.chainSource
       .replace("name: 'multi-hop-qa'", "name: 'multi-hop-qa-verify'")
       .replace("    llm('answer'),\n", "    llm('answer'),\n    llm('verify'),\n")
-      .replace("return run('answer', { summary });", "await run('answer', { summary });\n    return run('verify', { summary });")
+      .replace(
+        "return run('answer', { summary });",
+        "await run('answer', { summary });\n    return run('verify', { summary });",
+      )
       .replace("output: 'answer'", "output: 'verify'");
     assert.ok(chain.includes("llm('verify')") && chain.includes("output: 'verify'"), 'fixture edit applied');
-    const verify = 'System: Check the draft answer against the notes and reply with the corrected entity name only.\nUser: Question: ${input.question}\nNotes: ${vars.summary}\nDraft: ${steps.answer.output}';
+    const verify =
+      'System: Check the draft answer against the notes and reply with the corrected entity name only.\nUser: Question: ${input.question}\nNotes: ${vars.summary}\nDraft: ${steps.answer.output}';
     const model = scriptedModel([
-      call('write_variant', { chain: { path: 'chains/v3-verify.ts', source: chain }, prompts: { verify }, hypothesis: 'A verify step fixes wrong entities.', technique: 'verify-refine' }),
+      call('write_variant', {
+        chain: { path: 'chains/v3-verify.ts', source: chain },
+        prompts: { verify },
+        hypothesis: 'A verify step fixes wrong entities.',
+        technique: 'verify-refine',
+      }),
       call('finish', { summary: 'verify step' }),
     ]);
-    const proposal = await createAgentProposer({ model }).propose(makeInput(ws, makeServices(ws), { level: 'structure' }));
+    const proposal = await createAgentProposer({ model }).propose(
+      makeInput(ws, makeServices(ws), { level: 'structure' }),
+    );
     assert.equal(allToolResults(model)[0]!.type, 'json', JSON.stringify(allToolResults(model)[0]));
     assert.equal(proposal!.level, 'structure');
     assert.equal(proposal!.chainPath, 'chains/v3-verify.ts');
@@ -160,7 +212,11 @@ describe('agent proposer: a scripted session', () => {
 
   it('a param-level write merges the changed params over the parent', async () => {
     const model = scriptedModel([
-      call('write_variant', { params: { hops: 3 }, hypothesis: 'Three-hop questions need a third hop.', technique: 'param-tuning' }),
+      call('write_variant', {
+        params: { hops: 3 },
+        hypothesis: 'Three-hop questions need a third hop.',
+        technique: 'param-tuning',
+      }),
       call('finish', { summary: 'hops 3' }),
     ]);
     const proposal = await createAgentProposer({ model }).propose(makeInput(ws, makeServices(ws), { level: 'param' }));
@@ -169,7 +225,7 @@ describe('agent proposer: a scripted session', () => {
     assert.deepEqual(proposal!.files, []);
   });
 
-  it('on revision, the brief carries the reviewer\'s blocking reasons', async () => {
+  it("on revision, the brief carries the reviewer's blocking reasons", async () => {
     const blocked = { ...makeInput(ws, makeServices(ws)) };
     const review: ReviewResult = {
       verdict: 'block',

@@ -31,7 +31,9 @@ const reply = (items: object[]) => JSON.stringify({ cases: items });
 
 describe('analyst phase', () => {
   it('sees only low-confidence cases, with input, expected, step records and prompts', async () => {
-    const analyst = new ScriptedAnalyst(reply([{ caseId: 'low1', label: 'reasoning', step: 'answer', pattern: 'Confuses two capitals in the passage!' }]));
+    const analyst = new ScriptedAnalyst(
+      reply([{ caseId: 'low1', label: 'reasoning', step: 'answer', pattern: 'Confuses two capitals in the passage!' }]),
+    );
     const report = await attributeFailures(input(['low1'], ['high1']), { analyst });
     assert.equal(analyst.requests.length, 1);
     const request = analyst.requests[0]!;
@@ -55,7 +57,9 @@ describe('analyst phase', () => {
   });
 
   it('a knowledge label moves the case to the structure level', async () => {
-    const analyst = new ScriptedAnalyst(reply([{ caseId: 'low1', label: 'knowledge', step: 'zzz', pattern: 'fact absent from passages' }]));
+    const analyst = new ScriptedAnalyst(
+      reply([{ caseId: 'low1', label: 'knowledge', step: 'zzz', pattern: 'fact absent from passages' }]),
+    );
     const report = await attributeFailures(input(['low1']), { analyst });
     assert.equal(report.cases[0]!.level, 'structure');
     assert.equal(report.cases[0]!.step, 'zzz');
@@ -69,7 +73,10 @@ describe('analyst phase', () => {
     assert.equal(low.rule, 'final-step-fallback');
     assert.match(low.analystError!, /not JSON/);
     assert.equal(report.analyst.failures.length, 1);
-    assert.match(renderAttributionMarkdown(report), /## Analyst failures \(rule labels kept\)[\s\S]*\| low1 \| analyst answer is not JSON/);
+    assert.match(
+      renderAttributionMarkdown(report),
+      /## Analyst failures \(rule labels kept\)[\s\S]*\| low1 \| analyst answer is not JSON/,
+    );
   });
 
   it('an invalid item (unknown label or step) keeps that case on its rule; valid items still apply', async () => {
@@ -93,16 +100,29 @@ describe('analyst phase', () => {
   it('a case the analyst skipped is recorded as unanswered', async () => {
     const analyst = new ScriptedAnalyst(reply([{ caseId: 'low1', label: 'reasoning', step: 'answer', pattern: 'p' }]));
     const report = await attributeFailures(input(['low1', 'low2']), { analyst });
-    assert.deepEqual(report.analyst.failures.map((f) => f.caseIds), [['low2']]);
+    assert.deepEqual(
+      report.analyst.failures.map((f) => f.caseIds),
+      [['low2']],
+    );
   });
 
   it('accepts a fenced JSON answer and a structured `object` answer', async () => {
-    const fenced = new ScriptedAnalyst('```json\n' + reply([{ caseId: 'low1', label: 'reasoning', step: 'answer', pattern: 'p' }]) + '\n```');
+    const fenced = new ScriptedAnalyst(
+      `\`\`\`json\n${reply([{ caseId: 'low1', label: 'reasoning', step: 'answer', pattern: 'p' }])}\n\`\`\``,
+    );
     assert.equal((await attributeFailures(input(['low1']), { analyst: fenced })).cases[0]!.label, 'reasoning');
     const structured = new ScriptedAnalyst('');
     structured.generate = async (req) => {
       structured.requests.push(req);
-      return { text: '', object: { cases: [{ caseId: 'low1', label: 'format', step: 'answer', pattern: 'p' }] }, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 1, cached: false, modelId: 'x' };
+      return {
+        text: '',
+        object: { cases: [{ caseId: 'low1', label: 'format', step: 'answer', pattern: 'p' }] },
+        usage: { inputTokens: 1, outputTokens: 1 },
+        costUsd: 0,
+        latencyMs: 1,
+        cached: false,
+        modelId: 'x',
+      };
     };
     assert.equal((await attributeFailures(input(['low1']), { analyst: structured })).cases[0]!.label, 'format');
   });
@@ -116,7 +136,10 @@ describe('analyst phase', () => {
     const report = await attributeFailures(input(ids), { analyst, analystBatchSize: 2, maxAnalystCases: 3 });
     assert.equal(report.analyst.calls, 2);
     assert.equal(report.analyst.cases, 3);
-    assert.deepEqual(report.cases.map((c) => c.rule), ['analyst', 'analyst', 'analyst', 'final-step-fallback', 'final-step-fallback']);
+    assert.deepEqual(
+      report.cases.map((c) => c.rule),
+      ['analyst', 'analyst', 'analyst', 'final-step-fallback', 'final-step-fallback'],
+    );
     assert.equal(report.analyst.usage.inputTokens, 200);
 
     const off = new ScriptedAnalyst('{}');
@@ -129,7 +152,14 @@ describe('analyst phase', () => {
     const medium = input([]);
     const format = qaCase('m1', 'What is the capital of France?', 'Paris');
     medium.cases.push(format);
-    medium.results.push(result('m1', [retrieve('zzz', 'capital of France', relevant), llm('answer', 'It is Paris, surely.')], 'It is Paris, surely.', 0));
+    medium.results.push(
+      result(
+        'm1',
+        [retrieve('zzz', 'capital of France', relevant), llm('answer', 'It is Paris, surely.')],
+        'It is Paris, surely.',
+        0,
+      ),
+    );
     const analyst = new ScriptedAnalyst(reply([{ caseId: 'm1', label: 'format', step: 'answer', pattern: 'p' }]));
     await attributeFailures(medium, { analyst });
     assert.equal(analyst.requests.length, 0);

@@ -23,7 +23,11 @@ export interface PassageSpec {
 
 /** A retrieve record whose output is the passages and whose `passages` carry their ids/titles/scores. */
 export function retrieve(name: string, query: string, passages: PassageSpec[], k = 3, iteration = 0): StepRecord {
-  const full = passages.map((p, i) => ({ id: `${name}-${iteration}-${i}`, title: p.title, text: p.text ?? `${p.title} text` }));
+  const full = passages.map((p, i) => ({
+    id: `${name}-${iteration}-${i}`,
+    title: p.title,
+    text: p.text ?? `${p.title} text`,
+  }));
   return record(name, 'retrieve', full, {
     iteration,
     inputs: { query, k },
@@ -79,6 +83,13 @@ export class ScriptedAnalyst implements ModelClient {
   async generate(req: ModelRequest): Promise<ModelResponse> {
     this.requests.push(req);
     const text = this.reply(req, this.requests.length);
-    return { text, usage: { inputTokens: 100, outputTokens: 20 }, costUsd: 0.001, latencyMs: 1, cached: false, modelId: this.id };
+    return {
+      text,
+      usage: { inputTokens: 100, outputTokens: 20 },
+      costUsd: 0.001,
+      latencyMs: 1,
+      cached: false,
+      modelId: this.id,
+    };
   }
 }

@@ -5,7 +5,14 @@ import type { Level } from '../../src/task/schema.ts';
 import { FapoError } from '../../src/util/errors.ts';
 import { chainOf, code, llm, qaCase, result, retrieve } from './fixtures.ts';
 
-const chain = chainOf([['fetch_docs', 'retrieve'], ['answer', 'llm'], ['tidy', 'code']], 'answer');
+const chain = chainOf(
+  [
+    ['fetch_docs', 'retrieve'],
+    ['answer', 'llm'],
+    ['tidy', 'code'],
+  ],
+  'answer',
+);
 const passages = [{ title: 'France', text: 'Paris is the capital of France.' }];
 
 /**
@@ -16,7 +23,12 @@ function mixedInput(allowedLevels: Level[]): AttributionInput {
   const cases = [];
   const results = [];
   const ok = (id: string, output: string, score: number) =>
-    result(id, [retrieve('fetch_docs', 'capital of France', passages), llm('answer', output), code('tidy', output)], output, score);
+    result(
+      id,
+      [retrieve('fetch_docs', 'capital of France', passages), llm('answer', output), code('tidy', output)],
+      output,
+      score,
+    );
   for (const id of ['f1', 'f2', 'f3']) {
     cases.push(qaCase(id, 'What is the capital of France?', 'Paris', { supporting_titles: ['France'] }));
     results.push(ok(id, 'The answer is Paris | the French capital.', 0));
@@ -26,12 +38,34 @@ function mixedInput(allowedLevels: Level[]): AttributionInput {
     results.push(ok(id, 'Lyon', 0));
   }
   cases.push(qaCase('e1', 'What is the capital of France?', 'Paris'));
-  results.push(result('e1', [retrieve('fetch_docs', 'q', passages), llm('answer', 'Paris'), { ...code('tidy', null), error: 'RangeError: bad index 3' }], null, null, { status: 'task_error' }));
+  results.push(
+    result(
+      'e1',
+      [
+        retrieve('fetch_docs', 'q', passages),
+        llm('answer', 'Paris'),
+        { ...code('tidy', null), error: 'RangeError: bad index 3' },
+      ],
+      null,
+      null,
+      { status: 'task_error' },
+    ),
+  );
   cases.push(qaCase('p1', 'What is the capital of France?', 'Paris'));
   results.push(ok('p1', 'Paris', 1));
   cases.push(qaCase('i1', 'What is the capital of France?', 'Paris'));
   results.push(result('i1', [], null, null, { status: 'infra_error', error: 'HTTP 503' }));
-  return { variant: 'abc123', round: 2, split: 'train', cases, results, chain, prompts: { answer: 'Answer.' }, goldEvidenceKey: 'supporting_titles', allowedLevels };
+  return {
+    variant: 'abc123',
+    round: 2,
+    split: 'train',
+    cases,
+    results,
+    chain,
+    prompts: { answer: 'Answer.' },
+    goldEvidenceKey: 'supporting_titles',
+    allowedLevels,
+  };
 }
 
 describe('attribution report', () => {
@@ -47,7 +81,10 @@ describe('attribution report', () => {
     assert.deepEqual([first!.id, first!.label, first!.step, first!.count], ['C1', 'format', 'answer', 3]);
     assert.deepEqual(first!.caseIds, ['f1', 'f2', 'f3']);
     assert.match(first!.suggestedFix, /brevity\/format constraints to answer/);
-    assert.deepEqual([second!.label, second!.pattern, second!.count, second!.level], ['retrieval', 'gold-title-missing@hop1', 2, 'structure']);
+    assert.deepEqual(
+      [second!.label, second!.pattern, second!.count, second!.level],
+      ['retrieval', 'gold-title-missing@hop1', 2, 'structure'],
+    );
     assert.match(second!.suggestedFix, /add a retrieval hop or multi-query retrieval/);
     assert.deepEqual([third!.label, third!.step, third!.level], ['task_error', 'tidy', 'structure']);
 
@@ -74,9 +111,16 @@ describe('attribution report', () => {
   });
 
   it('k below the passages cap makes gold misses param-addressable', async () => {
-    const report = await attributeFailures({ ...mixedInput(['prompt', 'param', 'structure']), caps: { passagesPerHop: 10 }, params: { k: 3 } });
+    const report = await attributeFailures({
+      ...mixedInput(['prompt', 'param', 'structure']),
+      caps: { passagesPerHop: 10 },
+      params: { k: 3 },
+    });
     assert.equal(report.levelPartition.param.count, 2);
-    assert.match(report.clusters.find((c) => c.level === 'param')!.suggestedFix, /run another hop or raise k of fetch_docs/);
+    assert.match(
+      report.clusters.find((c) => c.level === 'param')!.suggestedFix,
+      /run another hop or raise k of fetch_docs/,
+    );
   });
 
   it('refuses non-train splits, unknown case ids and empty allowed levels', async () => {
@@ -89,12 +133,23 @@ describe('attribution report', () => {
 
   it('renders markdown with every key section and escaped cells', async () => {
     const markdown = renderAttributionMarkdown(await attributeFailures(mixedInput(['prompt', 'structure'])));
-    for (const heading of ['# Failure attribution: variant abc123, round 2', '## Recommended level', '## Level partition', '## Ceiling estimates', '## Clusters', '## Failed cases']) {
+    for (const heading of [
+      '# Failure attribution: variant abc123, round 2',
+      '## Recommended level',
+      '## Level partition',
+      '## Ceiling estimates',
+      '## Clusters',
+      '## Failed cases',
+    ]) {
       assert.ok(markdown.includes(heading), heading);
     }
     assert.match(markdown, /\*\*prompt\*\*/);
     assert.match(markdown, /\| C1 \| 3 \| format \| answer \| prompt \| medium \|/);
-    assert.match(markdown, /\| g1 \| retrieval \| fetch\\_docs \| structure \| high \| gold-evidence \|/, 'underscores are escaped so Markdown shows them literally');
+    assert.match(
+      markdown,
+      /\| g1 \| retrieval \| fetch\\_docs \| structure \| high \| gold-evidence \|/,
+      'underscores are escaped so Markdown shows them literally',
+    );
     assert.match(markdown, /Seine/);
     assert.match(markdown, /Paris \\\| the French/, 'a pipe inside evidence is escaped');
     assert.match(markdown, /Infrastructure failures .*: 1 \(i1\)/);

@@ -31,7 +31,10 @@ describe('AIME', () => {
   });
   it('feedback gives the correct answer and the solution only when one is provided', () => {
     assert.equal(aimeFeedback('12', { answer: '073' }), 'The answer 12 is incorrect. The correct answer is 73.');
-    assert.match(aimeFeedback('73', { answer: '073', solution: 'Let x = 1.' }), /^The answer 73 is correct\.\nHere is the full reference solution:\nLet x = 1\.$/);
+    assert.match(
+      aimeFeedback('73', { answer: '073', solution: 'Let x = 1.' }),
+      /^The answer 73 is correct\.\nHere is the full reference solution:\nLet x = 1\.$/,
+    );
   });
 });
 
@@ -41,14 +44,26 @@ describe('CTIBench-RCM', () => {
     assert.equal(extractCweId('CWE-79 is my answer\nI am not sure.'), null);
   });
   it('scores exact match and records the strict last-line rule', () => {
-    assert.deepEqual(scoreCtiRcm('Justification...\n**CWE-787**', 'CWE-787'), { score: 1, breakdown: { correct: 1, idFound: 1, lastLineExact: 0 } });
-    assert.deepEqual(scoreCtiRcm('Because...\nCWE-787', 'CWE-787'), { score: 1, breakdown: { correct: 1, idFound: 1, lastLineExact: 1 } });
+    assert.deepEqual(scoreCtiRcm('Justification...\n**CWE-787**', 'CWE-787'), {
+      score: 1,
+      breakdown: { correct: 1, idFound: 1, lastLineExact: 0 },
+    });
+    assert.deepEqual(scoreCtiRcm('Because...\nCWE-787', 'CWE-787'), {
+      score: 1,
+      breakdown: { correct: 1, idFound: 1, lastLineExact: 1 },
+    });
     assert.equal(scoreCtiRcm('Because...\nCWE-7870', 'CWE-787').score, 0);
     assert.equal(scoreCtiRcm('Because...\nCWE-79', 'CWE-787').score, 0);
   });
   it('feedback names the CWEs when a catalogue is given', () => {
-    const names = new Map([['CWE-79', 'Cross-site Scripting'], ['CWE-89', 'SQL Injection']]);
-    assert.equal(ctiRcmFeedback('x\nCWE-79', 'CWE-89', names), 'Incorrect: answered CWE-79 (Cross-site Scripting), but the root cause is CWE-89 (SQL Injection).');
+    const names = new Map([
+      ['CWE-79', 'Cross-site Scripting'],
+      ['CWE-89', 'SQL Injection'],
+    ]);
+    assert.equal(
+      ctiRcmFeedback('x\nCWE-79', 'CWE-89', names),
+      'Incorrect: answered CWE-79 (Cross-site Scripting), but the root cause is CWE-89 (SQL Injection).',
+    );
     assert.match(ctiRcmFeedback('nothing', 'CWE-89'), /^No CWE id was found/);
   });
 });

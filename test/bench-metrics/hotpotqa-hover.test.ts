@@ -65,7 +65,10 @@ describe('HotpotQA answer metrics', () => {
     ];
     const text = hotpotqaFeedback('summarize_hop1', { answer: 'Lyon', hops }, gold);
     assert.match(text, /incorrect; the correct answer is "Paris"/);
-    assert.match(text, /retrieve_hop1: newly retrieved gold documents "Seine"; found so far "Seine"; still missing "Paris"/);
+    assert.match(
+      text,
+      /retrieve_hop1: newly retrieved gold documents "Seine"; found so far "Seine"; still missing "Paris"/,
+    );
     assert.match(text, /Missing document "Paris": Paris is the capital of France\./);
     assert.match(text, /Ideal summary from the retrieved evidence: The Seine flows through Paris\.$/m);
     const q2 = hotpotqaFeedback('query_hop2', { answer: 'Lyon', hops }, gold);
@@ -91,7 +94,12 @@ describe('HoVer retrieval metric', () => {
   });
   it('counts at most 24 passages, so extra retrieval cannot raise the score', () => {
     const filler = Array.from({ length: HOVER_MAX_COUNTED_PASSAGES }, (_, i) => ({ title: `Filler ${i}` }));
-    const hops = [{ step: 'retrieve_hop1', documents: [...filler, { title: 'The Beatles' }, { title: 'Abbey Road' }, { title: 'EMI' }] }];
+    const hops = [
+      {
+        step: 'retrieve_hop1',
+        documents: [...filler, { title: 'The Beatles' }, { title: 'Abbey Road' }, { title: 'EMI' }],
+      },
+    ];
     const r = scoreHover(hops, gold);
     assert.equal(r.score, 0);
     assert.equal(r.breakdown.passagesCounted, 24);
@@ -106,9 +114,15 @@ describe('HoVer retrieval metric', () => {
     ];
     const q3 = hoverFeedback('query_hop3', hops, gold);
     assert.match(q3, /retrieved gold documents "The Beatles", "Abbey Road" but missed "EMI"/);
-    assert.match(q3, /Your query \(query_hop3\) helped retrieve \(none\) at retrieve_hop3; still missing after it: "EMI"/);
+    assert.match(
+      q3,
+      /Your query \(query_hop3\) helped retrieve \(none\) at retrieve_hop3; still missing after it: "EMI"/,
+    );
     const q2 = hoverFeedback('query_hop2', hops, gold);
     assert.match(q2, /helped retrieve "Abbey Road" at retrieve_hop2/);
-    assert.match(hoverFeedback('summarize_hop1', hops, gold), /Your summary \(summarize_hop1\) was written from retrieve_hop1/);
+    assert.match(
+      hoverFeedback('summarize_hop1', hops, gold),
+      /Your summary \(summarize_hop1\) was written from retrieve_hop1/,
+    );
   });
 });

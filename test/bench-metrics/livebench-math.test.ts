@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractExpressionIds, latexEquivalent, livebenchMathFeedback, scoreLiveBenchMath, sequenceEditDistance } from '../../src/bench/metrics/livebench-math.ts';
+import {
+  extractExpressionIds,
+  latexEquivalent,
+  livebenchMathFeedback,
+  scoreLiveBenchMath,
+  sequenceEditDistance,
+} from '../../src/bench/metrics/livebench-math.ts';
 
-const AMC_QUESTION = 'How far? $\\textbf{(A) }20\\qquad\\textbf{(B) }24\\qquad\\textbf{(C) }25\\qquad\\textbf{(D) }26\\qquad\\textbf{(E) }27$ If you cannot determine...';
-const amc = (answer: string, gt = 'E') => scoreLiveBenchMath(answer, { subtask: 'amc_12a_2023', groundTruth: gt, question: AMC_QUESTION }).score;
+const AMC_QUESTION =
+  'How far? $\\textbf{(A) }20\\qquad\\textbf{(B) }24\\qquad\\textbf{(C) }25\\qquad\\textbf{(D) }26\\qquad\\textbf{(E) }27$ If you cannot determine...';
+const amc = (answer: string, gt = 'E') =>
+  scoreLiveBenchMath(answer, { subtask: 'amc_12a_2023', groundTruth: gt, question: AMC_QUESTION }).score;
 
 describe('LiveBench multiple choice (AMC/SMC)', () => {
   it('accepts each documented answer form', () => {
@@ -17,7 +25,11 @@ describe('LiveBench multiple choice (AMC/SMC)', () => {
   it('rejects wrong letters and strips <think> blocks first', () => {
     assert.equal(amc('DDDDD'), 0);
     assert.equal(amc('<think>EEEEE maybe</think>DDDDD'), 0);
-    const r = scoreLiveBenchMath('DDDDD', { subtask: 'updated_amc_12b_2023', groundTruth: 'B', question: AMC_QUESTION });
+    const r = scoreLiveBenchMath('DDDDD', {
+      subtask: 'updated_amc_12b_2023',
+      groundTruth: 'B',
+      question: AMC_QUESTION,
+    });
     assert.equal(r.scorer, 'multiple_choice');
     assert.match(r.debug, /expected B \(BBBBB\)/);
   });
@@ -29,7 +41,11 @@ describe('LiveBench AIME', () => {
     assert.equal(scoreLiveBenchMath('The answer is 025', q).score, 1);
     assert.equal(scoreLiveBenchMath('The answer is 25', q).score, 0);
     assert.equal(scoreLiveBenchMath(`025 ${'x'.repeat(60)}`, q).score, 0);
-    assert.equal(scoreLiveBenchMath('1025', q).score, 1, 'a longer number containing the digits passes, as in LiveBench');
+    assert.equal(
+      scoreLiveBenchMath('1025', q).score,
+      1,
+      'a longer number containing the digits passes, as in LiveBench',
+    );
   });
 });
 
@@ -72,7 +88,11 @@ describe('LiveBench AMPS_Hard (symbolic)', () => {
     assert.equal(scoreLiveBenchMath('so $\\boxed{f(x) = (x+1)^2 + C}$', q('x^2+2x+1')).score, 1);
     assert.equal(scoreLiveBenchMath('We get \\boxed{\\dfrac{1}{5}}', q('\\frac{1}{5}')).score, 1);
     assert.equal(scoreLiveBenchMath('We get \\boxed{0.3}', q('\\frac{1}{5}')).score, 0);
-    assert.equal(scoreLiveBenchMath('The result is $y = 0.2$', q('\\frac{1}{5}')).score, 1, 'last $…$ block on the last line');
+    assert.equal(
+      scoreLiveBenchMath('The result is $y = 0.2$', q('\\frac{1}{5}')).score,
+      1,
+      'last $…$ block on the last line',
+    );
   });
   it('handles n-th roots and explicit "\\ " products as in the shipped ground truths', () => {
     const gm = (gt: string) => ({ subtask: 'amps_hard_geometric_mean', groundTruth: gt });

@@ -9,7 +9,9 @@ import { BENCHMARK_TASKS, buildTaskSplits, type BenchmarkTask, type TaskSplits }
 import { CaseSchema, SPLITS } from '../../src/task/schema.ts';
 
 const benchmarksDir = resolve(import.meta.dirname, '..', '..', 'benchmarks');
-const built = new Map<BenchmarkTask, TaskSplits>(BENCHMARK_TASKS.map((t) => [t, buildTaskSplits(t, { benchmarksDir })]));
+const built = new Map<BenchmarkTask, TaskSplits>(
+  BENCHMARK_TASKS.map((t) => [t, buildTaskSplits(t, { benchmarksDir })]),
+);
 const get = (task: BenchmarkTask) => built.get(task)!;
 const ids = (r: TaskSplits) => Object.fromEntries(SPLITS.map((s) => [s, r.splits[s].map((c) => c.id)]));
 const sizes = (r: TaskSplits) => SPLITS.map((s) => r.splits[s].length);
@@ -29,7 +31,8 @@ describe('benchmark splits', () => {
     for (const task of BENCHMARK_TASKS) {
       const all = SPLITS.flatMap((s) => get(task).splits[s].map((c) => c.id));
       assert.equal(new Set(all).size, all.length, task);
-      for (const s of SPLITS) for (const c of get(task).splits[s]) assert.ok(CaseSchema.safeParse(c).success, `${task}/${c.id}`);
+      for (const s of SPLITS)
+        for (const c of get(task).splits[s]) assert.ok(CaseSchema.safeParse(c).success, `${task}/${c.id}`);
     }
   });
 
@@ -37,7 +40,9 @@ describe('benchmark splits', () => {
     for (const task of BENCHMARK_TASKS) {
       const manifest = JSON.parse(readFileSync(join(benchmarksDir, task, 'data', 'splits.json'), 'utf8'));
       assert.deepEqual(manifest.ids, ids(get(task)), task);
-      const firstTrain = JSON.parse(readFileSync(join(benchmarksDir, task, 'data', 'train.jsonl'), 'utf8').split('\n')[0]!);
+      const firstTrain = JSON.parse(
+        readFileSync(join(benchmarksDir, task, 'data', 'train.jsonl'), 'utf8').split('\n')[0]!,
+      );
       assert.deepEqual(firstTrain, JSON.parse(JSON.stringify(get(task).splits.train[0])), task);
     }
   });
@@ -53,11 +58,19 @@ describe('benchmark splits', () => {
 
   it('follow the shipped GEPA id lists for AIME and LiveBench-Math', () => {
     const aimeSplit = JSON.parse(readFileSync(join(benchmarksDir, 'aime', 'source', 'gepa_split.json'), 'utf8'));
-    assert.deepEqual(ids(get('aime')).train, aimeSplit.train_ids.map((i: number) => `aime-${i}`));
+    assert.deepEqual(
+      ids(get('aime')).train,
+      aimeSplit.train_ids.map((i: number) => `aime-${i}`),
+    );
     assert.equal(get('aime').splits.test[30]!.id, 'aime2025-1-run2');
     assert.ok(get('aime').splits.train.every((c) => typeof c.metadata.solution === 'string'));
-    assert.ok(get('aime').splits.val.every((c) => c.metadata.solution === undefined), 'solutions are shown for training examples only');
-    const lb = JSON.parse(readFileSync(join(benchmarksDir, 'livebench-math', 'source', 'gepa_split_seed0.json'), 'utf8'));
+    assert.ok(
+      get('aime').splits.val.every((c) => c.metadata.solution === undefined),
+      'solutions are shown for training examples only',
+    );
+    const lb = JSON.parse(
+      readFileSync(join(benchmarksDir, 'livebench-math', 'source', 'gepa_split_seed0.json'), 'utf8'),
+    );
     assert.deepEqual(ids(get('livebench-math')).test, lb.test);
   });
 
@@ -68,13 +81,21 @@ describe('benchmark splits', () => {
     const hv = get('hover').splits.test[0]!;
     assert.deepEqual(Object.keys(hv.input), ['claim']);
     const files = new Set(get('hotpotqa').splits.train.map((c) => c.metadata.sourceFile));
-    assert.deepEqual([...files], ['hotpot_distractor_val_sample_train.jsonl'], 'questions are never mixed across files');
+    assert.deepEqual(
+      [...files],
+      ['hotpot_distractor_val_sample_train.jsonl'],
+      'questions are never mixed across files',
+    );
   });
 
   it('keep IFBench test instruction types unseen in train and val', () => {
-    const types = (s: 'train' | 'val' | 'test') => new Set(get('ifbench').splits[s].flatMap((c) => (c.expected as { instructionIdList: string[] }).instructionIdList));
+    const types = (s: 'train' | 'val' | 'test') =>
+      new Set(
+        get('ifbench').splits[s].flatMap((c) => (c.expected as { instructionIdList: string[] }).instructionIdList),
+      );
     const test = types('test');
-    for (const s of ['train', 'val'] as const) for (const t of types(s)) assert.ok(!test.has(t), `${t} in ${s} and test`);
+    for (const s of ['train', 'val'] as const)
+      for (const t of types(s)) assert.ok(!test.has(t), `${t} in ${s} and test`);
   });
 
   it('keep CTIBench CWEs with 3 or fewer cases in test only', () => {
@@ -91,12 +112,43 @@ describe('split helpers', () => {
     const xs = Array.from({ length: 20 }, (_, i) => i);
     assert.deepEqual(seededShuffle(xs, 7), seededShuffle(xs, 7));
     assert.notDeepEqual(seededShuffle(xs, 7), seededShuffle(xs, 8));
-    assert.deepEqual([...seededShuffle(xs, 7)].sort((a, b) => a - b), xs);
+    assert.deepEqual(
+      [...seededShuffle(xs, 7)].sort((a, b) => a - b),
+      xs,
+    );
   });
   it('apportion distributes exactly the total by largest remainder', () => {
     // quotas 10 * (5, 3, 2) / 10 = 5, 3, 2 exactly; 4 over (5, 3, 2): 2.0, 1.2, 0.8 → 2, 1, 1
-    assert.deepEqual([...apportion(new Map([['a', 5], ['b', 3], ['c', 2]]), 4)], [['a', 2], ['b', 1], ['c', 1]]);
-    assert.equal([...apportion(new Map([['a', 7], ['b', 5], ['c', 4]]), 9).values()].reduce((x, y) => x + y), 9);
+    assert.deepEqual(
+      [
+        ...apportion(
+          new Map([
+            ['a', 5],
+            ['b', 3],
+            ['c', 2],
+          ]),
+          4,
+        ),
+      ],
+      [
+        ['a', 2],
+        ['b', 1],
+        ['c', 1],
+      ],
+    );
+    assert.equal(
+      [
+        ...apportion(
+          new Map([
+            ['a', 7],
+            ['b', 5],
+            ['c', 4],
+          ]),
+          9,
+        ).values(),
+      ].reduce((x, y) => x + y),
+      9,
+    );
   });
   it('HoVer sizes keep the 1 : 2 : 2 proportions', () => {
     assert.deepEqual(hoverSplitSizes(151), { train: 30, val: 60, test: 61 });

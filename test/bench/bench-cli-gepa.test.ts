@@ -11,10 +11,31 @@ after(() => rmSync(root, { recursive: true, force: true }));
 describe('fapo bench: GEPA cells (offline, sim stand-in)', () => {
   it('runs a GEPA session under an explicit metric-call budget and reports its compute', async () => {
     const out = join(root, 'out');
-    const run = await runCli(['bench', '--tasks', 'aime', '--strategies', 'gepa', '--task-model', 'sim:echo', '--trials', '1', '--limit', '3', '--budget', '6', '--out', out]);
+    const run = await runCli([
+      'bench',
+      '--tasks',
+      'aime',
+      '--strategies',
+      'gepa',
+      '--task-model',
+      'sim:echo',
+      '--trials',
+      '1',
+      '--limit',
+      '3',
+      '--budget',
+      '6',
+      '--out',
+      out,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const json = JSON.parse(readFileSync(join(out, 'bench-table.json'), 'utf8')) as {
-      cells: { status: string; stopReason?: string; usage?: { total: { calls: number } }; fairness?: { testEvaluations: number } }[];
+      cells: {
+        status: string;
+        stopReason?: string;
+        usage?: { total: { calls: number } };
+        fairness?: { testEvaluations: number };
+      }[];
     };
     const [cell] = json.cells;
     assert.equal(cell!.status, 'complete');

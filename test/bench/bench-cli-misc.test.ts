@@ -15,7 +15,19 @@ interface TableJson {
 
 describe('fapo bench: errors and unavailable cells', () => {
   it('reports GEPA as not available where the study has no GEPA budget, instead of faking it', async () => {
-    const run = await runCli(['bench', '--tasks', 'ctibench', '--strategies', 'gepa', '--task-model', 'sim:echo', '--trials', '1', '--out', join(root, 'cti')]);
+    const run = await runCli([
+      'bench',
+      '--tasks',
+      'ctibench',
+      '--strategies',
+      'gepa',
+      '--task-model',
+      'sim:echo',
+      '--trials',
+      '1',
+      '--out',
+      join(root, 'cti'),
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const json = JSON.parse(readFileSync(join(root, 'cti', 'bench-table.json'), 'utf8')) as TableJson;
     assert.equal(json.cells[0]!.status, 'not-available');
@@ -32,17 +44,30 @@ describe('fapo bench ifbench-verify', () => {
   it('writes reference-format rows for 3 rows of the shipped sample output, matching the reference verdicts', async () => {
     const source = join(benchmarkDir('ifbench'), 'source');
     const sample = readFileSync(join(source, 'sample_output.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 3);
-    const reference = readFileSync(join(source, 'eval_results_strict.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 3).map((l) => JSON.parse(l));
+    const reference = readFileSync(join(source, 'eval_results_strict.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 3)
+      .map((l) => JSON.parse(l));
     const input = join(root, 'responses.jsonl');
     const output = join(root, 'results.jsonl');
-    writeFileSync(input, sample.join('\n') + '\n');
+    writeFileSync(input, `${sample.join('\n')}\n`);
     const run = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', output]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /IFBench strict: prompt-level .*\(\d\/3\)/);
-    const rows = readFileSync(output, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const rows = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.equal(rows.length, 3);
     rows.forEach((row, i) => {
-      assert.deepEqual(Object.keys(row), ['follow_all_instructions', 'follow_instruction_list', 'instruction_id_list', 'prompt', 'response']);
+      assert.deepEqual(Object.keys(row), [
+        'follow_all_instructions',
+        'follow_instruction_list',
+        'instruction_id_list',
+        'prompt',
+        'response',
+      ]);
       assert.deepEqual(row, reference[i]);
     });
   });

@@ -45,7 +45,10 @@ describe('fapo bench --pupa-judge', () => {
     assert.equal(cell!.status, 'complete');
     const judged = cell!.judged!;
     assert.equal(judged.judge, 'sim:test-pupa-judge');
-    const cases = readFileSync(join(benchmarkDir('pupa'), 'data', 'test.jsonl'), 'utf8').split('\n').slice(0, 2).map((l) => CaseSchema.parse(JSON.parse(l)));
+    const cases = readFileSync(join(benchmarkDir('pupa'), 'data', 'test.jsonl'), 'utf8')
+      .split('\n')
+      .slice(0, 2)
+      .map((l) => CaseSchema.parse(JSON.parse(l)));
     for (const c of cases) {
       const units = (c.expected as { piiUnits: string[] }).piiUnits.length;
       // quality = 1 (both verdicts yes); leakage = 1 judged unit of `units`.
@@ -54,19 +57,51 @@ describe('fapo bench --pupa-judge', () => {
     assert.ok(judged.usage.total.calls >= 4, 'judge calls are metered');
     const row = outcome.table.rows.find((r) => r.task === 'pupa-judged');
     assert.ok(row && row.compute.calls === judged.usage.total.calls);
-    assert.match(readFileSync(outcome.markdownPath, 'utf8'), /pupa-judged: the same PUPA test outputs re-scored by the LLM judge/);
+    assert.match(
+      readFileSync(outcome.markdownPath, 'utf8'),
+      /pupa-judged: the same PUPA test outputs re-scored by the LLM judge/,
+    );
   });
 });
 
 describe('judgePupaCase', () => {
-  const c = { id: 'p', input: { userQuery: 'Email Sandra about Max' }, expected: { targetResponse: 'ref', piiUnits: ['sandra', 'max'] }, metadata: {} };
+  const c = {
+    id: 'p',
+    input: { userQuery: 'Email Sandra about Max' },
+    expected: { targetResponse: 'ref', piiUnits: ['sandra', 'max'] },
+    metadata: {},
+  };
   const result = {
-    caseId: 'p', trial: 0, status: 'ok' as const, output: { response: 'mine' }, score: 0, diagnostics: [], latencyMs: 0,
-    steps: [{ name: 'untrusted_llm', kind: 'llm' as const, iteration: 0, inputs: {}, messages: [{ role: 'user' as const, content: 'Email Sandra about a colleague' }], output: '', latencyMs: 0, diagnostics: [] }],
+    caseId: 'p',
+    trial: 0,
+    status: 'ok' as const,
+    output: { response: 'mine' },
+    score: 0,
+    diagnostics: [],
+    latencyMs: 0,
+    steps: [
+      {
+        name: 'untrusted_llm',
+        kind: 'llm' as const,
+        iteration: 0,
+        inputs: {},
+        messages: [{ role: 'user' as const, content: 'Email Sandra about a colleague' }],
+        output: '',
+        latencyMs: 0,
+        diagnostics: [],
+      },
+    ],
   };
   const scripted = (replies: (prompt: string) => string): ModelClient => ({
     id: 'fake:judge',
-    generate: async (req) => ({ text: replies(req.messages[0]!.content), usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 0, cached: false, modelId: 'fake:judge' }),
+    generate: async (req) => ({
+      text: replies(req.messages[0]!.content),
+      usage: { inputTokens: 1, outputTokens: 1 },
+      costUsd: 0,
+      latencyMs: 0,
+      cached: false,
+      modelId: 'fake:judge',
+    }),
   });
 
   it("applies PAPILLON's rule j1 or (j1 == j2): worse than the reference in both orders is quality 0", async () => {

@@ -18,7 +18,9 @@ import { CaseSchema, type Case } from '../../src/task/schema.ts';
 import type { ScoreResult } from '../../src/task/scorer.ts';
 
 function firstCase(task: Parameters<typeof benchmarkDir>[0], pick: (c: Case) => boolean = () => true): Case {
-  const lines = readFileSync(join(benchmarkDir(task), 'data', 'train.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const lines = readFileSync(join(benchmarkDir(task), 'data', 'train.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
   const found = lines.map((l) => CaseSchema.parse(JSON.parse(l))).find(pick);
   assert.ok(found, `no matching ${task} case`);
   return found;
@@ -50,7 +52,10 @@ const asResult = (r: ScoreResult | number | Promise<unknown>) => r as ScoreResul
 describe('benchmark scorers (fapo/bench) on hand-made outputs', () => {
   it('hotpotqa: normalised exact match, retrieval recall, hop-aware feedback naming the missing document', () => {
     const c = firstCase('hotpotqa'); // "yes"; gold: Stephen R. Donaldson, Michael Moorcock
-    const steps = [retrieveStep('retrieve_hop1', ['Stephen R. Donaldson', 'Other']), retrieveStep('retrieve_hop2', ['Else'])];
+    const steps = [
+      retrieveStep('retrieve_hop1', ['Stephen R. Donaldson', 'Other']),
+      retrieveStep('retrieve_hop2', ['Else']),
+    ];
     const right = asResult(hotpotqaScorer({ case: c, output: { reasoning: '…', answer: 'Yes.' }, steps }));
     assert.equal(right.score, 1);
     assert.equal(right.breakdown?.retrievalRecall, 0.5);
@@ -63,12 +68,32 @@ describe('benchmark scorers (fapo/bench) on hand-made outputs', () => {
   it('hover: 1 only when every gold title is retrieved, counting at most 24 passages', () => {
     const c = firstCase('hover'); // gold: Kilby International Awards, Jack Kilby
     const filler = Array.from({ length: 23 }, (_, i) => `Filler ${i}`);
-    const all = asResult(hoverScorer({ case: c, output: null, steps: [retrieveStep('retrieve_hop1', ['Jack Kilby']), retrieveStep('retrieve_hop3', ['Kilby International Awards'])] }));
+    const all = asResult(
+      hoverScorer({
+        case: c,
+        output: null,
+        steps: [
+          retrieveStep('retrieve_hop1', ['Jack Kilby']),
+          retrieveStep('retrieve_hop3', ['Kilby International Awards']),
+        ],
+      }),
+    );
     assert.equal(all.score, 1);
-    const beyondCap = asResult(hoverScorer({ case: c, output: null, steps: [retrieveStep('retrieve_hop1', ['Jack Kilby', ...filler]), retrieveStep('retrieve_hop3', ['Kilby International Awards'])] }));
+    const beyondCap = asResult(
+      hoverScorer({
+        case: c,
+        output: null,
+        steps: [
+          retrieveStep('retrieve_hop1', ['Jack Kilby', ...filler]),
+          retrieveStep('retrieve_hop3', ['Kilby International Awards']),
+        ],
+      }),
+    );
     assert.equal(beyondCap.score, 0, 'the 25th passage is not counted');
     assert.match(beyondCap.feedback!, /missed "Kilby International Awards"/);
-    assert.deepEqual(retrievalHops([retrieveStep('r', ['A']), llmStep('x', 'y')]), [{ step: 'r', documents: [{ title: 'A' }] }]);
+    assert.deepEqual(retrievalHops([retrieveStep('r', ['A']), llmStep('x', 'y')]), [
+      { step: 'r', documents: [{ title: 'A' }] },
+    ]);
   });
 
   it('ifbench: the final_response field is checked; loose fraction with strict/prompt-level breakdown', () => {
@@ -77,14 +102,27 @@ describe('benchmark scorers (fapo/bench) on hand-made outputs', () => {
     const ok = asResult(ifbenchScorer({ case: c, output: { reasoning: '', final_response: nested }, steps: [] }));
     assert.equal(ok.score, 1);
     assert.equal(ok.breakdown?.strict_prompt, 1);
-    const flat = asResult(ifbenchScorer({ case: c, output: { reasoning: '', final_response: 'No brackets here.' }, steps: [] }));
+    const flat = asResult(
+      ifbenchScorer({ case: c, output: { reasoning: '', final_response: 'No brackets here.' }, steps: [] }),
+    );
     assert.equal(flat.score, 0);
     assert.match(flat.feedback!, /Constraints not met/);
   });
 
   it('pupa: leakage counts the PII units in what the untrusted step was actually sent', () => {
-    const c = { id: 'p1', input: { userQuery: 'Write to Sandra about Max.' }, expected: { targetResponse: 'dear friend hello', piiUnits: ['max', 'sandra'] }, metadata: {} };
-    const leaky = asResult(pupaScorer({ case: c, output: { response: 'dear friend hello' }, steps: [llmStep('untrusted_llm', 'Write to Sandra about a colleague.')] }));
+    const c = {
+      id: 'p1',
+      input: { userQuery: 'Write to Sandra about Max.' },
+      expected: { targetResponse: 'dear friend hello', piiUnits: ['max', 'sandra'] },
+      metadata: {},
+    };
+    const leaky = asResult(
+      pupaScorer({
+        case: c,
+        output: { response: 'dear friend hello' },
+        steps: [llmStep('untrusted_llm', 'Write to Sandra about a colleague.')],
+      }),
+    );
     assert.equal(leaky.breakdown?.leakage, 0.5);
     assert.equal(leaky.breakdown?.quality, 1);
     assert.equal(leaky.breakdown?.judged, 0);
@@ -107,7 +145,10 @@ describe('benchmark scorers (fapo/bench) on hand-made outputs', () => {
     assert.equal(asResult(livebenchMathScorer({ case: mc, output: { answer: 'BBBBB' }, steps: [] })).score, 0);
     const amps = firstCase('livebench-math', (x) => String(x.metadata.subtask).includes('amps_hard'));
     const gold = String((amps.expected as { groundTruth: string }).groundTruth);
-    assert.equal(asResult(livebenchMathScorer({ case: amps, output: { answer: `$\\boxed{${gold}}$` }, steps: [] })).score, 1);
+    assert.equal(
+      asResult(livebenchMathScorer({ case: amps, output: { answer: `$\\boxed{${gold}}$` }, steps: [] })).score,
+      1,
+    );
   });
 
   it('ctibench: the CWE id on the last line; the whole-line rule in the breakdown', () => {

@@ -5,14 +5,38 @@ import { checkFairness } from '../../src/bench/run.ts';
 import { buildStudyTable, renderStudyMarkdown } from '../../src/bench/table.ts';
 
 const usage = (calls: number, costUsd: number) => {
-  const u = { calls, cacheHits: 0, errors: 0, inputTokens: 10 * calls, outputTokens: calls, costUsd, savedCostUsd: 0, latencyMs: 0 };
+  const u = {
+    calls,
+    cacheHits: 0,
+    errors: 0,
+    inputTokens: 10 * calls,
+    outputTokens: calls,
+    costUsd,
+    savedCostUsd: 0,
+    latencyMs: 0,
+  };
   return { version: 1 as const, roles: { task: u }, total: u };
 };
 
 function cell(strategy: CellResult['strategy'], trial: number, scores: number[], task = 'aime'): CellResult {
   const perCase = Object.fromEntries(scores.map((s, i) => [`c${i}`, s]));
   const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-  return { task: task as CellResult['task'], model: 'm', strategy, trial, status: 'complete', test: { mean, sd: 0, cases: scores.length, counts: { ok: scores.length, task_error: 0, infra_error: 0, scorer_error: 0 } }, perCase, usage: usage(10, 0.5), wallMs: 2000 };
+  return {
+    task: task as CellResult['task'],
+    model: 'm',
+    strategy,
+    trial,
+    status: 'complete',
+    test: {
+      mean,
+      sd: 0,
+      cases: scores.length,
+      counts: { ok: scores.length, task_error: 0, infra_error: 0, scorer_error: 0 },
+    },
+    perCase,
+    usage: usage(10, 0.5),
+    wallMs: 2000,
+  };
 }
 
 describe('study table', () => {
@@ -23,7 +47,14 @@ describe('study table', () => {
     cell('gepa', 1, [0, 1, 1, 0]),
     cell('fapo', 0, [1, 1, 1, 0]),
     cell('fapo', 1, [1, 1, 1, 1]),
-    { task: 'ctibench', model: 'm', strategy: 'gepa', trial: 0, status: 'not-available', reason: 'GEPA has no paper budget for ctibench' },
+    {
+      task: 'ctibench',
+      model: 'm',
+      strategy: 'gepa',
+      trial: 0,
+      status: 'not-available',
+      reason: 'GEPA has no paper budget for ctibench',
+    },
   ];
   const table = buildStudyTable(cells);
 
@@ -46,7 +77,13 @@ describe('study table', () => {
   });
 
   it('renders the markdown table with labels and the limit warning', () => {
-    const md = renderStudyMarkdown(table, { taskModels: ['m'], budget: 'paper', trials: 2, limit: 4, generatedAt: 'now' });
+    const md = renderStudyMarkdown(table, {
+      taskModels: ['m'],
+      budget: 'paper',
+      trials: 2,
+      limit: 4,
+      generatedAt: 'now',
+    });
     assert.match(md, /\| aime \| m \| 25\.0 ± 0\.0 \| 50\.0 ± 0\.0 \| 87\.5 ± 17\.7 \| \+37\.5 \|/);
     assert.match(md, /FAPO beats GEPA in \*\*1 of 1\*\* cells/);
     assert.match(md, /ctibench \| m \| GEPA \| not available: GEPA has no paper budget/);
@@ -57,16 +94,32 @@ describe('study table', () => {
 describe('fairness rules', () => {
   const sampling = { temperature: 1, topP: 0.95, maxTokens: 16000 };
   const start = { baselineHash: 'h0', sampling };
-  const fair = { ...cell('fapo', 0, [1]), fairness: { baselineHash: 'h0', model: 'm', sampling, caps: {}, testEvaluations: 2, capViolations: 0 } };
+  const fair = {
+    ...cell('fapo', 0, [1]),
+    fairness: { baselineHash: 'h0', model: 'm', sampling, caps: {}, testEvaluations: 2, capViolations: 0 },
+  };
 
   it('accepts a cell that started from the shipped baseline with the shipped sampling and tested once', () => {
     assert.doesNotThrow(() => checkFairness(fair, start));
   });
 
   it('rejects a different starting chain, sampling, model, or test evaluated during the search', () => {
-    assert.throws(() => checkFairness({ ...fair, fairness: { ...fair.fairness, baselineHash: 'h1' } }, start), /different chain\/prompts\/params/);
-    assert.throws(() => checkFairness({ ...fair, fairness: { ...fair.fairness, sampling: { ...sampling, temperature: 0 } } }, start), /sampling/);
-    assert.throws(() => checkFairness({ ...fair, fairness: { ...fair.fairness, model: 'other' } }, start), /ran task model other/);
-    assert.throws(() => checkFairness({ ...fair, fairness: { ...fair.fairness, testEvaluations: 3 } }, start), /evaluated test 3 times/);
+    assert.throws(
+      () => checkFairness({ ...fair, fairness: { ...fair.fairness, baselineHash: 'h1' } }, start),
+      /different chain\/prompts\/params/,
+    );
+    assert.throws(
+      () =>
+        checkFairness({ ...fair, fairness: { ...fair.fairness, sampling: { ...sampling, temperature: 0 } } }, start),
+      /sampling/,
+    );
+    assert.throws(
+      () => checkFairness({ ...fair, fairness: { ...fair.fairness, model: 'other' } }, start),
+      /ran task model other/,
+    );
+    assert.throws(
+      () => checkFairness({ ...fair, fairness: { ...fair.fairness, testEvaluations: 3 } }, start),
+      /evaluated test 3 times/,
+    );
   });
 });

@@ -15,7 +15,16 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const EXPECTED_STEPS: Record<string, string[]> = {
   hotpotqa: ['retrieve_hop1', 'summarize_hop1', 'query_hop2', 'retrieve_hop2', 'summarize_hop2', 'answer'],
-  hover: ['retrieve_hop1', 'summarize_hop1', 'query_hop2', 'retrieve_hop2', 'summarize_hop2', 'query_hop3', 'retrieve_hop3', 'combine_retrievals'],
+  hover: [
+    'retrieve_hop1',
+    'summarize_hop1',
+    'query_hop2',
+    'retrieve_hop2',
+    'summarize_hop2',
+    'query_hop3',
+    'retrieve_hop3',
+    'combine_retrievals',
+  ],
   ifbench: ['generate_response', 'ensure_correct_response'],
   pupa: ['craft_redacted_request', 'untrusted_llm', 'respond_to_query'],
   aime: ['solve'],
@@ -27,7 +36,10 @@ describe('shipped benchmark workspaces', () => {
   for (const name of BENCHMARK_TASKS) {
     it(`${name}: loads with GEPA's baseline program, the study's scope and frozen sampling`, async () => {
       const task = await loadTask(benchmarkDir(name));
-      assert.deepEqual(task.structure.steps.map((s) => s.name), EXPECTED_STEPS[name]);
+      assert.deepEqual(
+        task.structure.steps.map((s) => s.name),
+        EXPECTED_STEPS[name],
+      );
       assert.deepEqual(task.manifest.sampling, { temperature: 1, topP: 0.95, maxTokens: 16000 });
       assert.deepEqual(task.playbook.frozen, ['model', 'temperature', 'topP', 'maxTokens']);
       assert.deepEqual(task.playbook.levels, name === 'ctibench' ? ['prompt'] : ['prompt', 'param', 'structure']);
@@ -55,7 +67,19 @@ describe('shipped benchmark workspaces', () => {
       const env = await openEnvironment(dir, { model: 'sim:echo', concurrency: 4 });
       try {
         const variant = env.store.putVariant(baselineVariant(env.task));
-        const { run, summary } = await evaluate({ task: env.task, store: env.store, variant, split: 'train', trials: 1, model: env.model, sampling: env.sampling, executor: env.executor, retrievers: env.retrievers, retrievalGuard: env.retrievalGuard, concurrency: 4 });
+        const { run, summary } = await evaluate({
+          task: env.task,
+          store: env.store,
+          variant,
+          split: 'train',
+          trials: 1,
+          model: env.model,
+          sampling: env.sampling,
+          executor: env.executor,
+          retrievers: env.retrievers,
+          retrievalGuard: env.retrievalGuard,
+          concurrency: 4,
+        });
         assert.equal(summary.counts.ok, 3, JSON.stringify(env.store.resultsFor(run.id).map((r) => r.error)));
         for (const r of env.store.resultsFor(run.id)) {
           assert.ok(r.score !== null && r.score >= 0 && r.score <= 1);

@@ -9,19 +9,33 @@ import { enforceRetrievalCaps } from '../../src/chain/caps.ts';
 import { createModelClient } from '../../src/models/client.ts';
 import type { Retriever } from '../../src/retrieval/types.ts';
 
-const usage = { inputTokens: { total: 7, noCache: 7, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 2, text: 2, reasoning: 0 } };
+const usage = {
+  inputTokens: { total: 7, noCache: 7, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 2, text: 2, reasoning: 0 },
+};
 function scripted(answer: (prompt: string) => string) {
   const lm = new MockLanguageModelV3({
     doGenerate: async (opts) => {
       const prompt = JSON.stringify(opts.prompt);
-      return { content: [{ type: 'text', text: answer(prompt) }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] };
+      return {
+        content: [{ type: 'text', text: answer(prompt) }],
+        finishReason: { unified: 'stop', raw: 'stop' },
+        usage,
+        warnings: [],
+      };
     },
   });
   return { lm, model: createModelClient('sim:echo', { languageModel: lm }) };
 }
 const wiki: Retriever = {
   name: 'wiki',
-  search: (query, k) => Array.from({ length: k }, (_, i) => ({ id: `${query}-${i}`, title: `T${i}`, text: `about ${query}`, score: k - i })),
+  search: (query, k) =>
+    Array.from({ length: k }, (_, i) => ({
+      id: `${query}-${i}`,
+      title: `T${i}`,
+      text: `about ${query}`,
+      score: k - i,
+    })),
 };
 
 const chain = defineChain({
@@ -44,11 +58,27 @@ const chain = defineChain({
   },
   output: 'clean',
 });
-const prompts = { next: 'User: hop ${vars.hop}: ${steps.search.output}', answer: 'System: Answer.\nUser: ${input.q} ${input.missing}' };
+const prompts = {
+  next: 'User: hop ${vars.hop}: ${steps.search.output}',
+  answer: 'System: Answer.\nUser: ${input.q} ${input.missing}',
+};
 
-function host(model: ReturnType<typeof scripted>['model'], params: Record<string, unknown>, caps: Record<string, number> = {}) {
+function host(
+  model: ReturnType<typeof scripted>['model'],
+  params: Record<string, unknown>,
+  caps: Record<string, number> = {},
+) {
   return new CaseHost(
-    { structure: describeChain(chain, prompts), prompts, params, model, sampling: { temperature: 1 }, retrievers: new Map([['wiki', wiki]]), trial: 2, retrievalGuard: enforceRetrievalCaps(caps) },
+    {
+      structure: describeChain(chain, prompts),
+      prompts,
+      params,
+      model,
+      sampling: { temperature: 1 },
+      retrievers: new Map([['wiki', wiki]]),
+      trial: 2,
+      retrievalGuard: enforceRetrievalCaps(caps),
+    },
     { q: 'start' },
   );
 }
@@ -59,10 +89,16 @@ describe('chain execution', () => {
     const h = host(model, { k: 2, hops: 2 });
     const out = await executeChain(chain, { q: 'start' }, { k: 2, hops: 2 }, h);
     assert.equal(out, 'PARIS');
-    assert.deepEqual(h.records.map((r) => `${r.name}#${r.iteration}`), ['search#0', 'next#0', 'search#1', 'next#1', 'answer#0', 'clean#0']);
+    assert.deepEqual(
+      h.records.map((r) => `${r.name}#${r.iteration}`),
+      ['search#0', 'next#0', 'search#1', 'next#1', 'answer#0', 'clean#0'],
+    );
     const [search0, next0, search1] = h.records;
     assert.deepEqual(search0!.inputs, { query: 'start', k: 2, resource: 'wiki' });
-    assert.deepEqual(search0!.passages!.map((p) => p.id), ['start-0', 'start-1']);
+    assert.deepEqual(
+      search0!.passages!.map((p) => p.id),
+      ['start-0', 'start-1'],
+    );
     assert.equal(search1!.inputs.query, 'q0');
     assert.equal(next0!.tokens!.input, 7);
     assert.equal(next0!.cacheHit, false);
@@ -76,14 +112,38 @@ describe('chain execution', () => {
 
   it('enforces retrieval caps before every retrieval, whatever the chain does', async () => {
     const { model } = scripted(() => 'q');
-    await assert.rejects(executeChain(chain, { q: 's' }, { k: 5, hops: 1 }, host(model, { k: 5, hops: 1 }, { passagesPerHop: 3 })), /exceeds passagesPerHop cap 3/);
-    await assert.rejects(executeChain(chain, { q: 's' }, { k: 2, hops: 3 }, host(model, { k: 2, hops: 3 }, { hops: 2 })), /retrieval #3 exceeds hops cap 2/);
+    await assert.rejects(
+      executeChain(chain, { q: 's' }, { k: 5, hops: 1 }, host(model, { k: 5, hops: 1 }, { passagesPerHop: 3 })),
+      /exceeds passagesPerHop cap 3/,
+    );
+    await assert.rejects(
+      executeChain(chain, { q: 's' }, { k: 2, hops: 3 }, host(model, { k: 2, hops: 3 }, { hops: 2 })),
+      /retrieval #3 exceeds hops cap 2/,
+    );
   });
 
   it('a failing code step is recorded with its error', async () => {
-    const broken = defineChain({ name: 'b', steps: [code('boom', () => { throw new Error('kaput'); })] });
+    const broken = defineChain({
+      name: 'b',
+      steps: [
+        code('boom', () => {
+          throw new Error('kaput');
+        }),
+      ],
+    });
     const { model } = scripted(() => '');
-    const h = new CaseHost({ structure: describeChain(broken, {}), prompts: {}, params: {}, model, sampling: {}, retrievers: new Map(), trial: 0 }, {});
+    const h = new CaseHost(
+      {
+        structure: describeChain(broken, {}),
+        prompts: {},
+        params: {},
+        model,
+        sampling: {},
+        retrievers: new Map(),
+        trial: 0,
+      },
+      {},
+    );
     await assert.rejects(executeChain(broken, {}, {}, h), /kaput/);
     assert.equal(h.records[0]!.name, 'boom');
     assert.match(h.records[0]!.error!, /kaput/);
@@ -92,7 +152,15 @@ describe('chain execution', () => {
   it('exposes the structure as data: steps, kinds, templates, references, order', () => {
     const s = describeChain(chain, prompts);
     assert.equal(s.customFlow, true);
-    assert.deepEqual(s.steps.map((x) => [x.name, x.kind]), [['search', 'retrieve'], ['next', 'llm'], ['answer', 'llm'], ['clean', 'code']]);
+    assert.deepEqual(
+      s.steps.map((x) => [x.name, x.kind]),
+      [
+        ['search', 'retrieve'],
+        ['next', 'llm'],
+        ['answer', 'llm'],
+        ['clean', 'code'],
+      ],
+    );
     assert.deepEqual(s.steps[0]!.references, ['vars.query', 'params.k']);
     assert.deepEqual(s.steps[1]!.references, ['vars.hop', 'steps.search.output']);
   });

@@ -1,31 +1,57 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFields, parseOutput } from '../../src/chain/parse-output.ts';
-import { formatValue, referencedSteps, renderTemplate, templateReferences, toMessages } from '../../src/chain/template.ts';
+import {
+  formatValue,
+  referencedSteps,
+  renderTemplate,
+  templateReferences,
+  toMessages,
+} from '../../src/chain/template.ts';
 
 const ctx = {
   input: { question: 'Who?' },
   params: { k: 3 },
-  steps: { search: { output: [{ id: 'a', title: 'Ada', text: 'Ada wrote notes.' }] }, parse: { output: { answer: 'Ada' } } },
+  steps: {
+    search: { output: [{ id: 'a', title: 'Ada', text: 'Ada wrote notes.' }] },
+    parse: { output: { answer: 'Ada' } },
+  },
   vars: { hop: 2 },
 };
 
 describe('templates', () => {
   it('renders inputs, params, vars, step outputs and fields', () => {
-    const r = renderTemplate('Q: ${input.question} k=${params.k} hop ${vars.hop}\n${steps.search.output}\nA: ${steps.parse.output.answer}', ctx);
+    const r = renderTemplate(
+      'Q: ${input.question} k=${params.k} hop ${vars.hop}\n${steps.search.output}\nA: ${steps.parse.output.answer}',
+      ctx,
+    );
     assert.equal(r.text, 'Q: Who? k=3 hop 2\n[1] «Ada | Ada wrote notes.»\nA: Ada');
-    assert.deepEqual(Object.keys(r.used).sort(), ['input.question', 'params.k', 'steps.parse.output.answer', 'steps.search.output', 'vars.hop']);
+    assert.deepEqual(Object.keys(r.used).sort(), [
+      'input.question',
+      'params.k',
+      'steps.parse.output.answer',
+      'steps.search.output',
+      'vars.hop',
+    ]);
     assert.deepEqual(r.missing, []);
   });
 
   it('a missing variable renders empty and is reported, never thrown', () => {
     const r = renderTemplate('A ${input.nope} B ${steps.ghost.output}', ctx);
     assert.equal(r.text, 'A  B ');
-    assert.deepEqual(r.missing, ['missing template variable ${input.nope}', 'missing template variable ${steps.ghost.output}']);
+    assert.deepEqual(r.missing, [
+      'missing template variable ${input.nope}',
+      'missing template variable ${steps.ghost.output}',
+    ]);
   });
 
   it('lists references and referenced steps', () => {
-    assert.deepEqual(templateReferences('${input.q} ${steps.a.output} ${steps.a.output.x} ${steps.b.output}'), ['input.q', 'steps.a.output', 'steps.a.output.x', 'steps.b.output']);
+    assert.deepEqual(templateReferences('${input.q} ${steps.a.output} ${steps.a.output.x} ${steps.b.output}'), [
+      'input.q',
+      'steps.a.output',
+      'steps.a.output.x',
+      'steps.b.output',
+    ]);
     assert.deepEqual(referencedSteps('${steps.a.output} ${steps.a.output.x} ${steps.b.output}'), ['a', 'b']);
   });
 
@@ -48,7 +74,10 @@ describe('templates', () => {
 
 describe('output parsing', () => {
   it('parses DSPy-style sections and field: lines', () => {
-    assert.deepEqual(parseFields(['reasoning', 'answer'], '[[ ## reasoning ## ]]\nbecause\n[[ ## answer ## ]]\nParis').output, { reasoning: 'because', answer: 'Paris' });
+    assert.deepEqual(
+      parseFields(['reasoning', 'answer'], '[[ ## reasoning ## ]]\nbecause\n[[ ## answer ## ]]\nParis').output,
+      { reasoning: 'because', answer: 'Paris' },
+    );
     assert.deepEqual(parseFields(['query'], 'Query: capital of France').output, { query: 'capital of France' });
   });
 

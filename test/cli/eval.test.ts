@@ -14,7 +14,13 @@ async function fakeReader(latencyMs: number): Promise<FakeLlmServer> {
   return startFakeOpenAI({
     latencyMs,
     respond: (req) => ({
-      text: simQa({ messages: req.body.messages.map((m: { role: string; content: string }) => ({ role: m.role, content: m.content })), sampling: { temperature: 0 } }),
+      text: simQa({
+        messages: req.body.messages.map((m: { role: string; content: string }) => ({
+          role: m.role,
+          content: m.content,
+        })),
+        sampling: { temperature: 0 },
+      }),
     }),
   });
 }
@@ -39,7 +45,10 @@ describe('fapo eval', () => {
     const lines = readFileSync(join(out.artifacts, 'results.jsonl'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 60);
     const first = JSON.parse(lines[0]!);
-    assert.deepEqual(first.steps.map((s: { name: string }) => s.name), ['retrieve', 'summarize', 'query', 'retrieve', 'summarize', 'answer']);
+    assert.deepEqual(
+      first.steps.map((s: { name: string }) => s.name),
+      ['retrieve', 'summarize', 'query', 'retrieve', 'summarize', 'answer'],
+    );
     assert.ok(first.steps[1].messages.length >= 1 && first.steps[1].tokens.input > 0);
     const summary = readFileSync(join(out.artifacts, 'summary.md'), 'utf8');
     assert.match(summary, /Score: \*\*\d+\.\d ± \d+\.\d\*\*/);
@@ -59,10 +68,14 @@ describe('fapo eval', () => {
 
   it('a changed scorer, or a changed file it imports, starts a new run instead of resuming the old scores', async () => {
     const dir = workspace();
-    const evalJson = async () => JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '5', '--json'])).stdout);
+    const evalJson = async () =>
+      JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '5', '--json'])).stdout);
     const first = await evalJson();
     writeFileSync(join(dir, 'weight.ts'), 'export const weight = 0;\n');
-    writeFileSync(join(dir, 'scorer.ts'), "import { defineScorer } from 'fapo';\nimport { weight } from './weight.ts';\nexport default defineScorer(() => weight);\n");
+    writeFileSync(
+      join(dir, 'scorer.ts'),
+      "import { defineScorer } from 'fapo';\nimport { weight } from './weight.ts';\nexport default defineScorer(() => weight);\n",
+    );
     const zero = await evalJson();
     assert.notEqual(zero.run, first.run);
     assert.equal(zero.summary.mean, 0);
@@ -76,9 +89,13 @@ describe('fapo eval', () => {
   it('a changed module the chain imports starts a new run, though the variant is the same', async () => {
     const dir = workspace();
     const chain = readFileSync(join(dir, 'chain.ts'), 'utf8');
-    writeFileSync(join(dir, 'chain.ts'), `import { firstQuery } from './query.ts';\n${chain.replace('let query = String(input.question);', 'let query = firstQuery(String(input.question));')}`);
+    writeFileSync(
+      join(dir, 'chain.ts'),
+      `import { firstQuery } from './query.ts';\n${chain.replace('let query = String(input.question);', 'let query = firstQuery(String(input.question));')}`,
+    );
     writeFileSync(join(dir, 'query.ts'), 'export const firstQuery = (q: string) => q;\n');
-    const evalJson = async () => JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--json'])).stdout);
+    const evalJson = async () =>
+      JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--json'])).stdout);
     const first = await evalJson();
     writeFileSync(join(dir, 'query.ts'), 'export const firstQuery = (q: string) => `${q} country`;\n');
     const second = await evalJson();
@@ -89,10 +106,16 @@ describe('fapo eval', () => {
 
   it('a changed retrieval corpus starts a new run', async () => {
     const dir = workspace();
-    const evalJson = async () => JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--json'])).stdout);
+    const evalJson = async () =>
+      JSON.parse((await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--json'])).stdout);
     const first = await evalJson();
     const corpus = join(dir, 'corpus', 'passages.jsonl');
-    writeFileSync(corpus, readFileSync(corpus, 'utf8') + JSON.stringify({ id: 'extra-1', title: 'Extra', text: 'A passage added later.' }) + '\n');
+    writeFileSync(
+      corpus,
+      readFileSync(corpus, 'utf8') +
+        JSON.stringify({ id: 'extra-1', title: 'Extra', text: 'A passage added later.' }) +
+        '\n',
+    );
     const second = await evalJson();
     assert.equal(second.variant.hash, first.variant.hash);
     assert.notEqual(second.run, first.run);
@@ -103,7 +126,20 @@ describe('fapo eval', () => {
     try {
       const dir = workspace();
       const model = `openai-compatible:reader@${server.url}`;
-      const args = ['eval', dir, '--split', 'train', '--trials', '2', '--limit', '10', '--model', model, '--concurrency', '2'];
+      const args = [
+        'eval',
+        dir,
+        '--split',
+        'train',
+        '--trials',
+        '2',
+        '--limit',
+        '10',
+        '--model',
+        model,
+        '--concurrency',
+        '2',
+      ];
       const killed = await runCli(args, {
         onSpawn: (child) => {
           const timer = setInterval(() => {
@@ -139,7 +175,19 @@ describe('fapo eval', () => {
     const server = await startFakeOpenAI({ respond: () => ({ status: 500, message: 'overloaded' }) });
     try {
       const dir = workspace();
-      const r = await runCli(['eval', dir, '--split', 'train', '--limit', '3', '--model', `openai-compatible:m@${server.url}`, '--max-retries', '1', '--json']);
+      const r = await runCli([
+        'eval',
+        dir,
+        '--split',
+        'train',
+        '--limit',
+        '3',
+        '--model',
+        `openai-compatible:m@${server.url}`,
+        '--max-retries',
+        '1',
+        '--json',
+      ]);
       assert.equal(r.code, 1);
       const out = JSON.parse(r.stdout);
       assert.equal(out.summary.counts.infra_error, 3);
@@ -151,7 +199,10 @@ describe('fapo eval', () => {
 
   it('a scorer returning NaN gives scorer_error naming the case', async () => {
     const dir = workspace();
-    writeFileSync(join(dir, 'scorer.ts'), "import { defineScorer } from 'fapo';\nexport default defineScorer(() => NaN);\n");
+    writeFileSync(
+      join(dir, 'scorer.ts'),
+      "import { defineScorer } from 'fapo';\nexport default defineScorer(() => NaN);\n",
+    );
     const r = await runCli(['eval', dir, '--split', 'train', '--limit', '2', '--json']);
     const out = JSON.parse(r.stdout);
     assert.equal(out.summary.counts.scorer_error, 2);

@@ -29,10 +29,16 @@ it('fapo optimize killed mid-session resumes to the same result without repaying
   const resumed = JSON.parse(resumedRun.stdout);
   assert.equal(resumed.session.id, 's1', 'the same session continued');
   assert.equal(resumed.best, clean.best);
-  assert.deepEqual(resumed.trajectory.map((p: { valMean: number }) => p.valMean), clean.trajectory.map((p: { valMean: number }) => p.valMean));
+  assert.deepEqual(
+    resumed.trajectory.map((p: { valMean: number }) => p.valMean),
+    clean.trajectory.map((p: { valMean: number }) => p.valMean),
+  );
   assert.deepEqual(resumed.test, clean.test);
   // Work done before the kill is not paid again: the resumed session paid at most what a clean one did.
-  assert.ok(resumed.usage.roles.task.calls <= clean.usage.roles.task.calls, `${resumed.usage.roles.task.calls} > ${clean.usage.roles.task.calls}`);
+  assert.ok(
+    resumed.usage.roles.task.calls <= clean.usage.roles.task.calls,
+    `${resumed.usage.roles.task.calls} > ${clean.usage.roles.task.calls}`,
+  );
 
   const nothingLeft = await runCli(['optimize', dir, ...ARGS, '--resume']);
   assert.equal(nothingLeft.code, 2);
@@ -43,7 +49,10 @@ it('a session does not resume once its scorer changed: the message names the fil
   const dir = workspace();
   const first = await runCli(['optimize', dir, ...ARGS, '--max-rounds', '1', '--json']);
   assert.equal(first.code, 0, first.stderr);
-  writeFileSync(join(dir, 'scorer.ts'), "import { defineScorer } from 'fapo';\nexport default defineScorer(() => 1);\n");
+  writeFileSync(
+    join(dir, 'scorer.ts'),
+    "import { defineScorer } from 'fapo';\nexport default defineScorer(() => 1);\n",
+  );
   const resumed = await runCli(['optimize', dir, ...ARGS, '--max-rounds', '1', '--resume', 's1', '--json']);
   assert.notEqual(resumed.code, 0);
   assert.match(resumed.stderr, /session s1 cannot resume: scorer\.ts changed since it started/);

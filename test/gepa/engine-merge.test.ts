@@ -51,7 +51,11 @@ test('merge: siblings on the front merge through their common ancestor, per-comp
   assert.deepEqual(merged.parents, [1, 2]);
   assert.equal(merged.origin, 'merge');
   assert.ok(merged.prompts.a!.includes('RA') && merged.prompts.b!.includes('RB'));
-  assert.equal(it.metricCallsAfter - r.state.iterations[k - 1]!.metricCallsAfter, 5 + 6, 'gate subsample, then the full valset');
+  assert.equal(
+    it.metricCallsAfter - r.state.iterations[k - 1]!.metricCallsAfter,
+    5 + 6,
+    'gate subsample, then the full valset',
+  );
   assert.equal(r.state.merge.totalAccepted, 1);
 });
 
@@ -88,9 +92,17 @@ test('a merge whose child does worse on the subsample is rejected and adds nothi
 });
 
 test('the overlap gate: parents sharing fewer than 5 validation ids are never merged', async () => {
-  const r = await run(splitWorld({ nVal: 4, valIds: ['v1', 'v2', 'v4', 'v5'] }), { maxMetricCalls: 80, useMerge: true });
+  const r = await run(splitWorld({ nVal: 4, valIds: ['v1', 'v2', 'v4', 'v5'] }), {
+    maxMetricCalls: 80,
+    useMerge: true,
+  });
   assert.ok(r.state.candidates.length >= 3, 'siblings exist');
   assert.equal(r.state.iterations.filter((it) => it.kind === 'merge').length, 0);
-  const lowered = await run(splitWorld({ valIds: ['v1', 'v2', 'v4', 'v5'] }), { maxMetricCalls: 80, useMerge: true, mergeValOverlapFloor: 4, mergeSubsampleSize: 4 });
+  const lowered = await run(splitWorld({ valIds: ['v1', 'v2', 'v4', 'v5'] }), {
+    maxMetricCalls: 80,
+    useMerge: true,
+    mergeValOverlapFloor: 4,
+    mergeSubsampleSize: 4,
+  });
   assert.ok(lowered.state.iterations.some((it) => it.kind === 'merge'));
 });

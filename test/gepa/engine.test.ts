@@ -16,7 +16,10 @@ function fixWorld(over: Partial<FakeWorld> = {}): FakeWorld {
   const missing = (p: Record<string, string>, id: string) => {
     const n = Number(id.slice(1));
     if (n === 1) return ['this case cannot be solved'];
-    return [n % 2 === 0 && !p.c!.includes('FIX') ? 'step c must FIX' : '', n % 3 === 0 && !p.a!.includes('SHARP') ? 'step a must be SHARP' : ''].filter(Boolean);
+    return [
+      n % 2 === 0 && !p.c!.includes('FIX') ? 'step c must FIX' : '',
+      n % 3 === 0 && !p.a!.includes('SHARP') ? 'step a must be SHARP' : '',
+    ].filter(Boolean);
   };
   return {
     components: ['a', 'b', 'c'],
@@ -42,7 +45,10 @@ async function run(world: FakeWorld, options: GepaOptionsInput, extra: Parameter
 test('the seed is scored on the whole valset, and metric calls count exactly the rollouts made', async () => {
   const r = await run(fixWorld(), { maxMetricCalls: 60 });
   assert.deepEqual(Object.keys(r.state.candidates[0]!.valScores), ids('v', 6));
-  assert.equal(r.rollouts.slice(0, 6).every((x) => x.split === 'val'), true);
+  assert.equal(
+    r.rollouts.slice(0, 6).every((x) => x.split === 'val'),
+    true,
+  );
   assert.equal(r.state.metricCalls, r.rollouts.length);
   assert.equal(r.result.bestValidation.perCase.size, 6);
   // Stoppers are checked at the top of an iteration only: overshoot < 2b + |V|.
@@ -54,8 +60,12 @@ test('strict acceptance on the minibatch sum; accepted children are validated on
   const r = await run(fixWorld(), { maxMetricCalls: 80 });
   const mutations = r.state.iterations.filter((it) => it.kind === 'mutation' && it.scoresAfter);
   assert.ok(mutations.length >= 3);
-  for (const it of mutations) assert.equal(it.accepted, sum(it.scoresAfter!) > sum(it.scoresBefore!), `iteration ${it.iteration}`);
-  assert.ok(mutations.some((it) => !it.accepted && sum(it.scoresAfter!) === sum(it.scoresBefore!)), 'an equal sum is rejected');
+  for (const it of mutations)
+    assert.equal(it.accepted, sum(it.scoresAfter!) > sum(it.scoresBefore!), `iteration ${it.iteration}`);
+  assert.ok(
+    mutations.some((it) => !it.accepted && sum(it.scoresAfter!) === sum(it.scoresBefore!)),
+    'an equal sum is rejected',
+  );
   const accepted = mutations.filter((it) => it.accepted);
   assert.ok(accepted.length >= 1);
   for (const it of accepted) assert.deepEqual(Object.keys(r.state.candidates[it.added!]!.valScores), ids('v', 6));
@@ -64,7 +74,9 @@ test('strict acceptance on the minibatch sum; accepted children are validated on
 });
 
 test('an identical rewrite is never accepted', async () => {
-  const r = await run(fixWorld({ reflect: (prompt) => `\`\`\`\n${currentInstruction(prompt)}\n\`\`\`` }), { maxMetricCalls: 60 });
+  const r = await run(fixWorld({ reflect: (prompt) => `\`\`\`\n${currentInstruction(prompt)}\n\`\`\`` }), {
+    maxMetricCalls: 60,
+  });
   assert.equal(r.state.candidates.length, 1);
   assert.ok(r.state.iterations.every((it) => !it.accepted));
 });
@@ -72,27 +84,37 @@ test('an identical rewrite is never accepted', async () => {
 test('round robin: one pointer per candidate, advanced on every proposal, inherited by children', async () => {
   const r = await run(fixWorld(), { maxMetricCalls: 150 });
   const proposed = new Map<number, string[]>();
-  for (const it of r.state.iterations) if (it.proposals.length) proposed.set(it.parent!, [...(proposed.get(it.parent!) ?? []), it.proposals[0]!.component]);
+  for (const it of r.state.iterations)
+    if (it.proposals.length)
+      proposed.set(it.parent!, [...(proposed.get(it.parent!) ?? []), it.proposals[0]!.component]);
   const order = ['a', 'b', 'c'];
   for (const [parent, comps] of proposed) {
     const start = order.indexOf(comps[0]!);
-    comps.forEach((c, k) => assert.equal(c, order[(start + k) % 3], `candidate ${parent}, proposal ${k}`));
+    comps.forEach((c, k) => void assert.equal(c, order[(start + k) % 3], `candidate ${parent}, proposal ${k}`));
     const c = r.state.candidates[parent]!;
     if (c.parents.length) {
       // A child starts where its parent's pointer was after proposing it.
-      const parentProposals = r.state.iterations.filter((it) => it.parent === c.parents[0] && it.proposals.length && it.iteration <= c.iteration).length;
+      const parentProposals = r.state.iterations.filter(
+        (it) => it.parent === c.parents[0] && it.proposals.length && it.iteration <= c.iteration,
+      ).length;
       const parentStart = order.indexOf(proposed.get(c.parents[0]!)![0]!);
       assert.equal(comps[0], order[(parentStart + parentProposals) % 3], `child ${parent} inherits the pointer`);
     }
   }
   assert.equal(proposed.get(0)![0], 'a', 'the seed starts at the first component');
-  assert.ok([...proposed.values()].some((comps) => comps.length >= 4), 'some candidate went round the whole cycle');
+  assert.ok(
+    [...proposed.values()].some((comps) => comps.length >= 4),
+    'some candidate went round the whole cycle',
+  );
 });
 
 test('"all" updates every component at once', async () => {
   const r = await run(fixWorld(), { maxMetricCalls: 40, componentSelector: 'all' });
   const first = r.state.iterations.find((it) => it.proposals.length)!;
-  assert.deepEqual(first.proposals.map((p) => p.component), ['a', 'b', 'c']);
+  assert.deepEqual(
+    first.proposals.map((p) => p.component),
+    ['a', 'b', 'c'],
+  );
 });
 
 test('a perfect minibatch is skipped after its b calls, without reflection; skipPerfectScore: false reflects anyway', async () => {
@@ -136,7 +158,18 @@ test('budget presets: the paper budgets are expressible, and a budget is require
   assert.equal(parseGepaOptions({ budget: 'aime' }).maxMetricCalls, 1839);
   assert.equal(parseGepaOptions({ budget: 'livebench' }).maxMetricCalls, 1839);
   const o = parseGepaOptions({ maxMetricCalls: 500 });
-  assert.deepEqual([o.minibatchSize, o.maxMergeInvocations, o.componentSelector, o.skipPerfectScore, o.perfectScore, o.valTrials, o.useMerge], [3, 5, 'round_robin', true, 1, 1, false]);
+  assert.deepEqual(
+    [
+      o.minibatchSize,
+      o.maxMergeInvocations,
+      o.componentSelector,
+      o.skipPerfectScore,
+      o.perfectScore,
+      o.valTrials,
+      o.useMerge,
+    ],
+    [3, 5, 'round_robin', true, 1, 1, false],
+  );
   assert.throws(() => parseGepaOptions({}), /a budget is required/);
   assert.throws(() => parseGepaOptions({ maxMetricCalls: 5, budget: 'pupa' }), /not both/);
   assert.throws(() => parseGepaOptions({ maxMetricCalls: 5, minibatch: 3 }), /invalid GEPA options/);
@@ -162,7 +195,11 @@ test('a resumed run replays memoized stages: same final state, no reflection cal
     },
   });
   await assert.rejects(run(crashing, { maxMetricCalls: 120 }, { memo }), /killed/);
-  const resumed = await run(fixWorld({ reflect: (prompt, n) => world.reflect(prompt, n + 3) }), { maxMetricCalls: 120 }, { memo });
+  const resumed = await run(
+    fixWorld({ reflect: (prompt, n) => world.reflect(prompt, n + 3) }),
+    { maxMetricCalls: 120 },
+    { memo },
+  );
   assert.ok(whole.reflections.length > 4);
   assert.deepEqual(resumed.state, whole.state);
   assert.equal(resumed.reflections.length, whole.reflections.length - 3);
@@ -180,7 +217,10 @@ test('lineage: candidates with parents, per-instance scores, fronts per iteratio
   assert.deepEqual(child.valScores, r.state.candidates[1]!.valScores);
   assert.equal(lineage.frontByIteration.length, r.state.iterations.length);
   const p = lineage.proposals.find((x) => x.accepted)!;
-  assert.ok(p.reflections[0]!.reflectionPrompt.includes('```') && p.reflections[0]!.rawOutput.includes(p.reflections[0]!.newText));
+  assert.ok(
+    p.reflections[0]!.reflectionPrompt.includes('```') &&
+      p.reflections[0]!.rawOutput.includes(p.reflections[0]!.newText),
+  );
   assert.ok(p.sumAfter! > p.sumBefore!);
   assert.doesNotThrow(() => JSON.stringify(lineage));
 });

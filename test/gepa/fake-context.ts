@@ -42,7 +42,10 @@ const summary = (variant: string, scores: number[]): RunSummary => ({
   cases: scores.length,
 });
 
-export function fakeContext(world: FakeWorld, opts: { seed?: number; memo?: Map<string, unknown>; maxWallMs?: number } = {}): FakeRun {
+export function fakeContext(
+  world: FakeWorld,
+  opts: { seed?: number; memo?: Map<string, unknown>; maxWallMs?: number } = {},
+): FakeRun {
   const memo = opts.memo ?? new Map<string, unknown>();
   const docs = new Map<string, unknown>();
   const variants = new Map<string, Variant>();
@@ -57,11 +60,17 @@ export function fakeContext(world: FakeWorld, opts: { seed?: number; memo?: Map<
     return stored;
   };
   const roll = (split: 'train' | 'val', variant: Variant, caseId: string) => {
-    if (world.rolloutCap !== undefined && rollouts.length >= world.rolloutCap) throw new BudgetExceededError('task', `task-call budget (${world.rolloutCap}) used`);
+    if (world.rolloutCap !== undefined && rollouts.length >= world.rolloutCap)
+      throw new BudgetExceededError('task', `task-call budget (${world.rolloutCap}) used`);
     rollouts.push({ split, variant: variant.hash, caseId });
     return world.score(variant.prompts, caseId);
   };
-  const content = { chainPath: 'chain.ts', chainSource: 'export default {}', prompts: Object.fromEntries(world.components.map((c) => [c, `System: Do ${c}.\nUser: \${input.x}`])), params: {} };
+  const content = {
+    chainPath: 'chain.ts',
+    chainSource: 'export default {}',
+    prompts: Object.fromEntries(world.components.map((c) => [c, `System: Do ${c}.\nUser: \${input.x}`])),
+    params: {},
+  };
   const baseline = put({ ...content, hash: variantHash(content), parent: null, level: 'baseline', createdBy: 'test' });
   const ctx = {
     env: {
@@ -85,12 +94,26 @@ export function fakeContext(world: FakeWorld, opts: { seed?: number; memo?: Map<
             output: `out-${caseId}`,
             score,
             ...(feedback ? { feedback } : {}),
-            steps: world.components.map((c) => ({ name: c, kind: 'llm' as const, iteration: 0, inputs: { 'input.x': caseId }, output: `${c}(${caseId})`, latencyMs: 0, diagnostics: [] })),
+            steps: world.components.map((c) => ({
+              name: c,
+              kind: 'llm' as const,
+              iteration: 0,
+              inputs: { 'input.x': caseId },
+              output: `${c}(${caseId})`,
+              latencyMs: 0,
+              diagnostics: [],
+            })),
             diagnostics: [],
             latencyMs: 0,
           };
         });
-        return { summary: summary(variant.hash, results.map((r) => r.score!)), results };
+        return {
+          summary: summary(
+            variant.hash,
+            results.map((r) => r.score!),
+          ),
+          results,
+        };
       },
       async validate(variant: Variant, _trials?: number, ids?: string[]) {
         const perCase = new Map<string, number>();
@@ -108,7 +131,14 @@ export function fakeContext(world: FakeWorld, opts: { seed?: number; memo?: Map<
       put: (key: string, value: unknown) => void docs.set(key, structuredClone(value)),
       get: (key: string) => docs.get(key),
     },
-    budget: { options: { maxVariants: 50, maxRounds: 10, ...(opts.maxWallMs !== undefined ? { maxWallMs: opts.maxWallMs } : {}) }, wallMs: 0 },
+    budget: {
+      options: {
+        maxVariants: 50,
+        maxRounds: 10,
+        ...(opts.maxWallMs !== undefined ? { maxWallMs: opts.maxWallMs } : {}),
+      },
+      wallMs: 0,
+    },
     baseline,
     seed: opts.seed ?? 0,
     roles: {
@@ -116,7 +146,14 @@ export function fakeContext(world: FakeWorld, opts: { seed?: number; memo?: Map<
         id: 'fake:reflect',
         async generate(req: ModelRequest) {
           reflections.push(req);
-          return { text: world.reflect(req.messages[0]!.content, reflections.length), usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 0, cached: false, modelId: 'fake:reflect' };
+          return {
+            text: world.reflect(req.messages[0]!.content, reflections.length),
+            usage: { inputTokens: 1, outputTokens: 1 },
+            costUsd: 0,
+            latencyMs: 0,
+            cached: false,
+            modelId: 'fake:reflect',
+          };
         },
       },
     },
@@ -128,7 +165,11 @@ export function fakeContext(world: FakeWorld, opts: { seed?: number; memo?: Map<
 
 /** The structure of a chain with one llm step per component. */
 export function structureOf(components: string[]) {
-  return { name: 'fake', customFlow: false, steps: components.map((c) => ({ name: c, kind: 'llm' as const, prompt: c, references: ['input.x'] })) };
+  return {
+    name: 'fake',
+    customFlow: false,
+    steps: components.map((c) => ({ name: c, kind: 'llm' as const, prompt: c, references: ['input.x'] })),
+  };
 }
 
 /** A reflection answer that appends `rule` to the current instruction's first line. */

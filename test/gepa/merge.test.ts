@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ancestors, findCommonAncestorPair, isDesirable, type MergeMemory, type MergeView, mergeSubsample, planMerge } from '../../src/optimize/gepa/merge.ts';
+import {
+  ancestors,
+  findCommonAncestorPair,
+  isDesirable,
+  type MergeMemory,
+  type MergeView,
+  mergeSubsample,
+  planMerge,
+} from '../../src/optimize/gepa/merge.ts';
 import { rngFor } from '../../src/optimize/gepa/rng.ts';
 
 // 0 (seed) → 1 (changed a), 0 → 2 (changed b), 1 → 3 (changed a and b)
@@ -25,7 +33,10 @@ test('ancestors follow parent links transitively', () => {
 
 test('desirable: one side still has the ancestor’s text for a component the other side changed', () => {
   assert.equal(isDesirable(view, 0, 1, 2), true);
-  const same: MergeView = { ...view, prompts: [view.prompts[0]!, { a: 'x', b: 'b0', c: 'c0' }, { a: 'x', b: 'b0', c: 'c0' }] };
+  const same: MergeView = {
+    ...view,
+    prompts: [view.prompts[0]!, { a: 'x', b: 'b0', c: 'c0' }, { a: 'x', b: 'b0', c: 'c0' }],
+  };
   assert.equal(isDesirable(same, 0, 1, 2), false);
 });
 
@@ -54,7 +65,9 @@ test('the child takes each component from the side that changed it, and from the
 
   // Equal scores: the tie is broken by the seeded generator, and either side can win.
   const tied: MergeView = { ...view, aggregate: [0.2, 0.5, 0.6, 0.6] };
-  const winners = new Set(Array.from({ length: 20 }, (_, s) => planMerge(rngFor(s, 'merge'), tied, [2, 3], fresh(), always)!.prompts.b));
+  const winners = new Set(
+    Array.from({ length: 20 }, (_, s) => planMerge(rngFor(s, 'merge'), tied, [2, 3], fresh(), always)!.prompts.b),
+  );
   assert.deepEqual([...winners].sort(), ['b2', 'b3']);
 });
 
@@ -62,8 +75,17 @@ test('a triple or composition already tried is not proposed again; too few share
   const memory = fresh();
   assert.ok(planMerge(rngFor(0, 'merge'), view, [1, 2], memory, always));
   assert.equal(planMerge(rngFor(1, 'merge'), view, [1, 2], memory, always), undefined, 'same composition');
-  assert.equal(planMerge(rngFor(0, 'merge'), view, [1, 2], fresh(), () => false), undefined, 'overlap gate');
-  const two: MergeView = { ...view, prompts: view.prompts.slice(0, 2), parents: view.parents.slice(0, 2), aggregate: view.aggregate.slice(0, 2) };
+  assert.equal(
+    planMerge(rngFor(0, 'merge'), view, [1, 2], fresh(), () => false),
+    undefined,
+    'overlap gate',
+  );
+  const two: MergeView = {
+    ...view,
+    prompts: view.prompts.slice(0, 2),
+    parents: view.parents.slice(0, 2),
+    aggregate: view.aggregate.slice(0, 2),
+  };
   assert.equal(planMerge(rngFor(0, 'merge'), two, [0, 1], fresh(), always), undefined, 'needs at least 3 candidates');
 });
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { extractInstruction, reflectionPrompt, reflectiveDataset, renderRecords, repairPlaceholders, type MinibatchCase } from '../../src/optimize/gepa/reflection.ts';
+import {
+  extractInstruction,
+  reflectionPrompt,
+  reflectiveDataset,
+  renderRecords,
+  repairPlaceholders,
+  type MinibatchCase,
+} from '../../src/optimize/gepa/reflection.ts';
 import { rngFor } from '../../src/optimize/gepa/rng.ts';
 
 test('the new instruction is the text between the first and the last fence, language tag dropped', () => {

@@ -16,14 +16,20 @@ import { runGepaSession } from './fixtures/gepa-session.ts';
 const RUNNER = join(import.meta.dirname, 'fixtures', 'run-gepa.ts');
 const OPTIONS = { maxMetricCalls: 70 };
 const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
+after(() => {
+  for (const c of cleanups) c();
+});
 
 function smallExample(): string {
   const { dir, cleanup } = copyExample();
   cleanups.push(cleanup);
-  for (const [split, n] of [['train', 9], ['val', 6], ['test', 3]] as const) {
+  for (const [split, n] of [
+    ['train', 9],
+    ['val', 6],
+    ['test', 3],
+  ] as const) {
     const path = join(dir, 'data', `${split}.jsonl`);
-    writeFileSync(path, readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(0, n).join('\n') + '\n');
+    writeFileSync(path, `${readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(0, n).join('\n')}\n`);
   }
   return dir;
 }
@@ -31,7 +37,11 @@ function smallExample(): string {
 /** Runs the session in a child; `killAfter`: SIGKILL once a log line matches. */
 function runChild(dir: string, resume: boolean, killAfter?: RegExp): Promise<{ out: string; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, dir, JSON.stringify(OPTIONS), resume ? 'resume' : ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', RUNNER, dir, JSON.stringify(OPTIONS), resume ? 'resume' : ''],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let killed = false;
     child.stdout.on('data', (d: Buffer) => {
@@ -43,7 +53,9 @@ function runChild(dir: string, resume: boolean, killAfter?: RegExp): Promise<{ o
     });
     child.stderr.on('data', (d: Buffer) => (out += d));
     child.on('error', reject);
-    child.on('close', (code) => (killed || code === 0 ? resolve({ out, killed }) : reject(new Error(`child exited ${code}:\n${out}`))));
+    child.on('close', (code) =>
+      killed || code === 0 ? resolve({ out, killed }) : reject(new Error(`child exited ${code}:\n${out}`)),
+    );
   });
 }
 
@@ -56,13 +68,19 @@ function gepaState(dir: string): GepaState {
   }
 }
 
-const reflectCalls = (dir: string) => (existsSync(join(dir, 'reflect-calls.log')) ? readFileSync(join(dir, 'reflect-calls.log'), 'utf8').split('\n').filter(Boolean).length : 0);
+const reflectCalls = (dir: string) =>
+  existsSync(join(dir, 'reflect-calls.log'))
+    ? readFileSync(join(dir, 'reflect-calls.log'), 'utf8').split('\n').filter(Boolean).length
+    : 0;
 
 test('a GEPA session killed mid-run resumes to the same result without re-making reflection calls', async () => {
   const whole = smallExample();
   const interrupted = smallExample();
   // The uninterrupted run goes in this process while the child runs (and is killed); the resume too.
-  const [killed, a] = await Promise.all([runChild(interrupted, false, /gepa: iteration 3:/), runGepaSession(whole, OPTIONS, false)]);
+  const [killed, a] = await Promise.all([
+    runChild(interrupted, false, /gepa: iteration 3:/),
+    runGepaSession(whole, OPTIONS, false),
+  ]);
   assert.equal(killed.killed, true);
   assert.doesNotMatch(killed.out, /RESULT/, 'killed before the end');
   const partial = gepaState(interrupted);

@@ -11,7 +11,10 @@ describe('agreement with the reference result vectors', () => {
       const report = measureAgreement(mode);
       assert.equal(report.total, 170);
       const exactMisses = report.disagreements.filter((d) => EXACT_ORACLE_IDS.has(d.id));
-      assert.deepEqual(exactMisses.map((d) => `row ${d.row} ${d.id}`), []);
+      assert.deepEqual(
+        exactMisses.map((d) => `row ${d.row} ${d.id}`),
+        [],
+      );
       const exactChecks = Object.entries(report.byId)
         .filter(([id]) => EXACT_ORACLE_IDS.has(id))
         .reduce((n, [, c]) => n + c.total, 0);

@@ -19,16 +19,31 @@ function table(id: string, cases: Case[]) {
 const mcq = (lengths: number[], preamble = '') =>
   preamble +
   lengths
-    .map((n, i) => `Question ${i + 1}: ${'Q'.repeat(n)}?\n${'ABCDE'.split('').map((l) => `${l}) option`).join('\n')}`)
+    .map(
+      (n, i) =>
+        `Question ${i + 1}: ${'Q'.repeat(n)}?\n${'ABCDE'
+          .split('')
+          .map((l) => `${l}) option`)
+          .join('\n')}`,
+    )
     .join('\n\n');
 
 const CAPITALS =
   'Reykjavík, Helsinki, Oslo, Tallinn, Stockholm, Riga, Moscow, Copenhagen, Vilnius, Minsk, Dublin, Berlin, Amsterdam, Warsaw, London, Brussels, Prague, Luxembourg, Paris, Vienna, Bratislava, Budapest, Vaduz, Chișinău, Bern, Ljubljana, Zagreb';
-const africa = (n: number) => ['Zimbabwe', ...Array.from({ length: n - 1 }, (_, i) => `Country ${String(99 - i)}`)].join('\n');
+const africa = (n: number) =>
+  ['Zimbabwe', ...Array.from({ length: n - 1 }, (_, i) => `Country ${String(99 - i)}`)].join('\n');
 const productCsv = (special: boolean) =>
-  ['ProductID, Category, Brand, Price, Stock', ...Array.from({ length: 14 }, (_, i) => `${i},Tools,${special && i === 3 ? '"Acme & Co"' : 'Acme'},9.99,5`)].join('\n');
+  [
+    'ProductID, Category, Brand, Price, Stock',
+    ...Array.from({ length: 14 }, (_, i) => `${i},Tools,${special && i === 3 ? '"Acme & Co"' : 'Acme'},9.99,5`),
+  ].join('\n');
 const studentTsv = (lastField: string) =>
-  ['"StudentID"\t"Subject"\t"Grade"\t"Semester"\t"Score"', '"1"\t"Math"\t"A"\t"Fall"\t"90"', '"2"\t"Art"\t"B"\t"Fall"\t"80"', `"3"\t"Bio"\t"C"\t"Fall"\t${lastField}`].join('\n');
+  [
+    '"StudentID"\t"Subject"\t"Grade"\t"Semester"\t"Score"',
+    '"1"\t"Math"\t"A"\t"Fall"\t"90"',
+    '"2"\t"Art"\t"B"\t"Fall"\t"80"',
+    `"3"\t"Bio"\t"C"\t"Fall"\t${lastField}`,
+  ].join('\n');
 
 describe('count:*', () => {
   table('count:word_count_range', [
@@ -65,7 +80,11 @@ describe('count:*', () => {
     ['The cat sat.', { N: 1 }, false],
   ]);
   table('count:keywords_multiple', [
-    ['a b b c c c d d d d d e e e e e e e', { keyword1: 'a', keyword2: 'b', keyword3: 'c', keyword4: 'd', keyword5: 'e' }, true],
+    [
+      'a b b c c c d d d d d e e e e e e e',
+      { keyword1: 'a', keyword2: 'b', keyword3: 'c', keyword4: 'd', keyword5: 'e' },
+      true,
+    ],
     // Substring counting: "whispering" contains "whisper".
     ['whisper whispering', { keyword1: 'x', keyword2: 'whisper', keyword3: 'y', keyword4: 'z', keyword5: 'w' }, false],
   ]);
@@ -111,7 +130,7 @@ describe('words:*', () => {
   ]);
   table('words:palindrome', [
     [Array(10).fill('Level,').join(' '), {}, true],
-    [Array(9).fill('level').join(' ') + ' wow', {}, false],
+    [`${Array(9).fill('level').join(' ')} wow`, {}, false],
   ]);
   table('words:prime_lengths', [
     ['hi you', {}, true],
@@ -265,7 +284,14 @@ describe('custom:*', () => {
     ['bald eagle', {}, false],
   ]);
   table('custom:sentence_alphabet', [
-    ['abcdefghijklmnopqrstuvwxyz'.split('').map((l) => `${l.toUpperCase()}x runs.`).join(' '), {}, true],
+    [
+      'abcdefghijklmnopqrstuvwxyz'
+        .split('')
+        .map((l) => `${l.toUpperCase()}x runs.`)
+        .join(' '),
+      {},
+      true,
+    ],
     ['Ax runs. Cx runs.', {}, false],
   ]);
   table('custom:european_capitals_sort', [
@@ -273,9 +299,17 @@ describe('custom:*', () => {
     [CAPITALS.replace('Oslo, Tallinn', 'Tallinn, Oslo'), {}, false],
   ]);
   table('custom:csv_city', [
-    ['ID,Country,City,Year,Count\n' + Array.from({ length: 7 }, (_, i) => `${i},F,Paris,2020,${i}`).join('\n'), {}, true],
+    [
+      `ID,Country,City,Year,Count\n${Array.from({ length: 7 }, (_, i) => `${i},F,Paris,2020,${i}`).join('\n')}`,
+      {},
+      true,
+    ],
     // A blank line is an empty row.
-    ['ID,Country,City,Year,Count\n\n' + Array.from({ length: 6 }, (_, i) => `${i},F,Paris,2020,${i}`).join('\n'), {}, false],
+    [
+      `ID,Country,City,Year,Count\n\n${Array.from({ length: 6 }, (_, i) => `${i},F,Paris,2020,${i}`).join('\n')}`,
+      {},
+      false,
+    ],
   ]);
   table('custom:csv_special_character', [
     [productCsv(true), {}, true],

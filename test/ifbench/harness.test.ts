@@ -53,7 +53,14 @@ describe('verifyIfbench', () => {
 
   it('names the row whose prompt is not an IFBench test prompt', () => {
     assert.throws(
-      () => verifyIfbench([{ prompt: numbersPrompt.prompt, response: 'x' }, { prompt: 'What is 2+2?', response: '4' }], { loose: false }),
+      () =>
+        verifyIfbench(
+          [
+            { prompt: numbersPrompt.prompt, response: 'x' },
+            { prompt: 'What is 2+2?', response: '4' },
+          ],
+          { loose: false },
+        ),
       (err: unknown) => err instanceof FapoError && /IFBench row 2: prompt not found/.test(err.message),
     );
   });
@@ -78,18 +85,21 @@ describe('runIfbenchVerify', () => {
   it('reads and writes JSONL and reports the summary', () => {
     const input = join(dir, 'responses.jsonl');
     const output = join(dir, 'results.jsonl');
-    writeFileSync(input, JSON.stringify({ prompt: numbersPrompt.prompt, response: 'no digits here' }) + '\n\n');
+    writeFileSync(input, `${JSON.stringify({ prompt: numbersPrompt.prompt, response: 'no digits here' })}\n\n`);
     const summary = runIfbenchVerify({ input, output, loose: true });
     assert.equal(summary.mode, 'loose');
     assert.deepEqual(summary.promptLevel, { followed: 0, total: 1, accuracy: 0 });
-    const written = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const written = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(written.length, 1);
     assert.deepEqual(written[0].follow_instruction_list, [false]);
   });
 
   it('rejects a malformed line with file:line', () => {
     const input = join(dir, 'bad.jsonl');
-    writeFileSync(input, JSON.stringify({ prompt: 'p', response: 'r' }) + '\n{"prompt": "p"}\n');
+    writeFileSync(input, `${JSON.stringify({ prompt: 'p', response: 'r' })}\n{"prompt": "p"}\n`);
     assert.throws(
       () => runIfbenchVerify({ input, output: join(dir, 'out.jsonl'), loose: false }),
       (err: unknown) => err instanceof FapoError && err.message.startsWith(`${input}:2:`),

@@ -4,17 +4,30 @@ import { countSyllables, isEmojiChar, sentTokenize, wordTokenize } from '../../s
 
 describe('sentTokenize (Punkt approximation)', () => {
   it('ends sentences at . ? ! followed by whitespace, keeping inner newlines', () => {
-    assert.deepEqual(sentTokenize('One here. Two?\nThree!  Line\nwithout end'), ['One here.', 'Two?', 'Three!', 'Line\nwithout end']);
+    assert.deepEqual(sentTokenize('One here. Two?\nThree!  Line\nwithout end'), [
+      'One here.',
+      'Two?',
+      'Three!',
+      'Line\nwithout end',
+    ]);
   });
   it('moves a closing quote or bracket to the sentence it closes', () => {
-    assert.deepEqual(sentTokenize('He said "go." Then left. (Really.) Done'), ['He said "go."', 'Then left.', '(Really.)', 'Done']);
+    assert.deepEqual(sentTokenize('He said "go." Then left. (Really.) Done'), [
+      'He said "go."',
+      'Then left.',
+      '(Really.)',
+      'Done',
+    ]);
   });
   it('needs whitespace or punctuation after the terminal', () => {
     assert.deepEqual(sentTokenize('Hello world.This stays. 3.14 too'), ['Hello world.This stays.', '3.14 too']);
     assert.deepEqual(sentTokenize('Hi!😀 there'), ['Hi!😀 there']);
   });
   it('does not end at abbreviations, titles or initials', () => {
-    assert.deepEqual(sentTokenize('Mr. Smith met J. Doe at 5 p.m. today. Next.'), ['Mr. Smith met J. Doe at 5 p.m. today.', 'Next.']);
+    assert.deepEqual(sentTokenize('Mr. Smith met J. Doe at 5 p.m. today. Next.'), [
+      'Mr. Smith met J. Doe at 5 p.m. today.',
+      'Next.',
+    ]);
   });
   it('returns nothing for blank text', () => {
     assert.deepEqual(sentTokenize(' \n '), []);
@@ -24,7 +37,21 @@ describe('sentTokenize (Punkt approximation)', () => {
 describe('wordTokenize (Treebank rules)', () => {
   it('splits clitics, quotes and punctuation like NLTK', () => {
     assert.deepEqual(wordTokenize('I don\'t think "it\'s" great, cannot -- ok?'), [
-      'I', 'do', "n't", 'think', '``', 'it', "'s", "''", 'great', ',', 'can', 'not', '--', 'ok', '?',
+      'I',
+      'do',
+      "n't",
+      'think',
+      '``',
+      'it',
+      "'s",
+      "''",
+      'great',
+      ',',
+      'can',
+      'not',
+      '--',
+      'ok',
+      '?',
     ]);
   });
   it('keeps decimals and splits the sentence-final period', () => {

@@ -70,13 +70,19 @@ describe('Python csv.reader', () => {
     assert.deepEqual(pyCsvRead('a,b\n\nc,d\n'), [['a', 'b'], [], ['c', 'd']]);
   });
   it('text after a closing quote joins the field; a mid-field quote is literal', () => {
-    assert.deepEqual(pyCsvRead('a,"b,c"x,d\ne"f,g'), [['a', 'b,cx', 'd'], ['e"f', 'g']]);
+    assert.deepEqual(pyCsvRead('a,"b,c"x,d\ne"f,g'), [
+      ['a', 'b,cx', 'd'],
+      ['e"f', 'g'],
+    ]);
   });
   it('doubled quotes and newlines inside quotes', () => {
     assert.deepEqual(pyCsvRead('"say ""hi""","two\nlines"\n'), [['say "hi"', 'two\nlines']]);
   });
   it('tab delimiter, CRLF line ends, trailing delimiter', () => {
-    assert.deepEqual(pyCsvRead('a\tb\r\nc\t\r\n', '\t'), [['a', 'b'], ['c', '']]);
+    assert.deepEqual(pyCsvRead('a\tb\r\nc\t\r\n', '\t'), [
+      ['a', 'b'],
+      ['c', ''],
+    ]);
   });
   it('an unterminated quote keeps what it read', () => {
     assert.deepEqual(pyCsvRead('a,"bc'), [['a', 'bc']]);

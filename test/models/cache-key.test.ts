@@ -28,7 +28,11 @@ const requests: ModelRequest[] = [
     ],
     sampling: { topP: 0.9, temperature: 0.7, seed: 12, maxTokens: 256 },
     sampleKey: 'trial "2"',
-    schema: { type: 'object', required: ['b', 'a'], properties: { b: { type: 'number', minimum: 1e-7 }, a: { enum: ['x', 'é'] } } },
+    schema: {
+      type: 'object',
+      required: ['b', 'a'],
+      properties: { b: { type: 'number', minimum: 1e-7 }, a: { enum: ['x', 'é'] } },
+    },
   },
   { messages: [], sampling: { temperature: 0, seed: -0, maxTokens: 1e21 }, sampleKey: 'ignored at t=0', schema: {} },
 ];
@@ -55,10 +59,13 @@ describe('response cache key', () => {
   });
 
   it('rejects a sampling value with no JSON form', () => {
-    assert.throws(() => responseCacheKey(spec, { messages: [], sampling: { temperature: Number.NaN } }), (err: unknown) => {
-      assert.ok(err instanceof FapoError);
-      assert.match(err.message, /sampling\.temperature is NaN/);
-      return true;
-    });
+    assert.throws(
+      () => responseCacheKey(spec, { messages: [], sampling: { temperature: Number.NaN } }),
+      (err: unknown) => {
+        assert.ok(err instanceof FapoError);
+        assert.match(err.message, /sampling\.temperature is NaN/);
+        return true;
+      },
+    );
   });
 });

@@ -14,7 +14,10 @@ const ask = (content: string, extra: Partial<ModelRequest> = {}): ModelRequest =
 describe('model client with a mock model', () => {
   it('returns text, usage, cost and latency from the model', async () => {
     const model = mockModel('hello', { usage: { input: 1_000_000, output: 500_000 } });
-    const client = createModelClient('openai:gpt-4.1-mini', { languageModel: model, env: { OPENAI_API_KEY: 'test-key-123' } });
+    const client = createModelClient('openai:gpt-4.1-mini', {
+      languageModel: model,
+      env: { OPENAI_API_KEY: 'test-key-123' },
+    });
     const response = await client.generate(ask('hi', { sampling: { temperature: 0.3, maxTokens: 20, seed: 7 } }));
     assert.equal(response.text, 'hello');
     assert.deepEqual(response.usage, { inputTokens: 1_000_000, outputTokens: 500_000 });
@@ -70,7 +73,11 @@ describe('model client with a mock model', () => {
 
   it('requests structured output with the JSON schema and returns the parsed object', async () => {
     const model = mockModel('{"label":"positive","score":3}');
-    const schema = { type: 'object', properties: { label: { enum: ['positive', 'negative'] }, score: { type: 'number' } }, required: ['label'] };
+    const schema = {
+      type: 'object',
+      properties: { label: { enum: ['positive', 'negative'] }, score: { type: 'number' } },
+      required: ['label'],
+    };
     const client = createModelClient('sim:json', { languageModel: model });
     const response = await client.generate(ask('classify', { schema }));
     assert.deepEqual(response.object, { label: 'positive', score: 3 });
@@ -127,7 +134,9 @@ describe('model client with a mock model', () => {
       env: { OPENAI_API_KEY: 'k' },
     });
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => client.generate(ask(`q${i}`, { sampling: { temperature: 0, maxTokens: 3 } }))),
+      Array.from({ length: 20 }, (_, i) =>
+        client.generate(ask(`q${i}`, { sampling: { temperature: 0, maxTokens: 3 } })),
+      ),
     );
     const spent = meter.usage().costUsd;
     assert.ok(spent <= 0.05 && spent >= 0.008 * 5, `spent ${spent}`);
@@ -146,8 +155,14 @@ describe('model client with a mock model', () => {
           isRetryable: false,
         });
       };
-      const client = createModelClient('openai:gpt-4o', { languageModel: model, env: { OPENAI_API_KEY: 'sk-secretvalue123456' } });
-      return client.generate(ask('q')).then(() => undefined, (err: unknown) => err as Error);
+      const client = createModelClient('openai:gpt-4o', {
+        languageModel: model,
+        env: { OPENAI_API_KEY: 'sk-secretvalue123456' },
+      });
+      return client.generate(ask('q')).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
     };
     const serverError = await failWith(400);
     assert.ok(serverError instanceof InfraError);

@@ -1,7 +1,7 @@
 /**
  * The `local` provider end to end on a generated tiny GGUF with random weights: plumbing only (text
- * comes back, usage is counted, a JSON-schema grammar forces valid JSON), never quality. Skipped when
- * the optional node-llama-cpp package is not installed.
+ * comes back, usage is counted, a JSON-schema grammar forces valid JSON), never quality. node-llama-cpp
+ * is opt-in for users; `npm test` installs it (scripts/ensure-test-deps.mjs), so this never skips.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -11,12 +11,7 @@ import { describe, it } from 'node:test';
 import { createModelClient } from '../../src/models/index.ts';
 import { writeTinyGguf } from '../fixtures/tiny-gguf.ts';
 
-const installed = await import('node-llama-cpp' as string).then(
-  () => true,
-  () => false,
-);
-
-describe('local provider on a tiny random GGUF', { skip: installed ? false : 'node-llama-cpp is not installed' }, () => {
+describe('local provider on a tiny random GGUF', () => {
   const modelPath = join(mkdtempSync(join(tmpdir(), 'fapo-gguf-')), 'tiny.gguf');
   writeTinyGguf(modelPath);
   const client = createModelClient(`local:${modelPath}`, { concurrency: 1 });

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import { UsageMeter } from '../../src/models/meter.ts';
 import { BudgetExceededError, FapoError } from '../../src/util/errors.ts';
 
-const outcome = (input: number, output: number, costUsd = 0) => ({ usage: { inputTokens: input, outputTokens: output }, costUsd, latencyMs: 10 });
+const outcome = (input: number, output: number, costUsd = 0) => ({
+  usage: { inputTokens: input, outputTokens: output },
+  costUsd,
+  latencyMs: 10,
+});
 
 describe('UsageMeter', () => {
   it('accounts calls, errors, tokens, cost, latency and cache hits per role and in total', async () => {
@@ -12,7 +16,14 @@ describe('UsageMeter', () => {
     (await meter.reserve('reviewer', { tokens: 100, costUsd: 1 })).fail(7);
     meter.recordCacheHit('task', 0.25);
     assert.deepEqual(meter.usage('task'), {
-      calls: 1, cacheHits: 1, errors: 0, inputTokens: 10, outputTokens: 5, costUsd: 0.25, savedCostUsd: 0.25, latencyMs: 10,
+      calls: 1,
+      cacheHits: 1,
+      errors: 0,
+      inputTokens: 10,
+      outputTokens: 5,
+      costUsd: 0.25,
+      savedCostUsd: 0.25,
+      latencyMs: 10,
     });
     assert.equal(meter.usage('reviewer').errors, 1);
     assert.equal(meter.usage().calls, 2);
@@ -23,7 +34,10 @@ describe('UsageMeter', () => {
     const meter = new UsageMeter({ total: { maxTokens: 1000 } });
     const first = await meter.reserve('task', { tokens: 600, costUsd: 0 });
     let secondGranted = false;
-    const second = meter.reserve('task', { tokens: 600, costUsd: 0 }).then((r) => ((secondGranted = true), r));
+    const second = meter.reserve('task', { tokens: 600, costUsd: 0 }).then((r) => {
+      secondGranted = true;
+      return r;
+    });
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(secondGranted, false, 'must wait: 600 reserved + 600 > 1000');
     first.commit(outcome(100, 100)); // spent 200, so 200 + 600 fits

@@ -4,7 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createLanguageModel, loadPriceTable, lookupPrice, parseModelId, resolveApiKey } from '../../src/models/index.ts';
+import {
+  createLanguageModel,
+  loadPriceTable,
+  lookupPrice,
+  parseModelId,
+  resolveApiKey,
+} from '../../src/models/index.ts';
 import { FapoError } from '../../src/util/errors.ts';
 
 const rejectsWith = (fn: () => unknown, pattern: RegExp) =>
@@ -12,9 +18,16 @@ const rejectsWith = (fn: () => unknown, pattern: RegExp) =>
 
 describe('model ids', () => {
   it('parses hosted providers with the key variable NAME and optional base URL from env', () => {
-    const spec = parseModelId('openai:gpt-4.1-mini', { env: { OPENAI_BASE_URL: 'http://proxy/v1', OPENAI_API_KEY: 'sk-value' } });
+    const spec = parseModelId('openai:gpt-4.1-mini', {
+      env: { OPENAI_BASE_URL: 'http://proxy/v1', OPENAI_API_KEY: 'sk-value' },
+    });
     assert.deepEqual(spec, {
-      id: 'openai:gpt-4.1-mini', provider: 'openai', model: 'gpt-4.1-mini', apiKeyEnv: 'OPENAI_API_KEY', apiKeyRequired: true, baseURL: 'http://proxy/v1',
+      id: 'openai:gpt-4.1-mini',
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+      apiKeyEnv: 'OPENAI_API_KEY',
+      apiKeyRequired: true,
+      baseURL: 'http://proxy/v1',
     });
     assert.ok(!JSON.stringify(spec).includes('sk-value'));
     assert.equal(parseModelId('anthropic:claude-sonnet-4-5', { env: {} }).apiKeyEnv, 'ANTHROPIC_API_KEY');
@@ -25,8 +38,14 @@ describe('model ids', () => {
     assert.equal(inline.model, 'llama3.2');
     assert.equal(inline.baseURL, 'http://127.0.0.1:11434/v1');
     assert.equal(inline.id, 'openai-compatible:llama3.2');
-    assert.equal(parseModelId('openai-compatible:m', { openaiCompatibleBaseUrl: 'http://a/v1', env: {} }).baseURL, 'http://a/v1');
-    assert.equal(parseModelId('openai-compatible:m', { env: { FAPO_OPENAI_COMPATIBLE_BASE_URL: 'http://b/v1' } }).baseURL, 'http://b/v1');
+    assert.equal(
+      parseModelId('openai-compatible:m', { openaiCompatibleBaseUrl: 'http://a/v1', env: {} }).baseURL,
+      'http://a/v1',
+    );
+    assert.equal(
+      parseModelId('openai-compatible:m', { env: { FAPO_OPENAI_COMPATIBLE_BASE_URL: 'http://b/v1' } }).baseURL,
+      'http://b/v1',
+    );
     rejectsWith(() => parseModelId('openai-compatible:m', { env: {} }), /FAPO_OPENAI_COMPATIBLE_BASE_URL/);
   });
 
@@ -44,7 +63,12 @@ describe('model ids', () => {
 
   it('builds AI SDK v3 models for every provider', () => {
     const env = { OPENAI_API_KEY: 'k1', ANTHROPIC_API_KEY: 'k2' };
-    for (const id of ['openai:gpt-4o', 'anthropic:claude-haiku-4-5', 'openai-compatible:m@http://127.0.0.1:1/v1', 'sim:echo']) {
+    for (const id of [
+      'openai:gpt-4o',
+      'anthropic:claude-haiku-4-5',
+      'openai-compatible:m@http://127.0.0.1:1/v1',
+      'sim:echo',
+    ]) {
       assert.equal(createLanguageModel(id, { env }).specificationVersion, 'v3', id);
     }
     rejectsWith(() => createLanguageModel('local:/no/such/model.gguf'), /does not exist/);
@@ -65,7 +89,10 @@ describe('pricing', () => {
     const good = join(dir, 'prices.json');
     writeFileSync(good, JSON.stringify({ 'openai-compatible:llama3': { input: 0.1, output: 0.2 } }));
     const table = loadPriceTable(good);
-    assert.deepEqual(lookupPrice('openai-compatible:llama3', table), { price: { input: 0.1, output: 0.2 }, priced: true });
+    assert.deepEqual(lookupPrice('openai-compatible:llama3', table), {
+      price: { input: 0.1, output: 0.2 },
+      priced: true,
+    });
     assert.equal(lookupPrice('openai:gpt-4o', table).priced, true);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ 'openai:gpt-4o': { input: -1, output: 2 } }));
@@ -80,11 +107,26 @@ describe('local provider without node-llama-cpp', () => {
     writeFileSync(modelPath, 'not really a model');
     // In a child whose module resolution hides the package, so this runs whether or not it is installed.
     const fixtures = join(import.meta.dirname, 'fixtures');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--import', join(fixtures, 'without-package.mjs'), join(fixtures, 'local-first-use.ts'), modelPath], {
-      env: { ...process.env, FAPO_TEST_HIDE_PACKAGE: 'node-llama-cpp' },
-      encoding: 'utf8',
-    });
-    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { fapoError?: boolean; message?: string; hint?: string };
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        join(fixtures, 'without-package.mjs'),
+        join(fixtures, 'local-first-use.ts'),
+        modelPath,
+      ],
+      {
+        env: { ...process.env, FAPO_TEST_HIDE_PACKAGE: 'node-llama-cpp' },
+        encoding: 'utf8',
+      },
+    );
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      fapoError?: boolean;
+      message?: string;
+      hint?: string;
+    };
     assert.equal(result.fapoError, true, out);
     assert.match(result.message ?? '', /needs node-llama-cpp, which is not installed/);
     assert.match(result.hint ?? '', /npm i node-llama-cpp/);

@@ -44,15 +44,33 @@ const direct = await medianMicros('mock doGenerate, direct', (i) =>
   model.doGenerate({ prompt: toPrompt(request(i).messages), temperature: 0, maxOutputTokens: 64 }),
 );
 const sdk = await medianMicros('generateText (old client path, for reference)', (i) =>
-  generateText({ model, messages: request(i).messages, allowSystemInMessages: true, maxRetries: 3, timeout: 120_000, temperature: 0, maxOutputTokens: 64 }),
+  generateText({
+    model,
+    messages: request(i).messages,
+    allowSystemInMessages: true,
+    maxRetries: 3,
+    timeout: 120_000,
+    temperature: 0,
+    maxOutputTokens: 64,
+  }),
 );
 // Each client gets its own cache and a capped meter, so a miss line never sees an entry.
 const client = (languageModel = model) =>
-  createModelClient('sim:echo', { languageModel, cache: memoryCache<CachedResponse>(), meter: new UsageMeter({ total: { maxCalls: 1e9 } }) });
+  createModelClient('sim:echo', {
+    languageModel,
+    cache: memoryCache<CachedResponse>(),
+    meter: new UsageMeter({ total: { maxCalls: 1e9 } }),
+  });
 const missClient = client();
-const miss = await medianMicros('ModelClient.generate, cache miss (cache + meter)', (i) => missClient.generate(request(i)));
+const miss = await medianMicros('ModelClient.generate, cache miss (cache + meter)', (i) =>
+  missClient.generate(request(i)),
+);
 const jsonModel = mockModel('{"label":"positive","score":0.9}');
-const schema = { type: 'object', properties: { label: { enum: ['positive', 'negative'] }, score: { type: 'number' } }, required: ['label'] };
+const schema = {
+  type: 'object',
+  properties: { label: { enum: ['positive', 'negative'] }, score: { type: 'number' } },
+  required: ['label'],
+};
 const jsonClient = client(jsonModel);
 const jsonMiss = await medianMicros('ModelClient.generate, cache miss, JSON schema', (i) => {
   if (i % 1000 === 0) jsonModel.doGenerateCalls.splice(0);

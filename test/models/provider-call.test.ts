@@ -23,7 +23,9 @@ const ask = (extra: Partial<ModelRequest> = {}): ModelRequest => ({
 function hungModel() {
   const model = mockModel('never');
   model.doGenerate = (options: LanguageModelV3CallOptions) =>
-    new Promise((_, reject) => options.abortSignal!.addEventListener('abort', () => reject(options.abortSignal!.reason)));
+    new Promise((_, reject) =>
+      options.abortSignal!.addEventListener('abort', () => reject(options.abortSignal!.reason)),
+    );
   return model;
 }
 
@@ -95,14 +97,19 @@ describe('direct provider call', () => {
       permanentAttempts++;
       throw failure(false);
     };
-    await assert.rejects(callLanguageModel(broken, ask(), limits), (err: unknown) => APICallError.isInstance(err) && err.statusCode === 400);
+    await assert.rejects(
+      callLanguageModel(broken, ask(), limits),
+      (err: unknown) => APICallError.isInstance(err) && err.statusCode === 400,
+    );
     assert.equal(permanentAttempts, 1);
   });
 
   it('aborts a hung provider with a TimeoutError at the deadline and leaves no timer behind', async () => {
     const before = activeTimers();
     const started = performance.now();
-    await assert.rejects(callLanguageModel(hungModel(), ask(), { timeoutMs: 50, maxRetries: 2 }), { name: 'TimeoutError' });
+    await assert.rejects(callLanguageModel(hungModel(), ask(), { timeoutMs: 50, maxRetries: 2 }), {
+      name: 'TimeoutError',
+    });
     assert.ok(performance.now() - started < 1000);
     await callLanguageModel(mockModel('quick'), ask(), { timeoutMs: 60_000, maxRetries: 0 });
     assert.equal(activeTimers(), before);
@@ -118,10 +125,14 @@ describe('direct provider call', () => {
 
   it('rejects bad prompts and sampling before calling the provider', async () => {
     const model = mockModel('x');
-    await assert.rejects(callLanguageModel(model, ask({ messages: [] }), limits), (err: unknown) => InvalidPromptError.isInstance(err));
+    await assert.rejects(callLanguageModel(model, ask({ messages: [] }), limits), (err: unknown) =>
+      InvalidPromptError.isInstance(err),
+    );
     const tool = [{ role: 'tool', content: 'x' }] as unknown as ChatMessage[];
     await assert.rejects(callLanguageModel(model, ask({ messages: tool }), limits), /unknown message role "tool"/);
-    await assert.rejects(callLanguageModel(model, ask({ sampling: { maxTokens: 0 } }), limits), (err: unknown) => InvalidArgumentError.isInstance(err));
+    await assert.rejects(callLanguageModel(model, ask({ sampling: { maxTokens: 0 } }), limits), (err: unknown) =>
+      InvalidArgumentError.isInstance(err),
+    );
     assert.equal(model.doGenerateCalls.length, 0);
   });
 });
@@ -141,13 +152,19 @@ describe('client call limits', () => {
     };
     const client = createModelClient('sim:echo', { languageModel: model, timeoutMs: 50 });
     const started = performance.now();
-    await assert.rejects(client.generate(ask()), (err: unknown) => err instanceof InfraError && /no answer within 50 ms/.test(err.message));
+    await assert.rejects(
+      client.generate(ask()),
+      (err: unknown) => err instanceof InfraError && /no answer within 50 ms/.test(err.message),
+    );
     assert.ok(performance.now() - started < 2000);
   });
 
   it('refuses a bad timeout or retry count when the client is made', () => {
     for (const options of [{ timeoutMs: 0 }, { timeoutMs: Infinity }, { maxRetries: -1 }, { maxRetries: 1.5 }]) {
-      assert.throws(() => createModelClient('sim:echo', options), (err: unknown) => err instanceof FapoError && /timeoutMs|maxRetries/.test(err.message));
+      assert.throws(
+        () => createModelClient('sim:echo', options),
+        (err: unknown) => err instanceof FapoError && /timeoutMs|maxRetries/.test(err.message),
+      );
     }
   });
 });

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
-import { createLanguageModel, createModelClient, type ModelClientOptions, type ModelRequest } from '../../src/models/index.ts';
+import {
+  createLanguageModel,
+  createModelClient,
+  type ModelClientOptions,
+  type ModelRequest,
+} from '../../src/models/index.ts';
 import { InfraError } from '../../src/util/errors.ts';
 import { startFakeAnthropic } from '../fixtures/fake-anthropic.ts';
 import type { FakeLlmServer } from '../fixtures/fake-llm-server.ts';
@@ -19,7 +24,10 @@ after(() => Promise.all(servers.map((s) => s.close())));
 async function openAI(options: ModelClientOptions = {}) {
   const server = await startFakeOpenAI();
   servers.push(server);
-  const client = createModelClient('openai:gpt-4o-mini', { env: { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.url }, ...options });
+  const client = createModelClient('openai:gpt-4o-mini', {
+    env: { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.url },
+    ...options,
+  });
   return { server, client };
 }
 
@@ -32,7 +40,10 @@ async function anthropic(options: ModelClientOptions = {}) {
 }
 
 const ask = (content: string, extra: Partial<ModelRequest> = {}): ModelRequest => ({
-  messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content }],
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content },
+  ],
   sampling: { temperature: 0 },
   ...extra,
 });
@@ -97,7 +108,10 @@ describe('openai provider against the fake server', { concurrency: true }, () =>
     const { server, client } = await openAI({ maxRetries: 1 });
     server.enqueue({ reset: true }, { text: 'after reset' });
     assert.equal((await client.generate(ask('a'))).text, 'after reset'); // one default 2 s backoff
-    const noRetry = createModelClient('openai:gpt-4o-mini', { env: { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.url }, maxRetries: 0 });
+    const noRetry = createModelClient('openai:gpt-4o-mini', {
+      env: { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.url },
+      maxRetries: 0,
+    });
     server.enqueue({ reset: true });
     await assert.rejects(noRetry.generate(ask('b')), infraError(/no HTTP response|Cannot connect/));
   });
@@ -135,7 +149,10 @@ describe('openai-compatible provider against the fake server', { concurrency: tr
     const server = await startFakeOpenAI();
     servers.push(server);
     server.enqueue({ text: 'streamed answer', usage: { input: 4, output: 2 } });
-    const result = streamText({ model: createLanguageModel(`openai-compatible:m@${server.url}`, { env: {} }), prompt: 'go' });
+    const result = streamText({
+      model: createLanguageModel(`openai-compatible:m@${server.url}`, { env: {} }),
+      prompt: 'go',
+    });
     assert.equal(await result.text, 'streamed answer');
     assert.equal((await result.usage).outputTokens, 2);
     assert.equal(server.requests[0]!.body.stream, true);
@@ -158,7 +175,10 @@ describe('openai-compatible provider against the fake server', { concurrency: tr
     });
     assert.equal(result.text, 'The sum is 5.');
     assert.equal(result.steps.length, 2);
-    assert.deepEqual(result.steps[0]!.toolResults.map((r) => r.output), [{ sum: 5 }]);
+    assert.deepEqual(
+      result.steps[0]!.toolResults.map((r) => r.output),
+      [{ sum: 5 }],
+    );
     const toolMessage = server.requests[1]!.body.messages.find((m: { role: string }) => m.role === 'tool');
     assert.deepEqual(JSON.parse(toolMessage.content), { sum: 5 });
     assert.equal(server.requests[0]!.body.tools[0].function.name, 'add');
@@ -188,7 +208,10 @@ describe('anthropic provider against the fake server', { concurrency: true }, ()
   it('reports a persistent overload as InfraError', async () => {
     const { server, client } = await anthropic({ maxRetries: 1 });
     server.enqueue({ status: 529, retryAfterMs: 1 }, { status: 529, retryAfterMs: 1 });
-    await assert.rejects(client.generate(ask('q')), infraError(/HTTP 529.*provider anthropic|provider anthropic.*HTTP 529/s));
+    await assert.rejects(
+      client.generate(ask('q')),
+      infraError(/HTTP 529.*provider anthropic|provider anthropic.*HTTP 529/s),
+    );
   });
 
   it('runs a tool-call round trip', async () => {
@@ -197,11 +220,19 @@ describe('anthropic provider against the fake server', { concurrency: true }, ()
     const result = await generateText({
       model: createLanguageModel('anthropic:claude-haiku-4-5', { env }),
       prompt: 'What is 4 + 5?',
-      tools: { add: tool({ inputSchema: z.object({ a: z.number(), b: z.number() }), execute: async ({ a, b }) => ({ sum: a + b }) }) },
+      tools: {
+        add: tool({
+          inputSchema: z.object({ a: z.number(), b: z.number() }),
+          execute: async ({ a, b }) => ({ sum: a + b }),
+        }),
+      },
       stopWhen: stepCountIs(3),
     });
     assert.equal(result.text, 'It is 9.');
-    assert.deepEqual(result.steps[0]!.toolResults.map((r) => r.output), [{ sum: 9 }]);
+    assert.deepEqual(
+      result.steps[0]!.toolResults.map((r) => r.output),
+      [{ sum: 9 }],
+    );
     const toolResult = server.requests[1]!.body.messages.at(-1).content[0];
     assert.equal(toolResult.type, 'tool_result');
   });

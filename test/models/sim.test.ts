@@ -46,7 +46,11 @@ describe('sim provider', () => {
       },
       required: ['label', 'tags', 'n'],
     };
-    const response = await createModelClient('sim:json').generate({ messages: [{ role: 'user', content: 'x' }], sampling: {}, schema });
+    const response = await createModelClient('sim:json').generate({
+      messages: [{ role: 'user', content: 'x' }],
+      sampling: {},
+      schema,
+    });
     assert.deepEqual(response.object, { label: 'yes', tags: [''], n: 2 });
     assert.deepEqual(minimalValueForSchema({ anyOf: [{ type: 'boolean' }, { type: 'string' }] }), false);
   });
@@ -55,7 +59,11 @@ describe('sim provider', () => {
     const client = createModelClient('sim:test-dice');
     const roll = (sampleKey: string, temperature: number, seed?: number) =>
       client
-        .generate({ messages: [{ role: 'user', content: 'roll' }], sampling: { temperature, ...(seed !== undefined ? { seed } : {}) }, sampleKey })
+        .generate({
+          messages: [{ role: 'user', content: 'roll' }],
+          sampling: { temperature, ...(seed !== undefined ? { seed } : {}) },
+          sampleKey,
+        })
         .then((r) => r.text);
     assert.equal(await roll('t1', 1), await roll('t1', 1));
     const trials = new Set(await Promise.all(['t1', 't2', 't3', 't4', 't5'].map((k) => roll(k, 1))));
@@ -74,6 +82,9 @@ describe('sim provider', () => {
   });
 
   it('names the registered behaviours when asked for an unknown one', () => {
-    assert.throws(() => createSimLanguageModel('nope'), (err: unknown) => err instanceof FapoError && /sim:echo/.test(err.hint ?? ''));
+    assert.throws(
+      () => createSimLanguageModel('nope'),
+      (err: unknown) => err instanceof FapoError && /sim:echo/.test(err.hint ?? ''),
+    );
   });
 });

@@ -22,7 +22,10 @@ async function objectFor(reply: string, schema: Record<string, unknown>): Promis
 
 describe('structured output', () => {
   it('returns the object only when the reply matches the schema', async () => {
-    assert.deepEqual(await objectFor('{"label":"negative","score":0.5}', labelSchema), { label: 'negative', score: 0.5 });
+    assert.deepEqual(await objectFor('{"label":"negative","score":0.5}', labelSchema), {
+      label: 'negative',
+      score: 0.5,
+    });
     assert.equal(await objectFor('{"label":"maybe"}', labelSchema), undefined);
     assert.equal(await objectFor('{"score":-1,"label":"positive"}', labelSchema), undefined);
     assert.equal(await objectFor('{"label":"positive"} trailing', labelSchema), undefined);
@@ -35,11 +38,15 @@ describe('structured output', () => {
       'x-provider-hint': true,
       properties: { kind: { type: 'string' }, email: { type: 'string', format: 'email' } },
       if: { properties: { kind: { const: 'contact' } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
       then: { required: ['email'] },
       $defs: { unused: { type: 'integer' } },
     };
     assert.equal(await objectFor('{"kind":"contact"}', conditional), undefined);
-    assert.deepEqual(await objectFor('{"kind":"contact","email":"not an address"}', { ...conditional }), { kind: 'contact', email: 'not an address' });
+    assert.deepEqual(await objectFor('{"kind":"contact","email":"not an address"}', { ...conditional }), {
+      kind: 'contact',
+      email: 'not an address',
+    });
     const draft7 = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'array', items: { type: 'string' } };
     assert.deepEqual(await objectFor('["a","b"]', draft7), ['a', 'b']);
     assert.equal(await objectFor('["a",1]', draft7), undefined);

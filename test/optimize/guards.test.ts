@@ -10,7 +10,9 @@ import { BudgetExceededError } from '../../src/util/errors.ts';
 import { copyExample } from '../fixtures/workspace.ts';
 
 const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
+after(() => {
+  for (const c of cleanups) c();
+});
 
 function report(partition: { prompt: number; param: number; structure: number }, ceiling = 0.5): AttributionReport {
   const bucket = (count: number) => ({ count, clusters: [] });
@@ -18,7 +20,11 @@ function report(partition: { prompt: number; param: number; structure: number },
     variant: 'v',
     cases: [],
     clusters: [],
-    levelPartition: { prompt: bucket(partition.prompt), param: bucket(partition.param), structure: bucket(partition.structure) },
+    levelPartition: {
+      prompt: bucket(partition.prompt),
+      param: bucket(partition.param),
+      structure: bucket(partition.structure),
+    },
     infrastructure: { count: 0, caseIds: [] },
     scorerErrors: { count: 0, caseIds: [] },
     allowedLevels: ['prompt', 'param', 'structure'],
@@ -26,7 +32,13 @@ function report(partition: { prompt: number; param: number; structure: number },
     ceilingEstimate: { prompt: ceiling, param: ceiling, structure: ceiling, combined: ceiling },
     passRate: 0.5,
     evaluatedCases: 10,
-    analyst: { enabled: false, cases: 0, calls: 0, failures: [], usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+    analyst: {
+      enabled: false,
+      cases: 0,
+      calls: 0,
+      failures: [],
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    },
   };
 }
 
@@ -39,7 +51,11 @@ describe('escalation needs all three conditions', () => {
     levels.record('role-framing', false);
     assert.equal(levels.exhaustionReason(structural, false), undefined, 'two no-gain proposals are not a plateau');
     levels.record('role-framing', false);
-    assert.equal(levels.exhaustionReason(structural, false), undefined, 'three no-gain proposals with only two techniques are not a plateau');
+    assert.equal(
+      levels.exhaustionReason(structural, false),
+      undefined,
+      'three no-gain proposals with only two techniques are not a plateau',
+    );
     levels.record('chain-of-thought', false);
     assert.equal(levels.exhaustionReason(structural, false), 'plateau');
   });
@@ -63,7 +79,11 @@ describe('escalation needs all three conditions', () => {
     const levels = new LevelTracker(['prompt', 'param', 'structure']);
     levels.markExhausted('plateau');
     assert.equal(levels.escalate(report({ prompt: 6, param: 0, structure: 0 })), undefined);
-    assert.equal(levels.escalate(report({ prompt: 6, param: 0, structure: 2 })), 'structure', 'skips a level with nothing to fix');
+    assert.equal(
+      levels.escalate(report({ prompt: 6, param: 0, structure: 2 })),
+      'structure',
+      'skips a level with nothing to fix',
+    );
   });
 });
 
@@ -89,8 +109,14 @@ describe('data access', () => {
 
 describe('optimizer token budget', () => {
   it('caps the optimizer roles together', async () => {
-    const meter = new UsageMeter({ groups: { optimizer: { roles: ['proposer', 'reviewer'], limits: { maxTokens: 100 } } } });
-    (await meter.reserve('proposer', { tokens: 60, costUsd: 0 })).commit({ usage: { inputTokens: 50, outputTokens: 10 }, costUsd: 0, latencyMs: 1 });
+    const meter = new UsageMeter({
+      groups: { optimizer: { roles: ['proposer', 'reviewer'], limits: { maxTokens: 100 } } },
+    });
+    (await meter.reserve('proposer', { tokens: 60, costUsd: 0 })).commit({
+      usage: { inputTokens: 50, outputTokens: 10 },
+      costUsd: 0,
+      latencyMs: 1,
+    });
     await assert.rejects(meter.reserve('reviewer', { tokens: 50, costUsd: 0 }), BudgetExceededError);
     const ok = await meter.reserve('task', { tokens: 1000, costUsd: 0 });
     ok.fail(0);

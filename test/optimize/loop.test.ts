@@ -9,8 +9,15 @@ import { exampleWorkspace } from '../fixtures/workspace.ts';
 
 const workspace = exampleWorkspace;
 
-const config = (over: Partial<SessionConfig> = {}): SessionConfig => ({ ...DEMO_CONFIG, sandbox: false, trials: 2, ...over, budget: { ...DEMO_CONFIG.budget, ...over.budget } });
-const run = (dir: string, cfg: SessionConfig) => optimize({ taskDir: dir, config: cfg, strategy: (o) => createFapoStrategy(o) });
+const config = (over: Partial<SessionConfig> = {}): SessionConfig => ({
+  ...DEMO_CONFIG,
+  sandbox: false,
+  trials: 2,
+  ...over,
+  budget: { ...DEMO_CONFIG.budget, ...over.budget },
+});
+const run = (dir: string, cfg: SessionConfig) =>
+  optimize({ taskDir: dir, config: cfg, strategy: (o) => createFapoStrategy(o) });
 
 function memoryOf(dir: string, session: string): MemoryRecord[] {
   const store = Store.open(dir);
@@ -29,20 +36,29 @@ describe('fapo optimize (rule-based proposer, sim model)', () => {
     const variants = memory.filter((m) => m.kind === 'variant');
     assert.equal(variants[0]!.technique, 'format-constraints');
     assert.equal(variants[0]!.accepted, true);
-    assert.ok(variants.slice(0, 3).every((v) => v.level === 'prompt'), 'prompt level first');
+    assert.ok(
+      variants.slice(0, 3).every((v) => v.level === 'prompt'),
+      'prompt level first',
+    );
     const plateau = memory.find((m) => m.kind === 'exhaustion' && m.level === 'prompt');
     assert.equal(plateau?.kind === 'exhaustion' && plateau.reason, 'plateau');
     const promptTechniques = new Set(variants.filter((v) => v.level === 'prompt').map((v) => v.technique));
     assert.ok(promptTechniques.size >= 3, 'at least three techniques before the plateau');
     const param = variants.find((v) => v.level === 'param');
-    assert.ok(param && param.accepted && param.stepsChanged.includes('params.hops'), 'escalated to a param change within the caps');
+    assert.ok(
+      param?.accepted && param.stepsChanged.includes('params.hops'),
+      'escalated to a param change within the caps',
+    );
     assert.equal(out.result.best.level, 'param');
     assert.ok((out.result.bestValidation.summary.mean ?? 0) > (out.result.trajectory[0]!.valMean ?? 1));
     assert.equal(out.test.evaluations, 2, 'test evaluated exactly once per variant (baseline and selected)');
     assert.ok(out.test.comparison.ci.low > 0);
     // The cache and upstream reuse save at least 40% of task-model calls.
     const task = out.usage.roles.task!;
-    assert.ok(task.cacheHits / (task.calls + task.cacheHits) >= 0.4, `saved ${task.cacheHits} of ${task.calls + task.cacheHits}`);
+    assert.ok(
+      task.cacheHits / (task.calls + task.cacheHits) >= 0.4,
+      `saved ${task.cacheHits} of ${task.calls + task.cacheHits}`,
+    );
   });
 
   it('stops at each budget and never exceeds it', async () => {

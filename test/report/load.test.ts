@@ -21,7 +21,13 @@ describe('loadSessionReportInput', () => {
       store.putDoc(ATTRIBUTION_DOC, 's10:1:tag', attribution(1, H.v3));
       const input = loadSessionReportInput(store, outcome, { taskName: 'qa' });
       assert.deepEqual(input.memory, MEMORY);
-      assert.deepEqual(input.attributions.map((a) => [a.round, a.variant]), [[1, H.v1.slice(0, 12)], [3, H.v2.slice(0, 12)]]);
+      assert.deepEqual(
+        input.attributions.map((a) => [a.round, a.variant]),
+        [
+          [1, H.v1.slice(0, 12)],
+          [3, H.v2.slice(0, 12)],
+        ],
+      );
       assert.equal(input.lineage, undefined);
       assert.equal(input.taskName, 'qa');
     } finally {
@@ -35,7 +41,11 @@ describe('loadSessionReportInput', () => {
     const store = Store.open(dir);
     try {
       store.putDoc(ATTRIBUTION_DOC, 's1:2:x', { variant: 'abc', cases: 'oops', clusters: [] });
-      assert.throws(() => loadSessionReportInput(store, sessionInput().outcome), (err: unknown) => err instanceof FapoError && /attribution document s1:2:x is damaged at cases/.test(err.message));
+      assert.throws(
+        () => loadSessionReportInput(store, sessionInput().outcome),
+        (err: unknown) =>
+          err instanceof FapoError && /attribution document s1:2:x is damaged at cases/.test(err.message),
+      );
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,13 @@ const REAL = { taskModel: 'openai:gpt-4o-mini', reviewerModel: 'anthropic:claude
 describe('session report: JSON document', () => {
   it('computes the task-call savings from the task role: paid = calls, from scratch = calls + cache hits', () => {
     const data = buildSessionReport(sessionInput());
-    assert.deepEqual(data.compute.taskCalls, { paid: 600, avoided: 900, fromScratch: 1500, savedFraction: 0.6, savedCostUsd: 0.375 });
+    assert.deepEqual(data.compute.taskCalls, {
+      paid: 600,
+      avoided: 900,
+      fromScratch: 1500,
+      savedFraction: 0.6,
+      savedCostUsd: 0.375,
+    });
     assert.deepEqual(savings(undefined), { paid: 0, avoided: 0, fromScratch: 0, savedFraction: null, savedCostUsd: 0 });
   });
 
@@ -27,7 +33,27 @@ describe('session report: JSON document', () => {
     const data = buildSessionReport(sessionInput());
     const parsed = JSON.parse(JSON.stringify(data)) as typeof data;
     assert.deepEqual(parsed, data);
-    assert.deepEqual(Object.keys(data).sort(), ['accepted', 'baseline', 'best', 'compute', 'conventions', 'exhaustion', 'files', 'format', 'lineage', 'models', 'rounds', 'scope', 'seqs', 'session', 'simNotice', 'test', 'title', 'trajectory', 'version']);
+    assert.deepEqual(Object.keys(data).sort(), [
+      'accepted',
+      'baseline',
+      'best',
+      'compute',
+      'conventions',
+      'exhaustion',
+      'files',
+      'format',
+      'lineage',
+      'models',
+      'rounds',
+      'scope',
+      'seqs',
+      'session',
+      'simNotice',
+      'test',
+      'title',
+      'trajectory',
+      'version',
+    ]);
     assert.equal(parsed.test.best.mean, (0.512 + 0.553 + 0.594) / 3);
     assert.equal(parsed.test.comparison.ci.level, 0.95);
   });
@@ -47,18 +73,33 @@ describe('session report: JSON document', () => {
 
   it('orders attribution rounds, keeps exhaustion records and per-role compute with models', () => {
     const data = buildSessionReport(sessionInput());
-    assert.deepEqual(data.rounds.map((r) => r.round), [1, 3]);
+    assert.deepEqual(
+      data.rounds.map((r) => r.round),
+      [1, 3],
+    );
     assert.deepEqual(data.seqs, { [H.v1]: 1, [H.v2]: 2, [H.v3]: 3, [H.v4]: 4, [H.v5]: 5 });
-    assert.deepEqual(data.exhaustion.map((e) => [e.level, e.reason]), [['prompt', 'plateau']]);
-    assert.deepEqual(data.compute.roles.map((r) => [r.role, r.model, r.simulated, r.tokens]), [
-      ['task', 'sim:default', true, 128000],
-      ['reviewer', 'openai:gpt-4o-mini', false, 7200],
-    ]);
+    assert.deepEqual(
+      data.exhaustion.map((e) => [e.level, e.reason]),
+      [['prompt', 'plateau']],
+    );
+    assert.deepEqual(
+      data.compute.roles.map((r) => [r.role, r.model, r.simulated, r.tokens]),
+      [
+        ['task', 'sim:default', true, 128000],
+        ['reviewer', 'openai:gpt-4o-mini', false, 7200],
+      ],
+    );
   });
 
   it('sets a sim notice only when a model is the sim', () => {
-    assert.match(buildSessionReport(sessionInput()).simNotice ?? '', /sim:default \(task\) is fapo's deterministic offline simulator, not a real model/);
-    assert.match(buildSessionReport(sessionInput({ taskModel: 'openai:gpt-4o', reviewerModel: 'sim:reviewer' })).simNotice ?? '', /sim:reviewer/);
+    assert.match(
+      buildSessionReport(sessionInput()).simNotice ?? '',
+      /sim:default \(task\) is fapo's deterministic offline simulator, not a real model/,
+    );
+    assert.match(
+      buildSessionReport(sessionInput({ taskModel: 'openai:gpt-4o', reviewerModel: 'sim:reviewer' })).simNotice ?? '',
+      /sim:reviewer/,
+    );
     assert.equal(buildSessionReport(sessionInput(REAL)).simNotice, null);
   });
 });
@@ -67,7 +108,17 @@ describe('session report: Markdown', () => {
   const md = renderSessionMarkdown(buildSessionReport(sessionInput()));
 
   it('has every required section', () => {
-    for (const heading of ['# Optimization report: two-hop-qa — session s1 (fapo)', '## Summary', '## Scope contract', '## Validation trajectory', '## Accepted variants', '## Attribution per round', '### Levels exhausted', '## Test scores', '## Compute spent']) {
+    for (const heading of [
+      '# Optimization report: two-hop-qa — session s1 (fapo)',
+      '## Summary',
+      '## Scope contract',
+      '## Validation trajectory',
+      '## Accepted variants',
+      '## Attribution per round',
+      '### Levels exhausted',
+      '## Test scores',
+      '## Compute spent',
+    ]) {
       assert.ok(md.includes(`\n${heading}`) || md.startsWith(heading), `missing section ${heading}`);
     }
     assert.match(md, /### Failure attribution: variant aaaaaaaaaaaa, round 1/);
@@ -85,10 +136,13 @@ describe('session report: Markdown', () => {
   });
 
   it('prints task calls paid vs from scratch, per-role compute and wall time', () => {
-    assert.match(md, /- Task-model calls paid: 600; re-running every variant from scratch would have paid 1,500 — 900 calls \(60%, \$0\.3750\)/);
+    assert.match(
+      md,
+      /- Task-model calls paid: 600; re-running every variant from scratch would have paid 1,500 — 900 calls \(60%, \$0\.3750\)/,
+    );
     assert.match(md, /\| task \| sim:default \(simulated\) \| 600 \| 900 \| 2 \| 120,000 \| 8,000 \| \$0\.2500 \|/);
     assert.match(md, /\| reviewer \| openai:gpt-4o-mini \| 4 \|/);
-    assert.match(md, /\| total \|  \| 604 \| 900 \| 2 \| 126,000 \| 9,200 \| \$0\.2800 \|/);
+    assert.match(md, /\| total \| {2}\| 604 \| 900 \| 2 \| 126,000 \| 9,200 \| \$0\.2800 \|/);
     assert.match(md, /Wall time: 65\.4 s/);
   });
 
@@ -146,7 +200,10 @@ describe('session report: HTML', () => {
     } as unknown as GepaLineage;
     const lineage = lineageFromGepa(gepa);
     const page = renderSessionHtml(buildSessionReport({ ...input, lineage }));
-    assert.match(page, /<h2>Candidate lineage<\/h2><ul class="lineage root"><li><span>#0 v1 \(seed\)<\/span>: val 40\.0<ul class="lineage"><li><span>#1 v2 \(mutation: answer\)<\/span>: val 50\.0<ul class="lineage"><li><span class="best">#2 v3 \(merge\)<\/span>: val 55\.0 \(selected; merged with 0\)/);
+    assert.match(
+      page,
+      /<h2>Candidate lineage<\/h2><ul class="lineage root"><li><span>#0 v1 \(seed\)<\/span>: val 40\.0<ul class="lineage"><li><span>#1 v2 \(mutation: answer\)<\/span>: val 50\.0<ul class="lineage"><li><span class="best">#2 v3 \(merge\)<\/span>: val 55\.0 \(selected; merged with 0\)/,
+    );
     assert.doesNotMatch(html, /Candidate lineage/);
   });
 });
@@ -156,11 +213,17 @@ describe('writeSessionReport', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fapo-report-'));
     try {
       const paths = writeSessionReport(join(dir, 'nested'), sessionInput());
-      assert.deepEqual(Object.values(paths).map((p) => p.slice(p.lastIndexOf('/') + 1)), ['report.md', 'report.json', 'report.html', 'memory.jsonl', 'changelog.md']);
+      assert.deepEqual(
+        Object.values(paths).map((p) => p.slice(p.lastIndexOf('/') + 1)),
+        ['report.md', 'report.json', 'report.html', 'memory.jsonl', 'changelog.md'],
+      );
       const json = JSON.parse(readFileSync(paths.json, 'utf8'));
       assert.equal(json.compute.taskCalls.fromScratch, 1500);
       const lines = readFileSync(paths.memory, 'utf8').trimEnd().split('\n');
-      assert.deepEqual(lines.map((l) => JSON.parse(l)), MEMORY);
+      assert.deepEqual(
+        lines.map((l) => JSON.parse(l)),
+        MEMORY,
+      );
       const changelog = readFileSync(paths.changelog, 'utf8');
       assert.match(changelog, /^# Change log/);
       assert.match(changelog, /\| 3 \| 3 \| v4 \| v2 \| param \|/);

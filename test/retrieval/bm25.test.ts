@@ -14,7 +14,7 @@ const DOCS = [
   { id: 'd2', title: 'Berlin', text: 'The Spree flows through Berlin.' },
   { id: 'd3', title: 'Cooking', text: 'Recipes for bread.' },
 ];
-const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 let dir: string;
 let corpusPath: string;
@@ -28,11 +28,26 @@ after(() => rm(dir, { recursive: true, force: true }));
 describe('tokenizeForBm25', () => {
   it('stems with current Snowball English, as PyStemmer 3 does', () => {
     // Snowball 2.x+ keeps "univers"/"organ" as R1 exceptions; the older Porter2 ports stem all these to "univers"/"organ".
-    assert.deepEqual(tokenizeForBm25('universities universal universe organization', { stem: true, stopwords: true }), ['universiti', 'universal', 'univers', 'organiz']);
+    assert.deepEqual(tokenizeForBm25('universities universal universe organization', { stem: true, stopwords: true }), [
+      'universiti',
+      'universal',
+      'univers',
+      'organiz',
+    ]);
   });
   it('lower-cases, drops one-letter tokens and bm25s stop words, then stems', () => {
-    assert.deepEqual(tokenizeForBm25('The Rivers X flowing into a Sea', { stem: true, stopwords: true }), ['river', 'flow', 'sea']);
-    assert.deepEqual(tokenizeForBm25('The Rivers X flowing into a Sea', { stem: false, stopwords: false }), ['the', 'rivers', 'flowing', 'into', 'sea']);
+    assert.deepEqual(tokenizeForBm25('The Rivers X flowing into a Sea', { stem: true, stopwords: true }), [
+      'river',
+      'flow',
+      'sea',
+    ]);
+    assert.deepEqual(tokenizeForBm25('The Rivers X flowing into a Sea', { stem: false, stopwords: false }), [
+      'the',
+      'rivers',
+      'flowing',
+      'into',
+      'sea',
+    ]);
   });
 });
 
@@ -43,9 +58,14 @@ describe('openBm25Index', () => {
     const hits = index.search('rivers flowing through Paris', 10);
     // Documents (title | text) tokenize to lengths 6, 6, 5, 3 → avgdl 5. idf(df=2) = ln 2, idf(df=1) = ln(1 + 3.5/1.5).
     // d0: 3·ln2·1/(1 + 0.9·1.08) + ln(10/3)·2/(2 + 0.9·1.08); d2: 2·ln2·1/(1 + 0.9); d1: ln2·1/(1 + 0.9·1.08).
-    assert.deepEqual(hits.map((h) => h.id), ['d0', 'd2', 'd1']);
+    assert.deepEqual(
+      hits.map((h) => h.id),
+      ['d0', 'd2', 'd1'],
+    );
     const expected = [1.8646940412978816, 0.7296286111157319, 0.3514945134685321];
-    hits.forEach((h, i) => assert.ok(Math.abs(h.score - expected[i]!) < 1e-6, `${h.id}: ${h.score} vs ${expected[i]}`));
+    hits.forEach(
+      (h, i) => void assert.ok(Math.abs(h.score - expected[i]!) < 1e-6, `${h.id}: ${h.score} vs ${expected[i]}`),
+    );
     assert.deepEqual(hits[0], { ...DOCS[0], score: hits[0]!.score });
     assert.equal(index.search('rivers flowing through Paris', 1).length, 1);
     assert.deepEqual(index.search('zebra', 5), []);
@@ -53,10 +73,16 @@ describe('openBm25Index', () => {
 
   it('stems queries and documents only when stem is on', async () => {
     const stemmed = await openBm25Index({ name: 'tiny', corpusPath, storeDir: join(dir, 'store-b') });
-    assert.deepEqual(stemmed.search('flowing', 5).map((h) => h.id), ['d2', 'd0']);
+    assert.deepEqual(
+      stemmed.search('flowing', 5).map((h) => h.id),
+      ['d2', 'd0'],
+    );
     const plain = await openBm25Index({ name: 'tiny', corpusPath, storeDir: join(dir, 'store-b'), stem: false });
     assert.deepEqual(plain.search('flowing', 5), []);
-    assert.deepEqual(plain.search('flows', 5).map((h) => h.id), ['d2', 'd0']);
+    assert.deepEqual(
+      plain.search('flows', 5).map((h) => h.id),
+      ['d2', 'd0'],
+    );
     assert.notEqual(plain.cachePath, stemmed.cachePath);
   });
 
@@ -70,31 +96,56 @@ describe('openBm25Index', () => {
 
   it('breaks score ties by corpus order', async () => {
     const path = join(dir, 'ties.jsonl');
-    await writeFile(path, jsonl([
-      { id: 'z', title: 'Same', text: 'apple pie' },
-      { id: 'a', title: 'Same', text: 'apple pie' },
-      { id: 'm', title: 'Other', text: 'pear tart' },
-    ]));
+    await writeFile(
+      path,
+      jsonl([
+        { id: 'z', title: 'Same', text: 'apple pie' },
+        { id: 'a', title: 'Same', text: 'apple pie' },
+        { id: 'm', title: 'Other', text: 'pear tart' },
+      ]),
+    );
     const index = await openBm25Index({ name: 'ties', corpusPath: path, storeDir: join(dir, 'store-d') });
     const hits = index.search('apple', 5);
-    assert.deepEqual(hits.map((h) => h.id), ['z', 'a']);
+    assert.deepEqual(
+      hits.map((h) => h.id),
+      ['z', 'a'],
+    );
     assert.equal(hits[0]!.score, hits[1]!.score);
   });
 
-  it('returns exactly what wink-bm25-text-search\'s own search returns (ids, order, scores to the bit)', async () => {
+  it("returns exactly what wink-bm25-text-search's own search returns (ids, order, scores to the bit)", async () => {
     // A corpus with a small vocabulary, so documents share terms, repeat them and tie.
-    const words = ['river', 'city', 'bridge', 'castle', 'king', 'queen', 'war', 'peace', 'market', 'harbour', 'mountain', 'forest', 'the', 'of'];
+    const words = [
+      'river',
+      'city',
+      'bridge',
+      'castle',
+      'king',
+      'queen',
+      'war',
+      'peace',
+      'market',
+      'harbour',
+      'mountain',
+      'forest',
+      'the',
+      'of',
+    ];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const sentence = (n: number) => Array.from({ length: n }, () => words[Math.floor(next() * words.length)]).join(' ');
-    const docs = Array.from({ length: 300 }, (_, i) => ({ id: `p${i}`, title: sentence(2), text: sentence(5 + Math.floor(next() * 30)) }));
+    const docs = Array.from({ length: 300 }, (_, i) => ({
+      id: `p${i}`,
+      title: sentence(2),
+      text: sentence(5 + Math.floor(next() * 30)),
+    }));
     const path = join(dir, 'oracle.jsonl');
     await writeFile(path, jsonl(docs));
     const index = await openBm25Index({ name: 'oracle', corpusPath: path, storeDir: join(dir, 'store-oracle') });
     const wink = createWinkBm25();
     wink.defineConfig({ fldWeights: { body: 1 }, bm25Params: { k1: 0.9, b: 0.4, k: 1 } });
     wink.definePrepTasks([(text: string) => tokenizeForBm25(text, { stem: true, stopwords: true })]);
-    docs.forEach((d, i) => wink.addDoc({ body: `${d.title} | ${d.text}` }, String(i)));
+    docs.forEach((d, i) => void wink.addDoc({ body: `${d.title} | ${d.text}` }, String(i)));
     wink.consolidate(9);
     for (let q = 0; q < 200; q++) {
       const query = sentence(1 + Math.floor(next() * 6));
@@ -104,7 +155,11 @@ describe('openBm25Index', () => {
         .sort((a, b) => b.score - a.score || a.position - b.position)
         .slice(0, k)
         .map(({ position, score }) => ({ id: docs[position]!.id, score }));
-      assert.deepEqual(index.search(query, k).map(({ id, score }) => ({ id, score })), expected, `query "${query}", k ${k}`);
+      assert.deepEqual(
+        index.search(query, k).map(({ id, score }) => ({ id, score })),
+        expected,
+        `query "${query}", k ${k}`,
+      );
     }
   });
 
@@ -150,22 +205,34 @@ describe('openBm25Index', () => {
   it('names file and line of a malformed corpus line', async () => {
     const path = join(dir, 'bad.jsonl');
     await writeFile(path, `${JSON.stringify(DOCS[0])}\n\n{"id": "x", "title": "No text"}\n`);
-    await assert.rejects(openBm25Index({ name: 'bad', corpusPath: path, storeDir: join(dir, 'store-g') }), (err: unknown) => {
-      assert.ok(err instanceof FapoError);
-      assert.ok(err.message.includes(`${path}:3`), err.message);
-      assert.match(err.message, /text/);
-      return true;
-    });
+    await assert.rejects(
+      openBm25Index({ name: 'bad', corpusPath: path, storeDir: join(dir, 'store-g') }),
+      (err: unknown) => {
+        assert.ok(err instanceof FapoError);
+        assert.ok(err.message.includes(`${path}:3`), err.message);
+        assert.match(err.message, /text/);
+        return true;
+      },
+    );
     await writeFile(path, `${JSON.stringify(DOCS[0])}\nnot json\n`);
-    await assert.rejects(openBm25Index({ name: 'bad', corpusPath: path, storeDir: join(dir, 'store-g') }), new RegExp(`${path.replace(/[.\\/]/g, '\\$&')}:2: not valid JSON`));
+    await assert.rejects(
+      openBm25Index({ name: 'bad', corpusPath: path, storeDir: join(dir, 'store-g') }),
+      new RegExp(`${path.replace(/[.\\/]/g, '\\$&')}:2: not valid JSON`),
+    );
     await writeFile(path, jsonl([DOCS[0], DOCS[1], DOCS[0]]));
-    await assert.rejects(openBm25Index({ name: 'bad', corpusPath: path, storeDir: join(dir, 'store-g') }), /:3: duplicate document id "d0" \(first on line 1\)/);
+    await assert.rejects(
+      openBm25Index({ name: 'bad', corpusPath: path, storeDir: join(dir, 'store-g') }),
+      /:3: duplicate document id "d0" \(first on line 1\)/,
+    );
   });
 
   it('rejects a missing corpus file, a corpus too small to score, and out-of-range parameters', async () => {
     await assert.rejects(openBm25Index({ name: 'p', corpusPath, storeDir: dir, b: 1.5 }), /b in \[0, 1\]/);
     await assert.rejects(openBm25Index({ name: 'p', corpusPath, storeDir: dir, k1: 0 }), /k1 must be > 0/);
-    await assert.rejects(openBm25Index({ name: 'gone', corpusPath: join(dir, 'nope.jsonl'), storeDir: dir }), FapoError);
+    await assert.rejects(
+      openBm25Index({ name: 'gone', corpusPath: join(dir, 'nope.jsonl'), storeDir: dir }),
+      FapoError,
+    );
     const path = join(dir, 'two.jsonl');
     await writeFile(path, jsonl(DOCS.slice(0, 2)));
     await assert.rejects(openBm25Index({ name: 'two', corpusPath: path, storeDir: dir }), /at least 3/);

@@ -8,7 +8,11 @@ import { chainWith, paramProposal, playbook, promptProposal, structureProposal }
 
 const CAPS = playbook().caps;
 const caps = (p: Proposal, c = CAPS) => checkCaps(p, c, parseChain(p.chainSource, p.chainPath, p.params));
-const has = (reasons: string[], pattern: RegExp) => assert.ok(reasons.some((r) => pattern.test(r)), reasons.join(' | '));
+const has = (reasons: string[], pattern: RegExp) =>
+  assert.ok(
+    reasons.some((r) => pattern.test(r)),
+    reasons.join(' | '),
+  );
 
 test('clean proposals stay within caps and say by how much', () => {
   assert.equal(caps(promptProposal()).verdict, 'pass');
@@ -38,7 +42,10 @@ test('a loop of hops over the cap is blocked, with literal and params bounds', (
   const r = caps(literal);
   assert.equal(r.verdict, 'block');
   has(r.reasons, /runs 5 retrieve executions per case > hops cap 3/);
-  const viaParams = structureProposal({ chainSource: chainWith('hop < 3', 'hop <= ctx.params.hops'), params: { k: 2, hops: 4 } });
+  const viaParams = structureProposal({
+    chainSource: chainWith('hop < 3', 'hop <= ctx.params.hops'),
+    params: { k: 2, hops: 4 },
+  });
   const r2 = caps(viaParams);
   assert.equal(r2.verdict, 'block');
   has(r2.reasons, /runs 5 retrieve executions per case > hops cap 3/); // 0..4 inclusive
@@ -46,14 +53,20 @@ test('a loop of hops over the cap is blocked, with literal and params bounds', (
 });
 
 test('unrolled retrieve calls are counted too', () => {
-  const unrolled = chainWith("      await ctx.run('search');\n", "      await ctx.run('search');\n      await ctx.run('search');\n");
+  const unrolled = chainWith(
+    "      await ctx.run('search');\n",
+    "      await ctx.run('search');\n      await ctx.run('search');\n",
+  );
   const r = caps(structureProposal({ chainSource: unrolled, params: { k: 2 } }));
   assert.equal(r.verdict, 'block');
   has(r.reasons, /runs 6 retrieve executions/);
 });
 
 test('a bound that cannot be determined statically warns and names the runtime guard', () => {
-  const whileLoop = chainWith('for (let hop = 0; hop < 3; hop++) {', 'let hop = 0;\n    while (hop++ < Number(ctx.vars)) {');
+  const whileLoop = chainWith(
+    'for (let hop = 0; hop < 3; hop++) {',
+    'let hop = 0;\n    while (hop++ < Number(ctx.vars)) {',
+  );
   const r = caps(structureProposal({ chainSource: whileLoop }));
   assert.equal(r.verdict, 'warn');
   has(r.reasons, /while\/do loop with no static bound; .*enforced at run time by enforceRetrievalCaps/);
@@ -67,7 +80,10 @@ test('enforceRetrievalCaps throws on every kind of excess and allows the budget 
   const guard = enforceRetrievalCaps({ passagesPerHop: 10, hops: 3, totalPassages: 24 });
   guard(10, 0, 0);
   guard(7, 2, 17);
-  assert.throws(() => guard(11, 0, 0), (e: unknown) => e instanceof RetrievalCapError && /passagesPerHop cap 10/.test(e.message));
+  assert.throws(
+    () => guard(11, 0, 0),
+    (e: unknown) => e instanceof RetrievalCapError && /passagesPerHop cap 10/.test(e.message),
+  );
   assert.throws(() => guard(1, 3, 3), /hops cap 3/);
   assert.throws(() => guard(8, 2, 17), /totalPassages cap 24/);
   assert.throws(() => guard(-1, 0, 0), /non-negative integer/);

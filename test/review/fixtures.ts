@@ -46,7 +46,8 @@ export default defineChain({
 });
 `;
 
-export const ANSWER_PROMPT = 'Claim: ${input.claim}\nPassages:\n${steps.search.output}\n\nReply SUPPORTED or NOT_SUPPORTED.';
+export const ANSWER_PROMPT =
+  'Claim: ${input.claim}\nPassages:\n${steps.search.output}\n\nReply SUPPORTED or NOT_SUPPORTED.';
 export const REWRITE_PROMPT = 'Claim: ${input.claim}\nHop ${vars.hop}. Write one search query.\nquery:';
 
 export const PARENT: Variant = {
@@ -62,7 +63,12 @@ export const PARENT: Variant = {
   createdAt: '2026-11-25T00:00:00.000Z',
 };
 
-export const EXISTING_FILES = new Set(['chain.ts', 'prompts/answer.md', 'params.json', 'prompts/variants/v2/answer.md']);
+export const EXISTING_FILES = new Set([
+  'chain.ts',
+  'prompts/answer.md',
+  'params.json',
+  'prompts/variants/v2/answer.md',
+]);
 
 export function playbook(overrides: Partial<Playbook> = {}): Playbook {
   return PlaybookSchema.parse({
@@ -90,7 +96,14 @@ export function promptProposal(overrides: Partial<Proposal> = {}): Proposal {
 }
 
 export function paramProposal(overrides: Partial<Proposal> = {}): Proposal {
-  return promptProposal({ level: 'param', prompts: { ...PARENT.prompts }, params: { k: 9 }, files: ['params/variants/v3.json'], technique: 'retrieval depth', ...overrides });
+  return promptProposal({
+    level: 'param',
+    prompts: { ...PARENT.prompts },
+    params: { k: 9 },
+    files: ['params/variants/v3.json'],
+    technique: 'retrieval depth',
+    ...overrides,
+  });
 }
 
 export function structureProposal(overrides: Partial<Proposal> = {}): Proposal {
@@ -114,20 +127,44 @@ export function chainWith(anchor: string, replacement: string, base = MULTIHOP_C
 const cases = (rows: unknown[]): Case[] => rows.map((r) => CaseSchema.parse(r));
 
 export const TRAIN_CASES = cases([
-  { id: 't1', input: { claim: 'The Eiffel Tower was completed two years before the Paris Exposition of 1891.' }, expected: 'NOT_SUPPORTED' },
-  { id: 't2', input: { claim: 'Marie Curie won Nobel Prizes in both physics and chemistry during her career.' }, expected: 'SUPPORTED' },
-  { id: 't3', input: { question: 'Which river flows through the city where the Treaty of Westphalia was signed?' }, expected: 'the Ems and the Aa rivers' },
+  {
+    id: 't1',
+    input: { claim: 'The Eiffel Tower was completed two years before the Paris Exposition of 1891.' },
+    expected: 'NOT_SUPPORTED',
+  },
+  {
+    id: 't2',
+    input: { claim: 'Marie Curie won Nobel Prizes in both physics and chemistry during her career.' },
+    expected: 'SUPPORTED',
+  },
+  {
+    id: 't3',
+    input: { question: 'Which river flows through the city where the Treaty of Westphalia was signed?' },
+    expected: 'the Ems and the Aa rivers',
+  },
 ]);
 
 export const VAL_CASES = cases([
-  { id: 'v1', input: { question: 'Which composer wrote the opera that premiered at La Fenice in 1853?' }, expected: 'Giuseppe Verdi of Busseto' },
+  {
+    id: 'v1',
+    input: { question: 'Which composer wrote the opera that premiered at La Fenice in 1853?' },
+    expected: 'Giuseppe Verdi of Busseto',
+  },
   { id: 'v2', input: { question: 'Is the capital of Australia larger than Sydney by population?' }, expected: 'no' },
   { id: 'v3', input: { question: 'How many moons does the planet with the Great Red Spot have today?' }, expected: 95 },
 ]);
 
 export const TEST_CASES = cases([
-  { id: 'x1', input: { question: 'Who designed the bridge that connects the two halves of the city of Budapest first?' }, expected: 'William Tierney Clark' },
-  { id: 'x2', input: { question: 'What year did the author of Middlemarch publish her first novel?' }, expected: '1859' },
+  {
+    id: 'x1',
+    input: { question: 'Who designed the bridge that connects the two halves of the city of Budapest first?' },
+    expected: 'William Tierney Clark',
+  },
+  {
+    id: 'x2',
+    input: { question: 'What year did the author of Middlemarch publish her first novel?' },
+    expected: '1859',
+  },
 ]);
 
 export const heldOutOracle = () => createLeakageOracle({ val: VAL_CASES, test: TEST_CASES });
@@ -140,8 +177,17 @@ export class ScriptedReviewer implements ModelClient {
   constructor(private readonly reply: { text: string; object?: unknown }) {}
   async generate(req: ModelRequest): Promise<ModelResponse> {
     this.requests.push(req);
-    return { ...this.reply, usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, latencyMs: 0, cached: false, modelId: this.id };
+    return {
+      ...this.reply,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      costUsd: 0,
+      latencyMs: 0,
+      cached: false,
+      modelId: this.id,
+    };
   }
 }
 
-export const allPass = (ids: number[]) => ({ text: JSON.stringify({ checks: ids.map((id) => ({ id, verdict: 'pass', reasons: ['looks fine'] })) }) });
+export const allPass = (ids: number[]) => ({
+  text: JSON.stringify({ checks: ids.map((id) => ({ id, verdict: 'pass', reasons: ['looks fine'] })) }),
+});

@@ -5,8 +5,12 @@ import { reviewWithModel, type ModelReviewContext } from '../../src/optimize/rev
 import { BudgetExceededError, InfraError } from '../../src/util/errors.ts';
 import { allPass, paramProposal, playbook, promptProposal, ScriptedReviewer, structureProposal } from './fixtures.ts';
 
-const context: ModelReviewContext = { playbook: playbook(), deterministic: [{ check: 'scope', verdict: 'pass', reasons: [] }] };
-const verdicts = (results: { check: string; verdict: string }[]) => Object.fromEntries(results.map((r) => [r.check, r.verdict]));
+const context: ModelReviewContext = {
+  playbook: playbook(),
+  deterministic: [{ check: 'scope', verdict: 'pass', reasons: [] }],
+};
+const verdicts = (results: { check: string; verdict: string }[]) =>
+  Object.fromEntries(results.map((r) => [r.check, r.verdict]));
 
 test('garbage from the reviewer model is a warn with the reason, never a pass', async () => {
   for (const text of ['I think this looks great!', '{"checks": [{"id": 99, "verdict": "maybe"}]}', '']) {
@@ -23,7 +27,10 @@ test('a failing reviewer call warns; a budget stop propagates', async () => {
   const [r] = await reviewWithModel(failing, promptProposal(), context);
   assert.equal(r!.verdict, 'warn');
   assert.match(r!.reasons[0]!, /provider down/);
-  const broke: ModelClient = { id: 'x:y', generate: async () => Promise.reject(new BudgetExceededError('reviewer', 'over budget')) };
+  const broke: ModelClient = {
+    id: 'x:y',
+    generate: async () => Promise.reject(new BudgetExceededError('reviewer', 'over budget')),
+  };
   await assert.rejects(reviewWithModel(broke, promptProposal(), context), BudgetExceededError);
 });
 
@@ -32,7 +39,16 @@ test('the reviewer is asked only the checks that apply, with a fresh context, as
   const results = await reviewWithModel(model, promptProposal(), context);
   assert.deepEqual(
     results.map((r) => r.check),
-    ['reviewer:1-scorer-compatibility', 'reviewer:2-no-dataset-leakage', 'reviewer:3-placeholder-integrity', 'reviewer:4-isolation', 'reviewer:5-no-example-specific-hints', 'reviewer:6-no-training-few-shot', 'reviewer:7-single-concern', 'reviewer:12-scope-compliance'],
+    [
+      'reviewer:1-scorer-compatibility',
+      'reviewer:2-no-dataset-leakage',
+      'reviewer:3-placeholder-integrity',
+      'reviewer:4-isolation',
+      'reviewer:5-no-example-specific-hints',
+      'reviewer:6-no-training-few-shot',
+      'reviewer:7-single-concern',
+      'reviewer:12-scope-compliance',
+    ],
   );
   assert.ok(results.every((r) => r.verdict === 'pass'));
   const req = model.requests[0]!;
@@ -49,17 +65,28 @@ test('the reviewer is asked only the checks that apply, with a fresh context, as
   const chainModel = new ScriptedReviewer({ text: '{"checks": []}' });
   const chainResults = await reviewWithModel(chainModel, structureProposal(), context);
   assert.ok(chainResults.some((r) => r.check === 'reviewer:10-import-safety'));
-  const paramResults = await reviewWithModel(new ScriptedReviewer({ text: '{"checks": []}' }), paramProposal(), context);
+  const paramResults = await reviewWithModel(
+    new ScriptedReviewer({ text: '{"checks": []}' }),
+    paramProposal(),
+    context,
+  );
   assert.ok(!paramResults.some((r) => /reviewer:(5|6|7|8|9|10|11)-/.test(r.check)));
 });
 
 test('structured objects and fenced JSON are read; missing checks warn; warn-only checks cannot block', async () => {
-  const object = { checks: [{ id: 2, verdict: 'block', reasons: ['hard-codes an answer'] }, { id: 7, verdict: 'block', reasons: ['two concerns'] }] };
-  const results = verdicts(await reviewWithModel(new ScriptedReviewer({ text: '', object }), promptProposal(), context));
+  const object = {
+    checks: [
+      { id: 2, verdict: 'block', reasons: ['hard-codes an answer'] },
+      { id: 7, verdict: 'block', reasons: ['two concerns'] },
+    ],
+  };
+  const results = verdicts(
+    await reviewWithModel(new ScriptedReviewer({ text: '', object }), promptProposal(), context),
+  );
   assert.equal(results['reviewer:2-no-dataset-leakage'], 'block');
   assert.equal(results['reviewer:7-single-concern'], 'warn');
   assert.equal(results['reviewer:1-scorer-compatibility'], 'warn');
-  const fenced = '```json\n' + allPass([1, 2, 3, 4, 5, 6, 7, 12]).text + '\n```';
+  const fenced = `\`\`\`json\n${allPass([1, 2, 3, 4, 5, 6, 7, 12]).text}\n\`\`\``;
   const fromText = await reviewWithModel(new ScriptedReviewer({ text: fenced }), promptProposal(), context);
   assert.ok(fromText.every((r) => r.verdict === 'pass'));
 });

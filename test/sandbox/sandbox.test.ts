@@ -25,8 +25,21 @@ function tempDir(prefix: string): string {
 }
 
 function variant(chainPath: string, chainSource: string, params: Record<string, unknown> = {}): Variant {
-  const content = { chainPath, chainSource, prompts: { draft: 'Draft: ${input.q}', answer: 'Answer ${vars.hop}' }, params };
-  return { ...content, hash: variantHash(content), seq: 1, parent: null, level: 'baseline', createdBy: 'test', createdAt: '2026-01-01T00:00:00Z' };
+  const content = {
+    chainPath,
+    chainSource,
+    prompts: { draft: 'Draft: ${input.q}', answer: 'Answer ${vars.hop}' },
+    params,
+  };
+  return {
+    ...content,
+    hash: variantHash(content),
+    seq: 1,
+    parent: null,
+    level: 'baseline',
+    createdBy: 'test',
+    createdAt: '2026-01-01T00:00:00Z',
+  };
 }
 
 /** Answers host steps deterministically and records everything the chain reports. */
@@ -42,7 +55,13 @@ class FakeGateway implements StepGateway {
     if (name === 'docs') return [{ id: 'p1', title: 'T', text: `about ${JSON.stringify(vars)}` }];
     return `${name}(${JSON.stringify(vars)})${this.tag}`;
   }
-  recordCode(r: { name: string; vars: Record<string, unknown>; output: unknown; latencyMs: number; error?: string }): void {
+  recordCode(r: {
+    name: string;
+    vars: Record<string, unknown>;
+    output: unknown;
+    latencyMs: number;
+    error?: string;
+  }): void {
     const { latencyMs, ...rest } = r;
     assert.equal(typeof latencyMs, 'number');
     this.calls.push({ code: rest });
@@ -107,7 +126,10 @@ const attacks = () => variant('chains/attacks.ts', ATTACK_CHAIN);
 /** PIDs of this process's sandbox children that are still running. */
 function sandboxChildren(): number[] {
   const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('--experimental-permission')).map((l) => Number(l.trim().split(/\s+/)[0]));
+  return out
+    .split('\n')
+    .filter((l) => l.includes('--experimental-permission'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
 let ws: string;
@@ -145,7 +167,10 @@ describe('sandbox executor: same behaviour as in-process', () => {
   });
 
   test('describe() gives the same structure without importing chain code in the parent', async () => {
-    const marker = variant('chains/marker.ts', `import { defineChain, llm } from 'fapo';\n(globalThis as any).fapoMarker = process.pid;\nexport default defineChain({ name: 'm', steps: [llm('draft')] });\n`);
+    const marker = variant(
+      'chains/marker.ts',
+      `import { defineChain, llm } from 'fapo';\n(globalThis as any).fapoMarker = process.pid;\nexport default defineChain({ name: 'm', steps: [llm('draft')] });\n`,
+    );
     assert.equal((await sbx.describe(marker)).steps[0]?.name, 'draft');
     assert.equal((globalThis as { fapoMarker?: unknown }).fapoMarker, undefined, 'chain code ran in the parent');
     const inproc = new InProcessExecutor(ws);
@@ -175,17 +200,24 @@ describe('sandbox executor: same behaviour as in-process', () => {
   });
 
   test('many concurrent cases on a pool of 2 processes', async () => {
-    const outputs = await Promise.all(Array.from({ length: 24 }, (_, i) => sbx.run(normal(), { q: `q${i}` }, new FakeGateway(5, `#${i}`), 5000)));
-    outputs.forEach((o, i) => assert.equal((o as { answer: unknown }).answer, `answer({"hop":2})#${i}`));
-    const pids = await Promise.all(Array.from({ length: 12 }, () => sbx.run(attacks(), { attack: 'pid', ms: 20 }, new FakeGateway(), 5000)));
+    const outputs = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => sbx.run(normal(), { q: `q${i}` }, new FakeGateway(5, `#${i}`), 5000)),
+    );
+    outputs.forEach((o, i) => void assert.equal((o as { answer: unknown }).answer, `answer({"hop":2})#${i}`));
+    const pids = await Promise.all(
+      Array.from({ length: 12 }, () => sbx.run(attacks(), { attack: 'pid', ms: 20 }, new FakeGateway(), 5000)),
+    );
     assert.equal(new Set(pids).size, 2, `expected the cases to share exactly 2 processes, saw ${new Set(pids).size}`);
   });
 
   test('per-step IPC round trip is small', async (t) => {
-    const loop = variant('chains/loop.ts', `
+    const loop = variant(
+      'chains/loop.ts',
+      `
 import { defineChain, llm } from 'fapo';
 export default defineChain({ name: 'loop', steps: [llm('draft')], async flow(ctx) { for (let i = 0; i < Number(ctx.input.n); i++) await ctx.run('draft', { i }); return 'done'; } });
-`);
+`,
+    );
     const gateway: StepGateway = { hostStep: async () => 'x', recordCode: () => {} };
     await sbx.run(loop, { n: 300 }, gateway, 10000); // warm up
     const n = 1000;
@@ -210,11 +242,15 @@ describe('sandbox executor: isolation', () => {
     else process.env.OPENAI_API_KEY = savedKey;
     delete process.env.GITHUB_TOKEN;
   });
-  const attack = (input: Record<string, unknown>, gateway: StepGateway = new FakeGateway(), timeoutMs = 5000) => sbx.run(attacks(), input, gateway, timeoutMs);
+  const attack = (input: Record<string, unknown>, gateway: StepGateway = new FakeGateway(), timeoutMs = 5000) =>
+    sbx.run(attacks(), input, gateway, timeoutMs);
 
   test('reading inside the workspace works; outside it is denied', async () => {
     assert.equal(await attack({ attack: 'readInside', path: join(ws, 'notes.txt') }), 'inside content');
-    await assert.rejects(attack({ attack: 'read', path: join(outside, 'private.txt') }), /ERR_ACCESS_DENIED|Access to this API has been restricted/);
+    await assert.rejects(
+      attack({ attack: 'read', path: join(outside, 'private.txt') }),
+      /ERR_ACCESS_DENIED|Access to this API has been restricted/,
+    );
     await assert.rejects(attack({ attack: 'read', path: '/etc/passwd' }), /Access to this API has been restricted/);
   });
 
@@ -245,9 +281,18 @@ describe('sandbox executor: isolation', () => {
     const hiding = sandbox({ hide: ['data'] });
     assert.deepEqual(hiding.info.hidden, ['data']);
     assert.ok(!hiding.info.fsRead.includes(ws) && hiding.info.fsRead.includes(join(ws, 'notes.txt')));
-    await assert.rejects(hiding.run(attacks(), { attack: 'read', path: join(ws, 'data', 'answers.json') }, new FakeGateway(), 5000), /Access to this API has been restricted/);
-    assert.equal(await hiding.run(attacks(), { attack: 'readInside', path: join(ws, 'notes.txt') }, new FakeGateway(), 5000), 'inside content');
-    const peek = variant('chains/peek.ts', `import answers from '../data/answers.json';\nexport default { name: 'peek', steps: [], answers };\n`);
+    await assert.rejects(
+      hiding.run(attacks(), { attack: 'read', path: join(ws, 'data', 'answers.json') }, new FakeGateway(), 5000),
+      /Access to this API has been restricted/,
+    );
+    assert.equal(
+      await hiding.run(attacks(), { attack: 'readInside', path: join(ws, 'notes.txt') }, new FakeGateway(), 5000),
+      'inside content',
+    );
+    const peek = variant(
+      'chains/peek.ts',
+      `import answers from '../data/answers.json';\nexport default { name: 'peek', steps: [], answers };\n`,
+    );
     await assert.rejects(hiding.describe(peek), /answers\.json, which chain code may not read/);
   });
 
@@ -287,7 +332,6 @@ describe('sandbox executor: isolation', () => {
 });
 
 describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, () => {
-
   test('a synchronous infinite loop times out, its process is replaced and the variant keeps working', async () => {
     const sbx = sandbox({ poolSize: 1 });
     const pid = await sbx.run(attacks(), { attack: 'pid' }, new FakeGateway(), 5000);
@@ -295,15 +339,26 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
     const started = performance.now();
     await assert.rejects(sbx.run(attacks(), { attack: 'loop' }, new FakeGateway(), 500), CaseTimeoutError);
     assert.ok(performance.now() - started < 1500, 'the timeout fires while chain code spins');
-    await assert.rejects(bystander, (err: Error) => err instanceof SandboxCrashError && /timeout.*did not respond.*killed/s.test(err.message));
-    assert.notEqual(await sbx.run(attacks(), { attack: 'pid' }, new FakeGateway(), 5000), pid, 'a new process serves the variant');
+    await assert.rejects(
+      bystander,
+      (err: Error) => err instanceof SandboxCrashError && /timeout.*did not respond.*killed/s.test(err.message),
+    );
+    assert.notEqual(
+      await sbx.run(attacks(), { attack: 'pid' }, new FakeGateway(), 5000),
+      pid,
+      'a new process serves the variant',
+    );
   });
 
   test('a case that awaits too long times out without killing a healthy process', async () => {
     const sbx = sandbox({ poolSize: 1 });
     const pid = await sbx.run(attacks(), { attack: 'pid' }, new FakeGateway(), 5000);
     await assert.rejects(sbx.run(attacks(), { attack: 'slow', ms: 2000 }, new FakeGateway(), 300), CaseTimeoutError);
-    assert.equal(await sbx.run(attacks(), { attack: 'pid' }, new FakeGateway(), 5000), pid, 'the same process served the next case');
+    assert.equal(
+      await sbx.run(attacks(), { attack: 'pid' }, new FakeGateway(), 5000),
+      pid,
+      'the same process served the next case',
+    );
   });
 
   test('unbounded memory kills only the sandbox process, with an out-of-memory reason; the pool recovers', async () => {
@@ -312,10 +367,16 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
     assert.equal(await sbx.run(attacks(), { attack: 'none' }, new FakeGateway(), 5000), 'ok');
   });
 
-  test('memory outside the V8 heap (Buffers) is capped too: the process is killed past heap cap + 128 MB', { skip: process.platform !== 'linux' && 'the resident-memory cap reads /proc' }, async () => {
+  test('memory outside the V8 heap (Buffers) is capped too: the process is killed past heap cap + 128 MB', {
+    skip: process.platform !== 'linux' && 'the resident-memory cap reads /proc',
+  }, async () => {
     const sbx = sandbox({ poolSize: 1, memoryMb: 48 });
-    await assert.rejects(sbx.run(attacks(), { attack: 'buffers' }, new FakeGateway(), 20_000), (err: Error) =>
-      err instanceof SandboxCrashError && /out of memory: .*resident in \d+ MB, over its cap of 176 MB/.test(err.message));
+    await assert.rejects(
+      sbx.run(attacks(), { attack: 'buffers' }, new FakeGateway(), 20_000),
+      (err: Error) =>
+        err instanceof SandboxCrashError &&
+        /out of memory: .*resident in \d+ MB, over its cap of 176 MB/.test(err.message),
+    );
     assert.equal(await sbx.run(attacks(), { attack: 'none' }, new FakeGateway(), 5000), 'ok');
   });
 
@@ -334,12 +395,19 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
       }
     };
     assert.deepEqual(pids.map(running), [false, true, true, true]);
-    assert.equal(await sbx.run(copies[0]!, { attack: 'none' }, new FakeGateway(), 5000), 'ok', 'a retired variant starts again on demand');
+    assert.equal(
+      await sbx.run(copies[0]!, { attack: 'none' }, new FakeGateway(), 5000),
+      'ok',
+      'a retired variant starts again on demand',
+    );
   });
 
   test('a chain that crashes its process at load: describe() and run() reject with its output', async () => {
     const sbx = sandbox();
-    const crash = variant('chains/crash.ts', `process.stderr.write('boom-marker-123\\n'); process.exit(7);\nexport default {};\n`);
+    const crash = variant(
+      'chains/crash.ts',
+      `process.stderr.write('boom-marker-123\\n'); process.exit(7);\nexport default {};\n`,
+    );
     await assert.rejects(sbx.describe(crash), /exit code 7.*boom-marker-123/s);
     await assert.rejects(sbx.run(crash, {}, new FakeGateway(), 5000), /boom-marker-123/);
   });
@@ -348,17 +416,31 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
     const sbx = sandbox();
     const throws = variant('chains/throws.ts', `throw new Error('bad config');\n`);
     await assert.rejects(sbx.describe(throws), /chains\/throws\.ts: the chain module does not load: bad config/);
-    const syntax = variant('chains/syntax.ts', `import { defineChain } from 'fapo';\nexport default defineChain({ name: 'x', steps: [ });\n`);
-    await assert.rejects(sbx.describe(syntax), /chains\/syntax\.ts:2:\d+: .*does not compile|does not compile: .*chains\/syntax\.ts:2/);
-    const escapes = variant('chains/escape.ts', `import secret from '${join(outside, 'private.txt')}';\nexport default { name: 'x', steps: [], secret };\n`);
-    await assert.rejects(sbx.describe(escapes), /private\.txt, which chain code may not read \(outside the task workspace/);
+    const syntax = variant(
+      'chains/syntax.ts',
+      `import { defineChain } from 'fapo';\nexport default defineChain({ name: 'x', steps: [ });\n`,
+    );
+    await assert.rejects(
+      sbx.describe(syntax),
+      /chains\/syntax\.ts:2:\d+: .*does not compile|does not compile: .*chains\/syntax\.ts:2/,
+    );
+    const escapes = variant(
+      'chains/escape.ts',
+      `import secret from '${join(outside, 'private.txt')}';\nexport default { name: 'x', steps: [], secret };\n`,
+    );
+    await assert.rejects(
+      sbx.describe(escapes),
+      /private\.txt, which chain code may not read \(outside the task workspace/,
+    );
   });
 });
 
 describe('sandbox executor: shutdown', () => {
   test('close() leaves no sandbox processes behind', async () => {
     const sbx = new SandboxExecutor({ taskDir: ws, poolSize: 2 });
-    await Promise.all(Array.from({ length: 4 }, () => sbx.run(attacks(), { attack: 'slow', ms: 50 }, new FakeGateway(), 5000)));
+    await Promise.all(
+      Array.from({ length: 4 }, () => sbx.run(attacks(), { attack: 'slow', ms: 50 }, new FakeGateway(), 5000)),
+    );
     await Promise.all(executors.map((e) => e.close()));
     assert.ok(sandboxChildren().length > 0);
     await sbx.close();

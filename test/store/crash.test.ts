@@ -37,7 +37,12 @@ test('results committed before a SIGKILL survive it and the database stays intac
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   db.close();
   const store = Store.open(ws);
-  const run = store.openRun(spec(Array.from({ length: 1000 }, (_, i) => `case-${i}`), { trials: 1000 }));
+  const run = store.openRun(
+    spec(
+      Array.from({ length: 1000 }, (_, i) => `case-${i}`),
+      { trials: 1000 },
+    ),
+  );
   const stored = store.doneKeys(run.id).size;
   assert.ok(stored >= lastReported, `stored ${stored} < reported ${lastReported}`);
   assert.equal(stored % 25, 0, 'a batch was partially committed');

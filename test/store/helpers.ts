@@ -10,7 +10,12 @@ export function tempWorkspace(): string {
 }
 
 export function newVariant(prompt: string, parent: string | null = null): NewVariant {
-  const content = { chainPath: 'chain.ts', chainSource: 'export default {}', prompts: { answer: prompt }, params: { k: 3 } };
+  const content = {
+    chainPath: 'chain.ts',
+    chainSource: 'export default {}',
+    prompts: { answer: prompt },
+    params: { k: 3 },
+  };
   return {
     ...content,
     hash: variantHash(content),
@@ -33,14 +38,21 @@ export function spec(caseIds: string[], overrides: Partial<RunSpec> = {}): RunSp
   };
 }
 
-export function result(caseId: string, trial: number, status: CaseResult['status'], score: number | null = null): CaseResult {
+export function result(
+  caseId: string,
+  trial: number,
+  status: CaseResult['status'],
+  score: number | null = null,
+): CaseResult {
   return {
     caseId,
     trial,
     status,
     output: { answer: `answer for ${caseId}` },
     score,
-    steps: [{ name: 'answer', kind: 'llm', iteration: 0, inputs: { q: caseId }, output: 'x', latencyMs: 3, diagnostics: [] }],
+    steps: [
+      { name: 'answer', kind: 'llm', iteration: 0, inputs: { q: caseId }, output: 'x', latencyMs: 3, diagnostics: [] },
+    ],
     diagnostics: [],
     latencyMs: 12,
   };

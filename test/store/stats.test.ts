@@ -99,7 +99,7 @@ test('sign-flip permutation test: exact for small n, seeded sampling otherwise',
 test('Holm adjustment matches the textbook example', () => {
   // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") = 0.03 0.06 0.06 0.02
   const adj = holmAdjust([0.01, 0.04, 0.03, 0.005]);
-  [0.03, 0.06, 0.06, 0.02].forEach((x, i) => close(adj[i]!, x));
+  [0.03, 0.06, 0.06, 0.02].forEach((x, i) => void close(adj[i]!, x));
   assert.deepEqual(holmAdjust([0.5, 0.9]), [1, 1]);
   assert.deepEqual(holmAdjust([]), []);
 });

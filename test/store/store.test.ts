@@ -25,14 +25,20 @@ test('open creates .fapo/store.sqlite in WAL mode', () => {
 test('a workspace path that cannot hold a store gives a FapoError', () => {
   const file = join(tempWorkspace(), 'not-a-dir');
   writeFileSync(file, '');
-  assert.throws(() => Store.open(file), (e: unknown) => e instanceof FapoError && /cannot open the workspace store/.test(e.message));
+  assert.throws(
+    () => Store.open(file),
+    (e: unknown) => e instanceof FapoError && /cannot open the workspace store/.test(e.message),
+  );
 });
 
 test('a corrupt store file gives a FapoError', () => {
   const ws = tempWorkspace();
   mkdirSync(join(ws, '.fapo'));
   writeFileSync(join(ws, '.fapo', 'store.sqlite'), 'this is not a database, just text that is long enough '.repeat(20));
-  assert.throws(() => Store.open(ws), (e: unknown) => e instanceof FapoError && /cannot use the workspace store/.test(e.message));
+  assert.throws(
+    () => Store.open(ws),
+    (e: unknown) => e instanceof FapoError && /cannot use the workspace store/.test(e.message),
+  );
 });
 
 test('a store written by a newer schema version is refused', () => {
@@ -41,7 +47,10 @@ test('a store written by a newer schema version is refused', () => {
   const db = new Database(join(ws, '.fapo', 'store.sqlite'));
   db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
   db.close();
-  assert.throws(() => Store.open(ws), (e: unknown) => e instanceof FapoError && /schema version 99/.test(e.message));
+  assert.throws(
+    () => Store.open(ws),
+    (e: unknown) => e instanceof FapoError && /schema version 99/.test(e.message),
+  );
 });
 
 test('putVariant is idempotent by hash and numbers variants 1, 2, 3', () => {
@@ -52,7 +61,14 @@ test('putVariant is idempotent by hash and numbers variants 1, 2, 3', () => {
   assert.deepEqual(again, base);
   const v2 = store.putVariant(newVariant('Think, then answer: ${input.q}', base.hash));
   const v3 = store.putVariant(newVariant('Answer briefly: ${input.q}', v2.hash));
-  assert.deepEqual(store.listVariants().map((v) => [v.seq, v.hash]), [[1, base.hash], [2, v2.hash], [3, v3.hash]]);
+  assert.deepEqual(
+    store.listVariants().map((v) => [v.seq, v.hash]),
+    [
+      [1, base.hash],
+      [2, v2.hash],
+      [3, v3.hash],
+    ],
+  );
   assert.equal(v3.parent, v2.hash);
   assert.equal(v3.level, 'prompt');
   assert.equal(v3.hash, variantHash(v3));
@@ -75,7 +91,7 @@ test('getVariant resolves full hashes, prefixes and sequence numbers', () => {
   assert.equal(store.getVariant('7')?.hash, v7.hash);
   assert.equal(store.getVariant('v7')?.hash, v7.hash);
   assert.equal(store.getVariant('v41'), undefined);
-  assert.equal(store.getVariant('ffffffffff'.slice(0, 6) + '0000'), undefined);
+  assert.equal(store.getVariant(`${'ffffffffff'.slice(0, 6)}0000`), undefined);
   assert.throws(() => store.getVariant('abc'), FapoError);
   assert.throws(() => store.getVariant('not-a-ref'), FapoError);
 
@@ -98,7 +114,10 @@ test('getVariant resolves full hashes, prefixes and sequence numbers', () => {
   const b = store.putVariant(mk(pair[1]));
   const shared = a.hash.slice(0, 6);
   assert.equal(b.hash.slice(0, 6), shared);
-  assert.throws(() => store.getVariant(shared), (e: unknown) => e instanceof FapoError && /ambiguous/.test(e.message));
+  assert.throws(
+    () => store.getVariant(shared),
+    (e: unknown) => e instanceof FapoError && /ambiguous/.test(e.message),
+  );
   assert.equal(store.getVariant(a.hash.slice(0, 16))?.hash, a.hash);
   store.close();
 });
@@ -127,8 +146,14 @@ test('run identity ignores purpose and opening the same spec resumes the run', (
   const done = store.setRunState(run.id, 'complete');
   assert.equal(done.state, 'complete');
   assert.ok(done.finishedAt);
-  assert.deepEqual(store.listRuns({ split: 'test' }).map((r) => r.id), [other.id]);
-  assert.deepEqual(store.listRuns({ variant: s.variant }).map((r) => r.id), [run.id, other.id]);
+  assert.deepEqual(
+    store.listRuns({ split: 'test' }).map((r) => r.id),
+    [other.id],
+  );
+  assert.deepEqual(
+    store.listRuns({ variant: s.variant }).map((r) => r.id),
+    [run.id, other.id],
+  );
   assert.throws(() => store.setRunState('nope', 'failed'), FapoError);
   assert.throws(() => store.putResult(run.id, result('unknown-case', 0, 'ok', 1)), FapoError);
   assert.throws(() => store.openRun({ ...s, trials: 0 }), FapoError);
@@ -150,11 +175,17 @@ test('results round-trip every field and stream in trial, then spec order', () =
   const failed = { ...result('c', 1, 'task_error'), error: 'boom', diagnostics: ['step answer: empty output'] };
   store.putResults(run.id, [failed, result('c', 0, 'ok', 1), full, result('b', 1, 'ok', 0), result('b', 0, 'ok', 0)]);
   const rows = [...store.results(run.id)];
-  assert.deepEqual(rows.map((r) => `${r.trial}:${r.caseId}`), ['0:b', '0:a', '0:c', '1:b', '1:c']);
+  assert.deepEqual(
+    rows.map((r) => `${r.trial}:${r.caseId}`),
+    ['0:b', '0:a', '0:c', '1:b', '1:c'],
+  );
   const { error: _omit, ...fullWithoutUndefined } = full;
   assert.deepEqual(rows[1], fullWithoutUndefined);
   assert.deepEqual(rows[4], failed);
-  assert.deepEqual(store.resultsFor(run.id, ['c']).map((r) => r.trial), [0, 1]);
+  assert.deepEqual(
+    store.resultsFor(run.id, ['c']).map((r) => r.trial),
+    [0, 1],
+  );
   assert.equal(store.resultsFor(run.id).length, 5);
   store.close();
 });
@@ -199,7 +230,14 @@ test('summarize: per-trial means with task errors as 0, status counts, infra/sco
 test('response cache round-trips; puts are batched into the database and journaled at once', async () => {
   const ws = tempWorkspace();
   const store = Store.open(ws);
-  const value = { text: 'Paris', object: { a: [1, 2] }, usage: { inputTokens: 10, outputTokens: 2 }, costUsd: 0.0001, latencyMs: 40, modelId: 'sim:qa' };
+  const value = {
+    text: 'Paris',
+    object: { a: [1, 2] },
+    usage: { inputTokens: 10, outputTokens: 2 },
+    costUsd: 0.0001,
+    latencyMs: 40,
+    modelId: 'sim:qa',
+  };
   assert.equal(store.cache.get('k1'), undefined);
   store.cache.put('k1', value);
   assert.deepEqual(store.cache.get('k1'), value);
@@ -215,12 +253,18 @@ test('cache entries another process stores are found within a fraction of a seco
   const ws = tempWorkspace();
   const reader = Store.open(ws);
   const writer = Store.open(ws);
-  const value = { text: 'Rome', usage: { inputTokens: 4, outputTokens: 1 }, costUsd: 0.0002, latencyMs: 30, modelId: 'openai:x' };
+  const value = {
+    text: 'Rome',
+    usage: { inputTokens: 4, outputTokens: 1 },
+    costUsd: 0.0002,
+    latencyMs: 30,
+    modelId: 'openai:x',
+  };
   assert.equal(reader.cache.get('shared'), undefined, 'a miss before anyone stored it');
   writer.cache.put('shared', value);
   writer.flush();
   await new Promise((resolve) => setTimeout(resolve, 150));
-  assert.deepEqual(reader.cache.get('shared'), value, 'the other store\'s committed entry is seen');
+  assert.deepEqual(reader.cache.get('shared'), value, "the other store's committed entry is seen");
   assert.equal(reader.cache.get('never-stored'), undefined);
   writer.close();
   reader.close();
@@ -231,13 +275,21 @@ test('cache entries another process stores are found within a fraction of a seco
 
 test('a paid call recorded just before a SIGKILL is not lost', async () => {
   const ws = tempWorkspace();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'put-then-hang.ts'), ws], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'put-then-hang.ts'), ws],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('recorded') && resolve()));
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('close', resolve));
   const store = Store.open(ws);
   assert.equal(store.cache.get('paid-call')?.text, 'Paris');
-  assert.deepEqual(readdirSync(join(ws, '.fapo', 'journal')), [], 'the dead process\'s journal was replayed and removed');
+  assert.deepEqual(
+    readdirSync(join(ws, '.fapo', 'journal')),
+    [],
+    "the dead process's journal was replayed and removed",
+  );
   store.close();
 });
 
@@ -263,8 +315,14 @@ test('documents upsert in place and events append in order', () => {
   store.appendEvent('other', { msg: 'x' });
   const e2 = store.appendEvent('log', { msg: 'b' });
   assert.ok(e2 > e1);
-  assert.deepEqual(store.events('log').map((e) => e.value), [{ msg: 'a' }, { msg: 'b' }]);
-  assert.deepEqual(store.events('log', { afterId: e1 }).map((e) => e.id), [e2]);
+  assert.deepEqual(
+    store.events('log').map((e) => e.value),
+    [{ msg: 'a' }, { msg: 'b' }],
+  );
+  assert.deepEqual(
+    store.events('log', { afterId: e1 }).map((e) => e.id),
+    [e2],
+  );
   store.close();
 });
 
@@ -275,7 +333,13 @@ test('reopening after close keeps variants, runs, results, cache, docs and event
   const run = store.openRun(spec(['c1'], { variant: v.hash }));
   store.putResult(run.id, result('c1', 0, 'ok', 0.75));
   store.setRunState(run.id, 'complete');
-  store.cache.put('k', { text: 't', usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 1, modelId: 'm' });
+  store.cache.put('k', {
+    text: 't',
+    usage: { inputTokens: 1, outputTokens: 1 },
+    costUsd: 0,
+    latencyMs: 1,
+    modelId: 'm',
+  });
   store.putDoc('session', 's', { ok: true });
   store.appendEvent('log', 1);
   store.close();
@@ -283,11 +347,17 @@ test('reopening after close keeps variants, runs, results, cache, docs and event
   const again = Store.open(ws);
   assert.deepEqual(again.getVariant('v1'), v);
   assert.equal(again.getRun(run.id)?.state, 'complete');
-  assert.deepEqual(again.listRuns({ variant: 'v1' }).map((r) => r.id), [run.id]);
+  assert.deepEqual(
+    again.listRuns({ variant: 'v1' }).map((r) => r.id),
+    [run.id],
+  );
   assert.equal(again.summarize(run.id).mean, 0.75);
   assert.equal(again.cache.get('k')?.text, 't');
   assert.deepEqual(again.getDoc('session', 's'), { ok: true });
-  assert.deepEqual(again.events('log').map((e) => e.value), [1]);
+  assert.deepEqual(
+    again.events('log').map((e) => e.value),
+    [1],
+  );
   // Resuming after reopen: putResult must still know the run's case order.
   again.putResult(run.id, result('c1', 1, 'ok', 0.25));
   assert.equal(again.summarize(run.id).trials.length, 2);

@@ -12,7 +12,8 @@ function scorerIn(dir: string, scorer: string, helper = 'export const weight = 1
   return join(dir, 'scorer.ts');
 }
 
-const SCORER = "import { defineScorer } from 'fapo';\nimport { outputField } from 'fapo/bench';\nimport { weight } from './helper.ts';\nexport default defineScorer(({ case: c, output }) => weight * Number(outputField(output, 'answer') === String(c.expected)));\n";
+const SCORER =
+  "import { defineScorer } from 'fapo';\nimport { outputField } from 'fapo/bench';\nimport { weight } from './helper.ts';\nexport default defineScorer(({ case: c, output }) => weight * Number(outputField(output, 'answer') === String(c.expected)));\n";
 
 it('a module fingerprint follows its code and its imports, not its location or comments', async () => {
   const root = mkdtempSync(join(tmpdir(), 'fapo-fingerprint-'));
@@ -20,7 +21,15 @@ it('a module fingerprint follows its code and its imports, not its location or c
   assert.match(base, /^[0-9a-f]{64}$/);
   assert.equal(await moduleFingerprint(scorerIn(join(root, 'elsewhere', 'b'), SCORER)), base, 'another folder');
   assert.equal(await moduleFingerprint(scorerIn(join(root, 'c'), `// a comment\n${SCORER}`)), base, 'a comment');
-  assert.notEqual(await moduleFingerprint(scorerIn(join(root, 'd'), SCORER.replace('weight *', '0.5 * weight *'))), base, 'its code');
-  assert.notEqual(await moduleFingerprint(scorerIn(join(root, 'e'), SCORER, 'export const weight = 0;\n')), base, 'a file it imports');
+  assert.notEqual(
+    await moduleFingerprint(scorerIn(join(root, 'd'), SCORER.replace('weight *', '0.5 * weight *'))),
+    base,
+    'its code',
+  );
+  assert.notEqual(
+    await moduleFingerprint(scorerIn(join(root, 'e'), SCORER, 'export const weight = 0;\n')),
+    base,
+    'a file it imports',
+  );
   await assert.rejects(moduleFingerprint(scorerIn(join(root, 'f'), 'export default {{')), /scorer\.ts:1:\d+: /);
 });

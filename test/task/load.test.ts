@@ -7,7 +7,9 @@ import { FapoError } from '../../src/util/errors.ts';
 import { copyExample } from '../fixtures/workspace.ts';
 
 const cleanups: (() => void)[] = [];
-after(() => cleanups.forEach((c) => c()));
+after(() => {
+  for (const c of cleanups) c();
+});
 
 function workspace(mutate: (dir: string) => void): string {
   const ws = copyExample();
@@ -27,12 +29,15 @@ async function rejects(dir: string, pattern: RegExp): Promise<void> {
 describe('loadTask', () => {
   it('loads the example task with structure, prompts and fingerprints', async () => {
     const task = await loadTask(workspace(() => {}));
-    assert.deepEqual(task.structure.steps.map((s) => [s.name, s.kind]), [
-      ['retrieve', 'retrieve'],
-      ['summarize', 'llm'],
-      ['query', 'llm'],
-      ['answer', 'llm'],
-    ]);
+    assert.deepEqual(
+      task.structure.steps.map((s) => [s.name, s.kind]),
+      [
+        ['retrieve', 'retrieve'],
+        ['summarize', 'llm'],
+        ['query', 'llm'],
+        ['answer', 'llm'],
+      ],
+    );
     assert.equal(task.datasets.train.cases.length, 30);
     assert.match(task.datasets.test.fingerprint, /^[0-9a-f]{64}$/);
     assert.notEqual(task.datasets.val.fingerprint, task.datasets.test.fingerprint);
@@ -52,14 +57,20 @@ describe('loadTask', () => {
   it('rejects duplicate ids, naming both places', async () => {
     const dir = workspace((d) => {
       const first = readFileSync(join(d, 'data/train.jsonl'), 'utf8').split('\n')[0]!;
-      appendFileSync(join(d, 'data/test.jsonl'), first + '\n');
+      appendFileSync(join(d, 'data/test.jsonl'), `${first}\n`);
     });
     await rejects(dir, /test\.jsonl:41: duplicate case id "q001" \(first seen at .*train\.jsonl:1\)/);
   });
 
   it('rejects a missing split and an empty split', async () => {
-    await rejects(workspace((d) => rmSync(join(d, 'data/val.jsonl'))), /missing split "val"/);
-    await rejects(workspace((d) => writeFileSync(join(d, 'data/test.jsonl'), '\n')), /split "test" is empty/);
+    await rejects(
+      workspace((d) => rmSync(join(d, 'data/val.jsonl'))),
+      /missing split "val"/,
+    );
+    await rejects(
+      workspace((d) => writeFileSync(join(d, 'data/test.jsonl'), '\n')),
+      /split "test" is empty/,
+    );
   });
 
   it('rejects a template that references an unknown step, with its line', async () => {
@@ -68,17 +79,32 @@ describe('loadTask', () => {
   });
 
   it('rejects an llm step without a template', async () => {
-    await rejects(workspace((d) => rmSync(join(d, 'prompts/query.md'))), /step "query" needs a prompt template/);
+    await rejects(
+      workspace((d) => rmSync(join(d, 'prompts/query.md'))),
+      /step "query" needs a prompt template/,
+    );
   });
 
   it('rejects a scorer that does not load', async () => {
-    await rejects(workspace((d) => writeFileSync(join(d, 'scorer.ts'), 'export default {{ broken')), /scorer does not load/);
-    await rejects(workspace((d) => writeFileSync(join(d, 'scorer.ts'), 'export default 42;')), /default export must be a function/);
+    await rejects(
+      workspace((d) => writeFileSync(join(d, 'scorer.ts'), 'export default {{ broken')),
+      /scorer does not load/,
+    );
+    await rejects(
+      workspace((d) => writeFileSync(join(d, 'scorer.ts'), 'export default 42;')),
+      /default export must be a function/,
+    );
   });
 
   it('rejects an invalid manifest and playbook with the file named', async () => {
-    await rejects(workspace((d) => appendFileSync(join(d, 'fapo.task.yaml'), 'colour: blue\n')), /fapo\.task\.yaml: .*colour/);
-    await rejects(workspace((d) => writeFileSync(join(d, 'playbook.yaml'), 'levels: [prompt, magic]\n')), /playbook\.yaml: .*levels/);
+    await rejects(
+      workspace((d) => appendFileSync(join(d, 'fapo.task.yaml'), 'colour: blue\n')),
+      /fapo\.task\.yaml: .*colour/,
+    );
+    await rejects(
+      workspace((d) => writeFileSync(join(d, 'playbook.yaml'), 'levels: [prompt, magic]\n')),
+      /playbook\.yaml: .*levels/,
+    );
   });
 
   it('rejects a retrieve step over an undeclared resource', async () => {

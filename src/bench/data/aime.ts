@@ -5,7 +5,13 @@ import { FapoError } from '../../util/errors.ts';
 import { readJson, readJsonl } from './io.ts';
 import type { BuildOptions, TaskSplits } from './types.ts';
 
-const PoolSchema = z.object({ id: z.number().int(), problem: z.string(), solution: z.string(), answer: z.string(), url: z.string() });
+const PoolSchema = z.object({
+  id: z.number().int(),
+  problem: z.string(),
+  solution: z.string(),
+  answer: z.string(),
+  url: z.string(),
+});
 const TestSchema = z.object({
   problem_idx: z.union([z.string(), z.number()]).transform(Number),
   problem: z.string(),
@@ -52,18 +58,27 @@ export function buildAimeSplits({ benchmarksDir }: BuildOptions): TaskSplits {
         id: `aime2025-${idx}-run${run + 1}`,
         input: { problem: t.problem },
         expected: { answer: t.answer },
-        metadata: { problemIdx: idx, run: run + 1, contest: idx <= 15 ? 'AIME 2025 I' : 'AIME 2025 II', problemType: t.problem_type },
+        metadata: {
+          problemIdx: idx,
+          run: run + 1,
+          contest: idx <= 15 ? 'AIME 2025 I' : 'AIME 2025 II',
+          problemType: t.problem_type,
+        },
       };
     }),
   ).flat();
   return {
     task: 'aime',
     seed: null,
-    splits: { train: split.train_ids.map((id) => poolCase(id, true)), val: split.val_ids.map((id) => poolCase(id, false)), test },
+    splits: {
+      train: split.train_ids.map((id) => poolCase(id, true)),
+      val: split.val_ids.map((id) => poolCase(id, false)),
+      test,
+    },
     extraFiles: [],
     sources: Object.values(FILES),
     deviations: [
-      'None in the data: train / val are GEPA\'s exact 45 / 45 ids (shipped in `gepa_split.json`, from Python `random.Random(0).shuffle` of AIME 2022–2024) and test is AIME 2025, 30 problems × 5 runs = 150 cases.',
+      "None in the data: train / val are GEPA's exact 45 / 45 ids (shipped in `gepa_split.json`, from Python `random.Random(0).shuffle` of AIME 2022–2024) and test is AIME 2025, 30 problems × 5 runs = 150 cases.",
       'Each of the five test runs is a separate case (`aime2025-<idx>-run<r>`), so one evaluation pass covers all five runs; the runs differ only through sampling. Per-run scores can be recovered from `metadata.run`.',
       'Answers are compared as integers (the 2022–2024 gold answers are zero-padded strings such as "033"). The scorer reads a bare integer, a \\boxed{} answer, or the last integer after "answer", which is more lenient than GEPA\'s `int(answer)` cast.',
     ],

@@ -31,7 +31,12 @@ export function hoverSplitSizes(pool: number): { train: number; val: number; tes
 export function buildHoverSplits({ benchmarksDir, seed = 0 }: BuildOptions): TaskSplits {
   const sourceDir = join(benchmarksDir, 'hover', 'source');
   const claims = readJson(join(sourceDir, DEV_FILE), z.array(ClaimSchema));
-  const covered = new Set(readFileSync(join(sourceDir, COVERED_FILE), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
+  const covered = new Set(
+    readFileSync(join(sourceDir, COVERED_FILE), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   // Supporting-fact sentence indices refer to these paragraphs' sentences (checked in range upstream).
   const hotpotParagraphs = readHotpotParagraphs(join(benchmarksDir, 'hotpotqa', 'source'));
   const byTitle = new Map(hotpotParagraphs.map((p) => [normalizeText(p.title), p]));
@@ -50,7 +55,11 @@ export function buildHoverSplits({ benchmarksDir, seed = 0 }: BuildOptions): Tas
       expected: { supportingTitles },
       metadata: {
         supportingTitles,
-        supportingFacts: c.supporting_facts.map(([title, sentId]) => ({ title, sentId, sentence: sentencesOf(title)[sentId] })),
+        supportingFacts: c.supporting_facts.map(([title, sentId]) => ({
+          title,
+          sentId,
+          sentence: sentencesOf(title)[sentId],
+        })),
         goldDocuments: supportingTitles.map(goldDocument),
         label: c.label,
         numHops: c.num_hops,
@@ -76,7 +85,7 @@ export function buildHoverSplits({ benchmarksDir, seed = 0 }: BuildOptions): Tas
       `All 151 claims are used, mixing 2-, 3- and 4-hop claims (${pool.filter((c) => c.num_hops === 2).length} / ${pool.filter((c) => c.num_hops === 3).length} / ${pool.filter((c) => c.num_hops === 4).length}); GEPA kept only claims with exactly 3 unique supporting documents, which here would leave 56. The hop count is in \`metadata.numHops\` for per-hop reporting.`,
       `GEPA's 150 / 300 / 300 become ${sizes.train} / ${sizes.val} / ${sizes.test} (the same 1 : 2 : 2 proportions), drawn from one seeded shuffle (seed ${seed}) of the pool in file order. GEPA drew train and validation from HoVer train and test from HoVer validation; here all three come from HoVer dev.`,
       'Retrieval is over the reduced 10,785-paragraph HotpotQA corpus (the HotpotQA task\'s `data/corpus.jsonl`, which the manifest points to: `../hotpotqa/data/corpus.jsonl`), not wiki17 abstracts. Report every number as "151-claim subset, reduced 10,785-paragraph corpus"; it is not comparable with the paper\'s HoVer numbers.',
-      'The metric counts at most the baseline\'s 7 + 7 + 10 = 24 retrieved passages (`HOVER_MAX_COUNTED_PASSAGES`), so retrieving more cannot raise the score.',
+      "The metric counts at most the baseline's 7 + 7 + 10 = 24 retrieved passages (`HOVER_MAX_COUNTED_PASSAGES`), so retrieving more cannot raise the score.",
     ],
   };
 }

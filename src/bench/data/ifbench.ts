@@ -58,7 +58,9 @@ export function buildIfbenchSplits({ benchmarksDir, seed = 0 }: BuildOptions): T
   // Largest groups first (seeded order among equal sizes), each to the split furthest below its target size.
   const groups = seededShuffle(groupByConstraintFamily(prompts), seed).sort((a, b) => b.length - a.length);
   for (const group of groups) {
-    const split = (['test', 'val', 'train'] as const).reduce((best, s) => (wanted[s] - bins[s].length > wanted[best] - bins[best].length ? s : best));
+    const split = (['test', 'val', 'train'] as const).reduce((best, s) =>
+      wanted[s] - bins[s].length > wanted[best] - bins[best].length ? s : best,
+    );
     bins[split].push(...group);
   }
   const { train, val, test } = bins;
@@ -70,7 +72,7 @@ export function buildIfbenchSplits({ benchmarksDir, seed = 0 }: BuildOptions): T
     extraFiles: [],
     sources: [TEST_FILE],
     deviations: [
-      'GEPA trains and validates on IF-RLVR training prompts (`allenai/IF_multi_constraints_upto5`, HF only, not available offline) and tests on the 294 IFBench test prompts. Here all three splits are carved out of the **300-prompt** current `IFBench_test.jsonl` (GEPA\'s 294 plus later additions; kwargs may have been fixed since).',
+      "GEPA trains and validates on IF-RLVR training prompts (`allenai/IF_multi_constraints_upto5`, HF only, not available offline) and tests on the 294 IFBench test prompts. Here all three splits are carved out of the **300-prompt** current `IFBench_test.jsonl` (GEPA's 294 plus later additions; kwargs may have been fixed since).",
       `To keep GEPA's "unseen constraints" property, prompts are grouped by instruction type (types that co-occur in one prompt are merged) and whole groups are assigned, largest first (seed ${seed} orders groups of equal size), each to the split furthest below its target (test half of the prompts, val a third, train the rest). No instruction type of the test split appears in train or val. Result: ${train.length} / ${val.length} / ${test.length} prompts covering ${families(train)} / ${families(val)} / ${families(test)} instruction types, instead of 150 / 300 / 294.`,
       'Because the train/val prompts are IFBench test prompts rather than IF-RLVR prompts, scores are not comparable with the paper. State the metric variant reported (GEPA: instruction-level fraction, loose) with every number.',
       '`source/` also holds the 147-row reference subset (`sample_output.jsonl`, `eval_results_{strict,loose}.jsonl`) used to validate the checker port at run time; it is not a split.',

@@ -6,7 +6,11 @@ import { FapoError } from '../../util/errors.ts';
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new FapoError(`${where}: unexpected record: ${z.prettifyError(parsed.error)}`, 'Re-copy the source file from the shared data folder.');
+  if (!parsed.success)
+    throw new FapoError(
+      `${where}: unexpected record: ${z.prettifyError(parsed.error)}`,
+      'Re-copy the source file from the shared data folder.',
+    );
   return parsed.data;
 }
 
@@ -32,7 +36,11 @@ export function readJson<T extends z.ZodType>(path: string, schema: T): z.infer<
 
 /** CSV/TSV with a header row and RFC-4180 quoting (fields may span lines). Row numbers in errors are 1-based data rows. */
 export function readDelimited<T extends z.ZodType>(path: string, delimiter: ',' | '\t', schema: T): z.infer<T>[] {
-  const result = Papa.parse<Record<string, string>>(readFileSync(path, 'utf8'), { header: true, delimiter, skipEmptyLines: true });
+  const result = Papa.parse<Record<string, string>>(readFileSync(path, 'utf8'), {
+    header: true,
+    delimiter,
+    skipEmptyLines: true,
+  });
   const fatal = result.errors.find((e) => e.type !== 'Delimiter');
   if (fatal) throw new FapoError(`${path}: row ${(fatal.row ?? 0) + 1}: ${fatal.message}`);
   return result.data.map((row, i) => parseOrThrow(schema, row, `${path}: data row ${i + 1}`));

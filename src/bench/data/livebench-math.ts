@@ -23,7 +23,9 @@ const SPLIT_FILE = 'gepa_split_seed0.json';
 
 export function buildLivebenchMathSplits({ benchmarksDir }: BuildOptions): TaskSplits {
   const dir = join(benchmarksDir, 'livebench-math', 'source');
-  const questions = new Map(FILES.flatMap((f) => readJsonl(join(dir, f), QuestionSchema)).map((q) => [q.question_id, q]));
+  const questions = new Map(
+    FILES.flatMap((f) => readJsonl(join(dir, f), QuestionSchema)).map((q) => [q.question_id, q]),
+  );
   const split = readJson(join(dir, SPLIT_FILE), SplitSchema);
   const toCase = (id: string): Case => {
     const q = questions.get(id);
@@ -49,7 +51,7 @@ export function buildLivebenchMathSplits({ benchmarksDir }: BuildOptions): TaskS
     extraFiles: [],
     sources: [...FILES, SPLIT_FILE],
     deviations: [
-      'Splits are GEPA\'s exact 121 / 121 / 126 ids (`gepa_split_seed0.json`: Python `random.Random(0).shuffle` of the 368 public questions in reconstructed HF row order). Newer, unpublished LiveBench math questions are not included; about 80 near-duplicates across releases are kept, as in GEPA.',
+      "Splits are GEPA's exact 121 / 121 / 126 ids (`gepa_split_seed0.json`: Python `random.Random(0).shuffle` of the 368 public questions in reconstructed HF row order). Newer, unpublished LiveBench math questions are not included; about 80 near-duplicates across releases are kept, as in GEPA.",
       'AMPS_Hard equivalence: LiveBench uses sympy (`simplify(gold − prediction) == 0` or |difference| < 0.001). No TypeScript CAS simplifies like sympy, so both LaTeX expressions are parsed with @cortex-js/compute-engine and compared numerically (complex values allowed) at three probe points for their free variables, tolerance 1e-3 relative to max(1, |gold|). Two deliberate fixes: Minerva\'s `\\sqrt` shorthand rewrite no longer breaks `\\sqrt[n]{…}`, and "\\ " in the prediction becomes a product as it does in the gold answer. No LLM-judge fallback (added to LiveBench after GEPA).',
       'Proof rearrangement: extraction steps 1–3 of LiveBench are implemented; the rare step-4 fallback (items after the final "answer:" with end-trimming) is not.',
     ],

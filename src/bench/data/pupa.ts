@@ -25,7 +25,11 @@ export function buildPupaSplits({ benchmarksDir, seed = 0 }: BuildOptions): Task
     id: `pupa_new-${i}`,
     input: { userQuery: r.user_query },
     expected: { targetResponse: r.target_response, piiUnits: parsePiiUnits(r.pii_units) },
-    metadata: { conversationHash: r.conversation_hash, category: r.predicted_category, referenceRedactedQuery: r.redacted_query },
+    metadata: {
+      conversationHash: r.conversation_hash,
+      category: r.predicted_category,
+      referenceRedactedQuery: r.redacted_query,
+    },
   }));
   const shuffled = seededShuffle(cases, seed);
   return {

@@ -113,7 +113,9 @@ export function measureAgreement(mode: IfbenchMode, sourceDir: string = IFBENCH_
   const responses = readIfbenchResponses(`${sourceDir}sample_output.jsonl`);
   const reference = readReference(`${sourceDir}eval_results_${mode}.jsonl`);
   if (reference.length !== responses.length) {
-    throw new FapoError(`reference vectors and sample_output differ in length (${reference.length} vs ${responses.length})`);
+    throw new FapoError(
+      `reference vectors and sample_output differ in length (${reference.length} vs ${responses.length})`,
+    );
   }
   const ours = verifyIfbench(responses, { loose: mode === 'loose' });
   const report: AgreementReport = {

@@ -3,13 +3,17 @@ import type { Kwargs } from './checkers/index.ts';
 
 type Describe = (kw: Kwargs) => string;
 
-const fixed = (text: string): Describe => () => text;
+const fixed =
+  (text: string): Describe =>
+  () =>
+    text;
 const q = (v: unknown) => JSON.stringify(v);
 
 const DESCRIPTIONS: Record<string, Describe> = {
   'count:word_count_range': (kw) => `between ${kw.min_words} and ${kw.max_words} words`,
   'count:unique_word_count': (kw) => `at least ${kw.N} unique words`,
-  'count:conjunctions': (kw) => `at least ${kw.small_n} different coordinating conjunctions (and, but, for, nor, or, so, yet)`,
+  'count:conjunctions': (kw) =>
+    `at least ${kw.small_n} different coordinating conjunctions (and, but, for, nor, or, so, yet)`,
   'count:person_names': (kw) => `at least ${kw.N} different person names from the given list`,
   'count:numbers': (kw) => `exactly ${kw.N} numbers`,
   'count:punctuation': fixed('every standard punctuation mark (. , ! ? ; :) plus an interrobang (?! or ‽)'),
@@ -60,7 +64,9 @@ const DESCRIPTIONS: Record<string, Describe> = {
   'custom:sentence_alphabet': fixed('26 sentences whose first words start with a, b, c, … z in order'),
   'custom:european_capitals_sort': fixed('the 27 European capitals north of 45° as a comma list, north to south'),
   'custom:csv_city': fixed('CSV with header ID,Country,City,Year,Count and 7 data rows'),
-  'custom:csv_special_character': fixed('CSV with the product header, 14 rows, and a quoted field holding a special character'),
+  'custom:csv_special_character': fixed(
+    'CSV with the product header, 14 rows, and a quoted field holding a special character',
+  ),
   'custom:csv_quotes': fixed('tab-separated data with the student header, 3 rows, every field in double quotes'),
   'custom:date_format_list': fixed('a comma-separated list of YYYY-MM-DD dates between 1769 and 1821'),
   'repeat:repeat_change': fixed('the request repeated verbatim except for a changed first word'),

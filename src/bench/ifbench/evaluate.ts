@@ -30,7 +30,8 @@ export function responseVariants(response: string, mode: IfbenchMode): string[] 
 
 export function checkerFor(id: string): Checker {
   const checker = IFBENCH_CHECKERS[id];
-  if (!checker) throw new FapoError(`unknown IFBench instruction id "${id}"`, 'use one of the 58 ids in IFBench_test.jsonl');
+  if (!checker)
+    throw new FapoError(`unknown IFBench instruction id "${id}"`, 'use one of the 58 ids in IFBench_test.jsonl');
   return checker;
 }
 
@@ -48,7 +49,11 @@ export function isInstructionFollowed(instruction: IfbenchInstruction, variants:
   return variants.some((text) => pyStrip(text) !== '' && checker.check(text, instruction.kwargs));
 }
 
-export function followedList(instructions: readonly IfbenchInstruction[], response: string, mode: IfbenchMode): boolean[] {
+export function followedList(
+  instructions: readonly IfbenchInstruction[],
+  response: string,
+  mode: IfbenchMode,
+): boolean[] {
   const variants = responseVariants(response, mode);
   return instructions.map((instruction) => {
     assertInstructionArgs(instruction);

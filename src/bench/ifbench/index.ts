@@ -2,7 +2,12 @@
 export { IFBENCH_CHECKERS, type Approximation, type Checker, type Kwargs } from './checkers/index.ts';
 export { describeInstruction } from './describe.ts';
 export { followedList, isApproximate, responseVariants, type IfbenchMode } from './evaluate.ts';
-export { IfbenchConstraintsSchema, scoreIfbenchResponse, type IfbenchConstraints, type IfbenchScore } from './metric.ts';
+export {
+  IfbenchConstraintsSchema,
+  scoreIfbenchResponse,
+  type IfbenchConstraints,
+  type IfbenchScore,
+} from './metric.ts';
 export {
   IFBENCH_TEST_PATH,
   loadIfbenchTestSet,

@@ -53,7 +53,8 @@ export function scoreIfbenchResponse(constraints: IfbenchConstraints, response: 
   const instructions = toInstructions(constraints);
   const loose = followedList(instructions, response, 'loose');
   const strict = followedList(instructions, response, 'strict');
-  const describe = (i: number) => `- ${describeInstruction(instructions[i].id, instructions[i].kwargs)} [${instructions[i].id}]`;
+  const describe = (i: number) =>
+    `- ${describeInstruction(instructions[i].id, instructions[i].kwargs)} [${instructions[i].id}]`;
   const met = instructions.flatMap((_, i) => (loose[i] ? [describe(i)] : []));
   const missed = instructions.flatMap((_, i) => (loose[i] ? [] : [describe(i)]));
   const lines = [`The response satisfies ${met.length} of ${instructions.length} constraints.`];

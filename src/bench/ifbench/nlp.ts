@@ -126,4 +126,3 @@ const EMOJI_CHAR = /^[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Ind
 export function isEmojiChar(ch: string): boolean {
   return EMOJI_CHAR.test(ch);
 }
-

@@ -84,7 +84,9 @@ export function pyCsvRead(text: string, delimiter = ','): string[][] {
           state = 'startRecord';
           return;
         }
-        throw new PyCsvError("new-line character seen in unquoted field - do you need to open the file with newline=''?");
+        throw new PyCsvError(
+          "new-line character seen in unquoted field - do you need to open the file with newline=''?",
+        );
     }
   };
 

@@ -7,11 +7,12 @@
 /** Python's `string.punctuation`: ASCII only (curly quotes, dashes, `…` are not in it). */
 export const PUNCT = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 /** `string.punctuation + ' '`, the strip set most checkers use. */
-export const PUNCT_SPACE = PUNCT + ' ';
+export const PUNCT_SPACE = `${PUNCT} `;
 export const DIGITS = '0123456789';
 
 /** Characters for which Python's `str.isspace()` is true (differs from JS `\s`: no U+FEFF, adds U+001C–U+001F, U+0085). */
-export const PY_WS_CLASS = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+export const PY_WS_CLASS =
+  '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 /** Python `re` `\w` with Unicode strings (letters, numbers, underscore; combining marks excluded). */
 export const PY_WORD_CLASS = '\\p{L}\\p{N}_';
 
@@ -22,7 +23,7 @@ const DIGIT_RUN = /\p{Nd}+/gu;
 const PUNCT_CHARS = new RegExp(`[${escapeForClass(PUNCT)}]`, 'g');
 
 export function escapeForClass(chars: string): string {
-  return chars.replace(/[\\\]\[^-]/g, (c) => `\\${c}`);
+  return chars.replace(/[\\\][^-]/g, (c) => `\\${c}`);
 }
 
 export function escapeRegExp(text: string): string {
@@ -182,5 +183,6 @@ export function pyInt(digits: string): number {
 
 /** `unicodedata.normalize('NFKD', s).encode('ascii', 'ignore').decode()`. */
 export function nfkdAscii(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at NUL on purpose (Python's encode('ascii', 'ignore'))
   return text.normalize('NFKD').replace(/[^\x00-\x7F]/g, '');
 }

@@ -41,7 +41,8 @@ export function verifyIfbench(rows: readonly IfbenchResponseRow[], options: Veri
     try {
       follow = followedList(test.instructions, row.response, mode);
     } catch (err) {
-      if (err instanceof FapoError) throw new FapoError(`IFBench row ${i + 1} (key ${test.key}): ${err.message}`, err.hint);
+      if (err instanceof FapoError)
+        throw new FapoError(`IFBench row ${i + 1} (key ${test.key}): ${err.message}`, err.hint);
       throw err;
     }
     return {
@@ -112,7 +113,10 @@ export function readIfbenchResponses(file: string): IfbenchResponseRow[] {
   } catch (err) {
     throw new FapoError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return readJsonl(file, ResponseRowSchema, text).map(({ value }) => ({ prompt: value.prompt, response: value.response }));
+  return readJsonl(file, ResponseRowSchema, text).map(({ value }) => ({
+    prompt: value.prompt,
+    response: value.response,
+  }));
 }
 
 export interface RunIfbenchVerifyOptions {
@@ -126,6 +130,6 @@ export function runIfbenchVerify(options: RunIfbenchVerifyOptions): IfbenchSumma
   const rows = readIfbenchResponses(options.input);
   if (rows.length === 0) throw new FapoError(`${options.input}: no response rows`);
   const results = verifyIfbench(rows, { loose: options.loose });
-  writeFileSync(options.output, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(options.output, `${results.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return summarizeIfbench(results, options.loose ? 'loose' : 'strict');
 }

@@ -30,7 +30,10 @@ export function extractIntegerAnswer(answer: string): number | null {
   if (whole !== null) return whole;
   const boxed = lastBoxed(answer);
   if (boxed !== null) return parseInteger(boxed);
-  const afterCue = answer.split(/answer/i).slice(1).at(-1);
+  const afterCue = answer
+    .split(/answer/i)
+    .slice(1)
+    .at(-1);
   const last = (afterCue?.match(INTEGER) ?? answer.match(INTEGER))?.at(-1);
   return last === undefined ? null : parseInteger(last);
 }

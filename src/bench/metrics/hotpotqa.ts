@@ -30,7 +30,10 @@ export function scoreHotpotQA(prediction: HotpotPrediction, gold: HotpotGold): M
   const { f1, precision, recall } = answerTokenF1(prediction.answer, gold.answer);
   const breakdown: Record<string, number> = { exactMatch: em, f1, precision, recall };
   if (prediction.hops) {
-    const cov = titleCoverage(gold.supportingTitles, prediction.hops.flatMap((h) => h.documents));
+    const cov = titleCoverage(
+      gold.supportingTitles,
+      prediction.hops.flatMap((h) => h.documents),
+    );
     breakdown.retrievalRecall = cov.recall;
     breakdown.allGoldRetrieved = cov.missing.length === 0 ? 1 : 0;
   }
@@ -59,18 +62,28 @@ export function hotpotqaFeedback(module: string, prediction: HotpotPrediction, g
   const hops = prediction.hops ?? [];
   if (hops.length === 0) return lines.join('\n');
   const progress = hopProgress(gold.supportingTitles, hops);
-  lines.push(`Gold supporting documents: ${listOrNone(gold.supportingTitles)}.`, 'Retrieval by hop:', describeHopProgress(progress));
+  lines.push(
+    `Gold supporting documents: ${listOrNone(gold.supportingTitles)}.`,
+    'Retrieval by hop:',
+    describeHopProgress(progress),
+  );
   const focusStep = HOTPOTQA_MODULE_HOP[module];
   const focusIndex = focusStep ? progress.findIndex((p) => p.step === focusStep) : progress.length - 1;
   const focus = progress[focusIndex];
   if (!focus) return lines.join('\n');
-  if (focusStep) lines.push(`This module (${module}) works with ${focus.step}, which retrieved ${listOrNone(focus.newlyFound)} and left ${listOrNone(focus.missingAfter)} missing.`);
+  if (focusStep)
+    lines.push(
+      `This module (${module}) works with ${focus.step}, which retrieved ${listOrNone(focus.newlyFound)} and left ${listOrNone(focus.missingAfter)} missing.`,
+    );
   for (const title of focus.missingAfter) {
     const doc = gold.goldDocuments?.find((d) => normalizeText(d.title) === normalizeText(title));
     if (doc) lines.push(`Missing document "${doc.title}": ${doc.text}`);
   }
   const found = new Set(focus.foundSoFar.map(normalizeText));
-  const ideal = (gold.supportingFacts ?? []).filter((f) => found.has(normalizeText(f.title)) && f.sentence).map((f) => f.sentence!.trim());
-  if (module.startsWith('summarize') && ideal.length > 0) lines.push(`Ideal summary from the retrieved evidence: ${ideal.join(' ')}`);
+  const ideal = (gold.supportingFacts ?? [])
+    .filter((f) => found.has(normalizeText(f.title)) && f.sentence)
+    .map((f) => f.sentence!.trim());
+  if (module.startsWith('summarize') && ideal.length > 0)
+    lines.push(`Ideal summary from the retrieved evidence: ${ideal.join(' ')}`);
   return lines.join('\n');
 }

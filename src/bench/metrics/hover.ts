@@ -12,7 +12,11 @@ export interface HoverGold {
  * GEPA's `discrete_retrieval_eval`: 1 if every normalised gold title is among the normalised titles of the
  * retrieved documents (only the first `maxPassages` of them), else 0. Partial recall is in the breakdown.
  */
-export function scoreHover(hops: readonly HopRetrieval[], gold: HoverGold, maxPassages = HOVER_MAX_COUNTED_PASSAGES): MetricResult {
+export function scoreHover(
+  hops: readonly HopRetrieval[],
+  gold: HoverGold,
+  maxPassages = HOVER_MAX_COUNTED_PASSAGES,
+): MetricResult {
   const retrieved = hops.flatMap((h) => h.documents);
   const cov = titleCoverage(gold.supportingTitles, retrieved, maxPassages);
   return {
@@ -36,8 +40,17 @@ export const HOVER_MODULE_HOP: Readonly<Record<string, string>> = {
 };
 
 /** GEPA-style feedback: which gold documents were retrieved and missed overall, and what this module's hop added. */
-export function hoverFeedback(module: string, hops: readonly HopRetrieval[], gold: HoverGold, maxPassages = HOVER_MAX_COUNTED_PASSAGES): string {
-  const cov = titleCoverage(gold.supportingTitles, hops.flatMap((h) => h.documents), maxPassages);
+export function hoverFeedback(
+  module: string,
+  hops: readonly HopRetrieval[],
+  gold: HoverGold,
+  maxPassages = HOVER_MAX_COUNTED_PASSAGES,
+): string {
+  const cov = titleCoverage(
+    gold.supportingTitles,
+    hops.flatMap((h) => h.documents),
+    maxPassages,
+  );
   const progress = hopProgress(gold.supportingTitles, hops);
   const lines = [
     cov.missing.length === 0

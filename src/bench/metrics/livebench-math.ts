@@ -23,7 +23,8 @@ export interface LiveBenchResult extends MetricResult {
 export function scoreLiveBenchMath(rawAnswer: string, q: LiveBenchQuestion): LiveBenchResult {
   const answer = stripThinking(rawAnswer);
   const [first, second] = q.subtask.split('_');
-  if (first === 'amc' || first === 'smc' || second === 'amc') return multipleChoice(answer, q.groundTruth, q.question ?? '');
+  if (first === 'amc' || first === 'smc' || second === 'amc')
+    return multipleChoice(answer, q.groundTruth, q.question ?? '');
   if (first === 'aime') return aimeSubstring(answer, q.groundTruth);
   if (first === 'imo' || first === 'usamo') return proofRearrangement(answer, q.groundTruth);
   if (q.subtask.includes('amps_hard')) return symbolic(answer, q.groundTruth);
@@ -59,25 +60,44 @@ function multipleChoice(answer: string, groundTruth: string, question: string): 
   const letter = groundTruth.trim().toUpperCase();
   const solutions = [...answer.matchAll(/<solution>([\s\S]*?)<\/solution>/g)];
   const solution = solutions.at(-1)?.[1];
-  if (solution !== undefined && isRepeatedLetter(solution, letter)) return binary('multiple_choice', true, `<solution> tag holds ${letter}`);
-  if (answer.includes(letter.repeat(4))) return binary('multiple_choice', true, `found ${letter.repeat(4)} in the answer`);
+  if (solution !== undefined && isRepeatedLetter(solution, letter))
+    return binary('multiple_choice', true, `<solution> tag holds ${letter}`);
+  if (answer.includes(letter.repeat(4)))
+    return binary('multiple_choice', true, `found ${letter.repeat(4)} in the answer`);
   const boxed = lastBoxed(answer);
-  if (boxed !== null && boxed.replace(/\\text\{/g, '').replace(/[{}\\]/g, '').trim().toUpperCase() === letter) {
+  if (
+    boxed !== null &&
+    boxed
+      .replace(/\\text\{/g, '')
+      .replace(/[{}\\]/g, '')
+      .trim()
+      .toUpperCase() === letter
+  ) {
     return binary('multiple_choice', true, `\\boxed{} holds ${letter}`);
   }
   const option = optionText(question, letter);
-  if (answer.slice(-(20 + option.length)).includes(option)) return binary('multiple_choice', true, `the text of option ${letter} ("${option}") ends the answer`);
+  if (answer.slice(-(20 + option.length)).includes(option))
+    return binary('multiple_choice', true, `the text of option ${letter} ("${option}") ends the answer`);
   const lastLine = lastLineOf(answer).replace(/\*/g, '').trim();
   const parenthesised = /\(([^)]*)\)/.exec(lastLine)?.[1]?.trim();
-  if (lastLine.toUpperCase() === letter || parenthesised?.toUpperCase() === letter) return binary('multiple_choice', true, `the last line names ${letter}`);
-  return binary('multiple_choice', false, `expected ${letter} (${letter.repeat(5)}); none of the accepted answer forms was found; last line: "${lastLine.slice(0, 80)}"`);
+  if (lastLine.toUpperCase() === letter || parenthesised?.toUpperCase() === letter)
+    return binary('multiple_choice', true, `the last line names ${letter}`);
+  return binary(
+    'multiple_choice',
+    false,
+    `expected ${letter} (${letter.repeat(5)}); none of the accepted answer forms was found; last line: "${lastLine.slice(0, 80)}"`,
+  );
 }
 
 function aimeSubstring(answer: string, groundTruth: string): LiveBenchResult {
   const tail = answer.slice(-50);
   return tail.includes(groundTruth)
     ? binary('aime', true, `"${groundTruth}" appears in the last 50 characters`)
-    : binary('aime', false, `"${groundTruth}" (three digits, zero-padded) does not appear in the last 50 characters: "${tail.trim()}"`);
+    : binary(
+        'aime',
+        false,
+        `"${groundTruth}" (three digits, zero-padded) does not appear in the last 50 characters: "${tail.trim()}"`,
+      );
 }
 
 const NO_ANSWER = 'NO ANSWER';
@@ -85,7 +105,10 @@ const NO_ANSWER = 'NO ANSWER';
 /** Expression ids a model gave for the proof-rearrangement task (LiveBench's extraction steps 1–3). */
 export function extractExpressionIds(answer: string): string[] {
   const lines = answer.split('\n');
-  const cueLine = lines.map((l, i) => [l, i] as const).filter(([l]) => /answer:/i.test(l)).at(-1);
+  const cueLine = lines
+    .map((l, i) => [l, i] as const)
+    .filter(([l]) => /answer:/i.test(l))
+    .at(-1);
   if (cueLine) {
     const [line, i] = cueLine;
     let tail = line.slice(line.toLowerCase().lastIndexOf('answer:') + 'answer:'.length);
@@ -135,17 +158,22 @@ function proofRearrangement(answer: string, groundTruth: string): LiveBenchResul
 }
 
 function normalizeModelLatex(text: string): string {
-  return text
-    .replace(/\+ ?[Cc]\b/g, '')
-    .replace(/\\[dt]frac/g, '\\frac')
-    .replace(/\\left|\\right|\\[bB]ig[lr]|\\,|\\;|\n/g, '')
-    .replace(/\\cdot/g, '*')
-    // Not in LiveBench: the gold side gets "\ " → "*", and the same explicit space is common in answers.
-    .replace(/\\ /g, '*');
+  return (
+    text
+      .replace(/\+ ?[Cc]\b/g, '')
+      .replace(/\\[dt]frac/g, '\\frac')
+      .replace(/\\left|\\right|\\[bB]ig[lr]|\\,|\\;|\n/g, '')
+      .replace(/\\cdot/g, '*')
+      // Not in LiveBench: the gold side gets "\ " → "*", and the same explicit space is common in answers.
+      .replace(/\\ /g, '*')
+  );
 }
 
 function normalizeGoldLatex(text: string): string {
-  return text.replace(/\\left|\\right/g, '').replace(/ \^/g, '^').replace(/\\ /g, '*');
+  return text
+    .replace(/\\left|\\right/g, '')
+    .replace(/ \^/g, '^')
+    .replace(/\\ /g, '*');
 }
 
 /** Minerva's `normalize_final_answer`, the parts LiveBench relies on. */
@@ -155,7 +183,11 @@ function normalizeFinalAnswer(text: string): string {
     s = s.replace(new RegExp(`\\\\${wrapper}\\{(.*?)\\}`, 'g'), '$1');
   }
   // Minerva's shorthand fix also rewrites `\sqrt[n]{x}` into the unparseable `\sqrt{[}n]{x}`; `[` is excluded here.
-  s = s.replace(/(frac)([^{])(.)/g, 'frac{$2}{$3}').replace(/(sqrt)([^{[])/g, 'sqrt{$2}').replace(/\$/g, '').trim();
+  s = s
+    .replace(/(frac)([^{])(.)/g, 'frac{$2}{$3}')
+    .replace(/(sqrt)([^{[])/g, 'sqrt{$2}')
+    .replace(/\$/g, '')
+    .trim();
   return /^[\d,]+$/.test(s) ? s.replace(/,/g, '') : s;
 }
 
@@ -196,11 +228,21 @@ function symbolic(answer: string, groundTruth: string): LiveBenchResult {
   const extracted = extractSymbolicAnswer(normalizeModelLatex(answer));
   if (extracted === null) {
     const ok = answer.trim().replace(/\.$/, '').endsWith(groundTruth);
-    return binary('symbolic', ok, ok ? 'no boxed answer, but the answer ends with the ground truth' : `no \\boxed{} answer found; expected ${groundTruth}`);
+    return binary(
+      'symbolic',
+      ok,
+      ok
+        ? 'no boxed answer, but the answer ends with the ground truth'
+        : `no \\boxed{} answer found; expected ${groundTruth}`,
+    );
   }
   const predicted = normalizeFinalAnswer(extracted);
   const ok = latexEquivalent(gold, predicted);
-  return binary('symbolic', ok, ok ? `${predicted} is equivalent to ${groundTruth}` : `${predicted} is not equivalent to ${groundTruth}`);
+  return binary(
+    'symbolic',
+    ok,
+    ok ? `${predicted} is equivalent to ${groundTruth}` : `${predicted} is not equivalent to ${groundTruth}`,
+  );
 }
 
 /** GEPA's LiveBench feedback is the scorer's debug output; the correct answer is added for context. */

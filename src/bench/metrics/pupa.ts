@@ -2,7 +2,14 @@ import type { MetricResult } from './types.ts';
 
 /** PUPA's `pii_units` column: lower-cased PII strings joined by `||`. Empty pieces and repeats are dropped. */
 export function parsePiiUnits(piiUnits: string): string[] {
-  return [...new Set(piiUnits.split('||').map((u) => u.trim()).filter((u) => u !== ''))];
+  return [
+    ...new Set(
+      piiUnits
+        .split('||')
+        .map((u) => u.trim())
+        .filter((u) => u !== ''),
+    ),
+  ];
 }
 
 export interface LeakageCount {
@@ -77,7 +84,10 @@ export function parseLeakCount(reply: string, totalUnits: number): number | null
 
 /** GEPA's PUPA feedback: the score split into quality and leakage, naming the leaked units. */
 export function pupaFeedback(quality: number, leakage: LeakageCount): string {
-  const q = quality >= 1 ? 'The final response is at least as good as the reference response (quality 1).' : 'The final response is worse than the reference response (quality 0).';
+  const q =
+    quality >= 1
+      ? 'The final response is at least as good as the reference response (quality 1).'
+      : 'The final response is worse than the reference response (quality 0).';
   const l =
     leakage.leaked.length === 0
       ? `No private information from the query reached the external model (leakage 0 of ${leakage.total}).`

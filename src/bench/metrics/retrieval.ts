@@ -11,7 +11,11 @@ export interface TitleCoverage {
 }
 
 /** Which gold titles appear among the first `maxDocuments` retrieved documents, compared after `normalizeText`. */
-export function titleCoverage(goldTitles: readonly string[], retrieved: readonly RetrievedDocument[], maxDocuments = Infinity): TitleCoverage {
+export function titleCoverage(
+  goldTitles: readonly string[],
+  retrieved: readonly RetrievedDocument[],
+  maxDocuments = Infinity,
+): TitleCoverage {
   const counted = retrieved.slice(0, maxDocuments);
   const seen = new Set(counted.map((d) => normalizeText(retrievedTitle(d))));
   const gold = uniqueByNormalizedTitle(goldTitles);
@@ -49,17 +53,26 @@ export function hopProgress(goldTitles: readonly string[], hops: readonly HopRet
   for (const hop of hops) {
     soFar.push(...hop.documents);
     const cov = titleCoverage(goldTitles, soFar);
-    progress.push({ step: hop.step, newlyFound: cov.found.filter((t) => !before.includes(t)), foundSoFar: cov.found, missingAfter: cov.missing });
+    progress.push({
+      step: hop.step,
+      newlyFound: cov.found.filter((t) => !before.includes(t)),
+      foundSoFar: cov.found,
+      missingAfter: cov.missing,
+    });
     before = cov.found;
   }
   return progress;
 }
 
-export const listOrNone = (titles: readonly string[]): string => (titles.length === 0 ? '(none)' : titles.map((t) => `"${t}"`).join(', '));
+export const listOrNone = (titles: readonly string[]): string =>
+  titles.length === 0 ? '(none)' : titles.map((t) => `"${t}"`).join(', ');
 
 /** Plain-text account of which gold documents each hop retrieved and which are still missing. */
 export function describeHopProgress(progress: readonly HopProgress[]): string {
   return progress
-    .map((p) => `- ${p.step}: newly retrieved gold documents ${listOrNone(p.newlyFound)}; found so far ${listOrNone(p.foundSoFar)}; still missing ${listOrNone(p.missingAfter)}.`)
+    .map(
+      (p) =>
+        `- ${p.step}: newly retrieved gold documents ${listOrNone(p.newlyFound)}; found so far ${listOrNone(p.foundSoFar)}; still missing ${listOrNone(p.missingAfter)}.`,
+    )
     .join('\n');
 }

@@ -26,14 +26,23 @@ function sandboxResolution(readable: (path: string) => boolean): Plugin {
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === RESOLVING || isAbsolute(args.path)) return undefined;
         if (isBuiltin(args.path)) return { path: args.path, external: true };
-        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: RESOLVING,
+        });
         if (found.errors.length) return { errors: found.errors };
         return { path: pathToFileURL(found.path).href, external: true };
       });
       // Bundling reads files in the parent: only from where the child itself may read.
       b.onLoad({ filter: /.*/ }, (args) => {
         if (readable(args.path)) return undefined;
-        return { errors: [{ text: `imports ${args.path}, which chain code may not read (outside the task workspace, or hidden)` }] };
+        return {
+          errors: [
+            { text: `imports ${args.path}, which chain code may not read (outside the task workspace, or hidden)` },
+          ],
+        };
       });
     },
   };
@@ -42,7 +51,16 @@ function sandboxResolution(readable: (path: string) => boolean): Plugin {
 async function bundle(entry: string, plugins: Plugin[]): Promise<string> {
   let result;
   try {
-    result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent', plugins });
+    result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'silent',
+      plugins,
+    });
   } catch (err) {
     const failure = buildFailureText(err);
     if (failure === undefined) throw err;

@@ -103,7 +103,12 @@ export class SandboxChild {
    * Runs one case once the chain has loaded; rejects with CaseTimeoutError `timeoutMs` after the
    * case started (loading is not counted, as in-process) and kills the child if it is stuck.
    */
-  async run(input: Record<string, unknown>, params: Record<string, unknown>, gateway: StepGateway, timeoutMs: number): Promise<unknown> {
+  async run(
+    input: Record<string, unknown>,
+    params: Record<string, unknown>,
+    gateway: StepGateway,
+    timeoutMs: number,
+  ): Promise<unknown> {
     this.waitingForLoad++;
     try {
       await this.ready;
@@ -115,13 +120,17 @@ export class SandboxChild {
       const timer = setTimeout(() => {
         this.abandon(job);
         reject(new CaseTimeoutError(timeoutMs));
-        void this.killIfStuck(`a case exceeded its ${timeoutMs} ms timeout and the sandbox process did not respond within ${STUCK_GRACE_MS} ms (a synchronous infinite loop?), so it was killed`);
+        void this.killIfStuck(
+          `a case exceeded its ${timeoutMs} ms timeout and the sandbox process did not respond within ${STUCK_GRACE_MS} ms (a synchronous infinite loop?), so it was killed`,
+        );
       }, timeoutMs);
-      const settle = <T>(fn: (v: T) => void) => (v: T) => {
-        clearTimeout(timer);
-        this.jobs.delete(job);
-        fn(v);
-      };
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          this.jobs.delete(job);
+          fn(v);
+        };
       this.jobs.set(job, { gateway, resolve: settle(resolve), reject: settle(reject), hostErrors: new Map() });
       if (!this.alive) return this.jobs.get(job)!.reject(new SandboxCrashError(this.deathMessage()));
       this.send({ op: 'run', job, input, params });
@@ -174,7 +183,10 @@ export class SandboxChild {
   private receive(raw: unknown): void {
     keepHot();
     const parsed = ChildMessageSchema.safeParse(raw);
-    if (!parsed.success) return this.kill(`the sandbox process sent a malformed message (${parsed.error.issues[0]?.message ?? 'invalid'}); it was killed`);
+    if (!parsed.success)
+      return this.kill(
+        `the sandbox process sent a malformed message (${parsed.error.issues[0]?.message ?? 'invalid'}); it was killed`,
+      );
     const message: ChildMessage = parsed.data;
     switch (message.op) {
       case 'loaded':
@@ -191,7 +203,8 @@ export class SandboxChild {
       case 'fail': {
         const job = this.jobs.get(message.job);
         if (!job) return;
-        if (message.hostCall !== undefined && job.hostErrors.has(message.hostCall)) return job.reject(job.hostErrors.get(message.hostCall));
+        if (message.hostCall !== undefined && job.hostErrors.has(message.hostCall))
+          return job.reject(job.hostErrors.get(message.hostCall));
         const err = new Error(message.message);
         err.name = message.name;
         return job.reject(err);
@@ -203,7 +216,13 @@ export class SandboxChild {
 
   private async hostStep(jobId: number, call: number, name: string, vars: Record<string, unknown>): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (!job) return this.send({ op: 'stepResult', call, ok: false, message: 'the case is no longer running (timed out or cancelled)' });
+    if (!job)
+      return this.send({
+        op: 'stepResult',
+        call,
+        ok: false,
+        message: 'the case is no longer running (timed out or cancelled)',
+      });
     try {
       const value = await job.gateway.hostStep(name, vars);
       this.send({ op: 'stepResult', call, ok: true, value });

@@ -72,7 +72,12 @@ export class SandboxExecutor implements ChainExecutor {
     return describeChain(asDefinition(declared), variant.prompts);
   }
 
-  async run(variant: Variant, input: Record<string, unknown>, gateway: StepGateway, timeoutMs: number): Promise<unknown> {
+  async run(
+    variant: Variant,
+    input: Record<string, unknown>,
+    gateway: StepGateway,
+    timeoutMs: number,
+  ): Promise<unknown> {
     const pool = await this.pool(variant);
     return this.child(pool).run(input, variant.params, gateway, timeoutMs);
   }
@@ -107,7 +112,10 @@ export class SandboxExecutor implements ChainExecutor {
     if (pool.loadError) throw pool.loadError;
     pool.lastUsed = performance.now();
     pool.children = pool.children.filter((c) => c.isAlive);
-    const idlest = pool.children.reduce<SandboxChild | undefined>((best, c) => (!best || c.activeJobs < best.activeJobs ? c : best), undefined);
+    const idlest = pool.children.reduce<SandboxChild | undefined>(
+      (best, c) => (!best || c.activeJobs < best.activeJobs ? c : best),
+      undefined,
+    );
     if (idlest && (idlest.activeJobs === 0 || pool.children.length >= this.poolSize)) return idlest;
     return this.spawn(pool);
   }
@@ -127,8 +135,14 @@ export class SandboxExecutor implements ChainExecutor {
   }
 
   private async retireIdlePools(current: string): Promise<void> {
-    const entries = await Promise.all([...this.pools].filter(([hash]) => hash !== current).map(async ([hash, p]) => [hash, await p.catch(() => undefined)] as const));
-    const idle = entries.filter(([, p]) => p && p.children.every((c) => c.activeJobs === 0)).sort(([, a], [, b]) => b!.lastUsed - a!.lastUsed);
+    const entries = await Promise.all(
+      [...this.pools]
+        .filter(([hash]) => hash !== current)
+        .map(async ([hash, p]) => [hash, await p.catch(() => undefined)] as const),
+    );
+    const idle = entries
+      .filter(([, p]) => p?.children.every((c) => c.activeJobs === 0))
+      .sort(([, a], [, b]) => b!.lastUsed - a!.lastUsed);
     for (const [hash, p] of idle.slice(IDLE_POOLS_KEPT)) {
       this.pools.delete(hash);
       for (const c of p!.children) void stop(c, 'its variant was idle');

@@ -68,7 +68,10 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
   }
   for (const [name, value] of Object.entries(extra)) {
     if (SECRET_NAME.test(name)) {
-      throw new FapoError(`sandbox env: refusing to pass "${name}" to chain code`, 'Secrets stay in the parent process; chain code reaches models only through llm steps.');
+      throw new FapoError(
+        `sandbox env: refusing to pass "${name}" to chain code`,
+        'Secrets stay in the parent process; chain code reaches models only through llm steps.',
+      );
     }
     env[name] = value;
   }
@@ -83,7 +86,9 @@ function workspaceRoots(dir: string, hidden: string[]): string[] {
   if (hidden.length === 0) return [dir];
   const roots: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const below = hidden.filter((h) => h === entry.name || h.startsWith(`${entry.name}/`)).map((h) => h.slice(entry.name.length + 1));
+    const below = hidden
+      .filter((h) => h === entry.name || h.startsWith(`${entry.name}/`))
+      .map((h) => h.slice(entry.name.length + 1));
     if (below.length === 0) roots.push(join(dir, entry.name));
     else if (!below.includes('') && entry.isDirectory()) roots.push(...workspaceRoots(join(dir, entry.name), below));
   }
@@ -93,7 +98,8 @@ function workspaceRoots(dir: string, hidden: string[]): string[] {
 function hiddenPaths(hide: string[]): string[] {
   return hide.map((h) => {
     const rel = normalize(h).replace(/\/+$/, '');
-    if (isAbsolute(rel) || rel === '.' || rel.startsWith('..')) throw new FapoError(`sandbox: hidden path "${h}" must be inside the task workspace (workspace-relative)`);
+    if (isAbsolute(rel) || rel === '.' || rel.startsWith('..'))
+      throw new FapoError(`sandbox: hidden path "${h}" must be inside the task workspace (workspace-relative)`);
     return rel;
   });
 }
@@ -116,14 +122,22 @@ export function readablePredicate(taskDir: string, hide: string[] = []): (path: 
 
 /** What chain code may read: the workspace (minus hidden paths), fapo's sources and its dependencies. */
 export function readRoots(taskDir: string, hide: string[] = []): string[] {
-  const roots = [...workspaceRoots(resolve(taskDir), hiddenPaths(hide)), join(FAPO_ROOT, 'src'), join(FAPO_ROOT, 'node_modules')];
+  const roots = [
+    ...workspaceRoots(resolve(taskDir), hiddenPaths(hide)),
+    join(FAPO_ROOT, 'src'),
+    join(FAPO_ROOT, 'node_modules'),
+  ];
   // Installed as a dependency, fapo's own dependencies may be hoisted into the enclosing node_modules.
   const marker = `${sep}node_modules${sep}`;
   const at = FAPO_ROOT.lastIndexOf(marker);
   if (at >= 0) roots.push(FAPO_ROOT.slice(0, at + marker.length - 1));
   for (const root of roots) {
     // Node 20 reads one path per --allow-fs-read flag; a comma would be read as the old list syntax.
-    if (root.includes(',')) throw new FapoError(`sandbox: path "${root}" contains a comma, which Node's --allow-fs-read cannot express`, 'Move the task workspace to a path without commas.');
+    if (root.includes(','))
+      throw new FapoError(
+        `sandbox: path "${root}" contains a comma, which Node's --allow-fs-read cannot express`,
+        'Move the task workspace to a path without commas.',
+      );
   }
   return [...new Set(roots)];
 }
@@ -144,7 +158,16 @@ function succeeds(command: string, args: string[]): boolean {
 /** Can uid nobody read and traverse every path chain code needs (and run node)? */
 function readableByNobody(paths: string[]): boolean {
   const tests = paths.map((_, i) => `test -r "$${i + 1}" -a -x "$${i + 1}"`).join(' && ');
-  return succeeds('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sh', '-c', tests, 'sh', ...paths]);
+  return succeeds('setpriv', [
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    '--clear-groups',
+    '/bin/sh',
+    '-c',
+    tests,
+    'sh',
+    ...paths,
+  ]);
 }
 
 /**
@@ -167,7 +190,9 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
     wrappers.push(...netns);
     network = 'cut';
   } else {
-    warnings.push(`network not cut: \`${netns.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`);
+    warnings.push(
+      `network not cut: \`${netns.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`,
+    );
   }
 
   let uid = process.getuid?.() ?? -1;
@@ -179,7 +204,9 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
         wrappers.push(`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups');
         uid = NOBODY;
       } else {
-        warnings.push('chain code runs as root: uid nobody cannot read the task workspace or fapo (make them world-readable to drop privileges)');
+        warnings.push(
+          'chain code runs as root: uid nobody cannot read the task workspace or fapo (make them world-readable to drop privileges)',
+        );
       }
     }
   } else {

@@ -23,8 +23,19 @@ const OutputSpecSchema = z.union([
 
 /** A step declaration as data: what describeChain reads, without the code steps' functions. */
 export const DeclaredStepSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('llm'), name: z.string(), prompt: z.string().optional(), output: OutputSpecSchema.optional() }),
-  z.object({ kind: z.literal('retrieve'), name: z.string(), resource: z.string(), query: z.string(), k: z.union([z.number(), z.string()]) }),
+  z.object({
+    kind: z.literal('llm'),
+    name: z.string(),
+    prompt: z.string().optional(),
+    output: OutputSpecSchema.optional(),
+  }),
+  z.object({
+    kind: z.literal('retrieve'),
+    name: z.string(),
+    resource: z.string(),
+    query: z.string(),
+    k: z.union([z.number(), z.string()]),
+  }),
   z.object({ kind: z.literal('code'), name: z.string() }),
 ]);
 export type DeclaredStep = z.infer<typeof DeclaredStepSchema>;
@@ -49,11 +60,23 @@ const CodeRecordSchema = z.object({
 export const ChildMessageSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('loaded'), chain: DeclaredChainSchema }),
   z.object({ op: z.literal('loadFailed'), message: z.string() }),
-  z.object({ op: z.literal('step'), job: z.number(), call: z.number(), name: z.string(), vars: z.record(z.string(), z.unknown()) }),
+  z.object({
+    op: z.literal('step'),
+    job: z.number(),
+    call: z.number(),
+    name: z.string(),
+    vars: z.record(z.string(), z.unknown()),
+  }),
   z.object({ op: z.literal('code'), job: z.number(), record: CodeRecordSchema }),
   z.object({ op: z.literal('done'), job: z.number(), output: z.unknown() }),
   /** `hostCall` is set when the case failed with the very error a host step raised (e.g. an InfraError). */
-  z.object({ op: z.literal('fail'), job: z.number(), name: z.string(), message: z.string(), hostCall: z.number().optional() }),
+  z.object({
+    op: z.literal('fail'),
+    job: z.number(),
+    name: z.string(),
+    message: z.string(),
+    hostCall: z.number().optional(),
+  }),
   z.object({ op: z.literal('pong'), seq: z.number() }),
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;

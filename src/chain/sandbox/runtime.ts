@@ -50,7 +50,10 @@ function declared(def: ChainDefinition): DeclaredChain {
 
 async function load(code: string, chainPath: string): Promise<void> {
   try {
-    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<
+      string,
+      unknown
+    >;
     chain = chainFromModule(mod, chainPath);
     send({ op: 'loaded', chain: declared(chain) });
   } catch (err) {
@@ -84,7 +87,12 @@ async function run(job: number, input: Record<string, unknown>, params: Record<s
     try {
       send({ op: 'done', job, output });
     } catch (err) {
-      send({ op: 'fail', job, name: 'Error', message: `the chain's output cannot be sent to the parent: ${messageOf(err)}` });
+      send({
+        op: 'fail',
+        job,
+        name: 'Error',
+        message: `the chain's output cannot be sent to the parent: ${messageOf(err)}`,
+      });
     }
   } catch (err) {
     const hostCall = typeof err === 'object' && err !== null ? hostErrors.get(err) : undefined;

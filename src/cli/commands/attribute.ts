@@ -24,26 +24,57 @@ export interface AttributeFlags {
 export async function attributeCommand(taskDir: string, flags: AttributeFlags): Promise<number> {
   const env = await openEnvironment(taskDir, { model: flags.model, sandbox: flags.sandbox });
   try {
-    let reports = env.store.listDocs<AttributionReport>(ATTRIBUTION_DOC, flags.session ? { prefix: `${flags.session}:` } : {});
+    let reports = env.store.listDocs<AttributionReport>(
+      ATTRIBUTION_DOC,
+      flags.session ? { prefix: `${flags.session}:` } : {},
+    );
     if (flags.round) reports = reports.filter((r) => r.id.split(':')[1] === flags.round);
     if (flags.variant || reports.length === 0) {
-      if (flags.session || flags.round) throw new FapoError(`no attribution stored for ${flags.session ? `session ${flags.session}` : ''}${flags.round ? ` round ${flags.round}` : ''}`);
+      if (flags.session || flags.round)
+        throw new FapoError(
+          `no attribution stored for ${flags.session ? `session ${flags.session}` : ''}${flags.round ? ` round ${flags.round}` : ''}`,
+        );
       const variant = resolveVariant(env.store, env.task, flags.variant);
       const outcome = await evaluate({
-        task: env.task, store: env.store, variant, split: 'train', trials: parsePositiveInt('trials', flags.trials), model: env.model, sampling: env.sampling,
-        executor: env.executor, retrievers: env.retrievers, retrievalGuard: env.retrievalGuard, concurrency: 8, purpose: 'attribute',
+        task: env.task,
+        store: env.store,
+        variant,
+        split: 'train',
+        trials: parsePositiveInt('trials', flags.trials),
+        model: env.model,
+        sampling: env.sampling,
+        executor: env.executor,
+        retrievers: env.retrievers,
+        retrievalGuard: env.retrievalGuard,
+        concurrency: 8,
+        purpose: 'attribute',
       });
       const report = await attributeFailures(
         {
-          variant: variant.hash, split: 'train', cases: env.task.datasets.train.cases, results: env.store.resultsFor(outcome.run.id),
-          chain: await env.executor.describe(variant), prompts: variant.prompts, goldEvidenceKey: env.task.manifest.goldEvidence,
-          allowedLevels: env.task.playbook.levels, caps: env.task.playbook.caps, tunableParams: env.task.playbook.tunableParams, params: variant.params,
+          variant: variant.hash,
+          split: 'train',
+          cases: env.task.datasets.train.cases,
+          results: env.store.resultsFor(outcome.run.id),
+          chain: await env.executor.describe(variant),
+          prompts: variant.prompts,
+          goldEvidenceKey: env.task.manifest.goldEvidence,
+          allowedLevels: env.task.playbook.levels,
+          caps: env.task.playbook.caps,
+          tunableParams: env.task.playbook.tunableParams,
+          params: variant.params,
         },
         flags.analystModel ? { analyst: env.client(flags.analystModel) } : { useAnalyst: false },
       );
       reports = [{ id: `now:v${variant.seq}`, value: report }];
     }
-    if (flags.json) process.stdout.write(JSON.stringify(reports.map((r) => ({ id: r.id, ...r.value })), null, 2) + '\n');
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify(
+          reports.map((r) => ({ id: r.id, ...r.value })),
+          null,
+          2,
+        )}\n`,
+      );
     else for (const r of reports) console.log(`## ${r.id}\n\n${renderAttributionMarkdown(r.value)}`);
     return 0;
   } finally {

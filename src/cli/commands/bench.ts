@@ -26,9 +26,17 @@ export interface BenchFlags {
 }
 
 function parseStrategies(list: string): BenchStrategy[] {
-  const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
+  const names = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   for (const n of names) {
-    if (!(BENCH_STRATEGIES as readonly string[]).includes(n)) throw new FapoError(`unknown strategy "${n}"`, `Use a comma-separated list of ${BENCH_STRATEGIES.join(', ')}.`);
+    if (!(BENCH_STRATEGIES as readonly string[]).includes(n))
+      throw new FapoError(`unknown strategy "${n}"`, `Use a comma-separated list of ${BENCH_STRATEGIES.join(', ')}.`);
   }
   if (names.length === 0) throw new FapoError('--strategies names no strategy');
   return names as BenchStrategy[];
@@ -41,12 +49,25 @@ function parseBudget(value: string): 'paper' | number {
 /** `fapo bench`: runs (or resumes) every cell and writes the study's table; returns the exit code. */
 export async function benchCommand(flags: BenchFlags): Promise<number> {
   // Checked here rather than by commander, whose required options would also bind `bench ifbench-verify`.
-  if (!flags.tasks) throw new FapoError('fapo bench needs --tasks', 'e.g. --tasks hotpotqa,hover,ifbench,pupa,aime,livebench-math,ctibench');
-  if (!flags.taskModel) throw new FapoError('fapo bench needs --task-model', 'e.g. --task-model openai:gpt-4.1-mini (sim:echo for an offline smoke run)');
+  if (!flags.tasks)
+    throw new FapoError(
+      'fapo bench needs --tasks',
+      'e.g. --tasks hotpotqa,hover,ifbench,pupa,aime,livebench-math,ctibench',
+    );
+  if (!flags.taskModel)
+    throw new FapoError(
+      'fapo bench needs --task-model',
+      'e.g. --task-model openai:gpt-4.1-mini (sim:echo for an offline smoke run)',
+    );
   const proposer = flags.proposer ?? (flags.optimizerModel ? 'agent' : 'rules');
-  if (proposer !== 'agent' && proposer !== 'rules') throw new FapoError(`--proposer must be "agent" or "rules", got "${proposer}"`);
-  const taskModels = flags.taskModel.split(',').map((s) => s.trim()).filter(Boolean);
-  if (taskModels.length === 0) throw new FapoError('--task-model names no model', 'Pass --task-model provider:model (several: comma-separated).');
+  if (proposer !== 'agent' && proposer !== 'rules')
+    throw new FapoError(`--proposer must be "agent" or "rules", got "${proposer}"`);
+  const taskModels = flags.taskModel
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (taskModels.length === 0)
+    throw new FapoError('--task-model names no model', 'Pass --task-model provider:model (several: comma-separated).');
   const outcome = await runBench({
     tasks: parseBenchmarkTasks(flags.tasks),
     strategies: parseStrategies(flags.strategies),
@@ -73,7 +94,9 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
   });
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ table: outcome.table, markdown: outcome.markdownPath, json: outcome.jsonPath }, null, 2) + '\n');
+    process.stdout.write(
+      `${JSON.stringify({ table: outcome.table, markdown: outcome.markdownPath, json: outcome.jsonPath }, null, 2)}\n`,
+    );
   } else {
     console.log('');
     console.log(readFileSync(outcome.markdownPath, 'utf8'));
@@ -93,11 +116,14 @@ export interface IfbenchVerifyFlags {
 export function ifbenchVerifyCommand(flags: IfbenchVerifyFlags): number {
   const summary = runIfbenchVerify({ input: flags.input, output: flags.output, loose: Boolean(flags.loose) });
   if (flags.json) {
-    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   }
-  const pct = (a: { followed: number; total: number; accuracy: number }) => `${(100 * a.accuracy).toFixed(1)}% (${a.followed}/${a.total})`;
-  console.log(`IFBench ${summary.mode}: prompt-level ${pct(summary.promptLevel)}, instruction-level ${pct(summary.instructionLevel)}`);
+  const pct = (a: { followed: number; total: number; accuracy: number }) =>
+    `${(100 * a.accuracy).toFixed(1)}% (${a.followed}/${a.total})`;
+  console.log(
+    `IFBench ${summary.mode}: prompt-level ${pct(summary.promptLevel)}, instruction-level ${pct(summary.instructionLevel)}`,
+  );
   console.log(`approximate checkers: ${(100 * summary.approximateShare).toFixed(1)}% of instruction checks`);
   console.log(`results: ${flags.output}`);
   return 0;

@@ -22,7 +22,8 @@ export interface EvalFlags {
 }
 
 export function parseSplit(value: string): Split {
-  if (!(SPLITS as readonly string[]).includes(value)) throw new FapoError(`unknown split "${value}"`, `Use one of: ${SPLITS.join(', ')}.`);
+  if (!(SPLITS as readonly string[]).includes(value))
+    throw new FapoError(`unknown split "${value}"`, `Use one of: ${SPLITS.join(', ')}.`);
   return value as Split;
 }
 
@@ -86,13 +87,58 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     });
     const s = outcome.summary;
     if (flags.json) {
-      process.stdout.write(JSON.stringify({ run: outcome.run.id, variant: { hash: variant.hash, seq: variant.seq }, summary: s, usage, wallMs, resumed: outcome.resumed, artifacts: dir }, null, 2) + '\n');
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            run: outcome.run.id,
+            variant: { hash: variant.hash, seq: variant.seq },
+            summary: s,
+            usage,
+            wallMs,
+            resumed: outcome.resumed,
+            artifacts: dir,
+          },
+          null,
+          2,
+        )}\n`,
+      );
     } else {
-      const t = table(['variant', 'split', 'score (mean ± sd)', 'trials', 'ok', 'task_error', 'infra_error', 'scorer_error']);
-      t.push([`v${variant.seq} ${variant.hash.slice(0, 8)}`, split, formatMeanSd(s), String(s.trials.length), s.counts.ok, s.counts.task_error, s.counts.infra_error, s.counts.scorer_error].map(String));
+      const t = table([
+        'variant',
+        'split',
+        'score (mean ± sd)',
+        'trials',
+        'ok',
+        'task_error',
+        'infra_error',
+        'scorer_error',
+      ]);
+      t.push(
+        [
+          `v${variant.seq} ${variant.hash.slice(0, 8)}`,
+          split,
+          formatMeanSd(s),
+          String(s.trials.length),
+          s.counts.ok,
+          s.counts.task_error,
+          s.counts.infra_error,
+          s.counts.scorer_error,
+        ].map(String),
+      );
       console.log(t.toString());
       const steps = table(['step', 'kind', 'runs', 'mean ms', 'tokens in/out', 'cache hits', 'errors']);
-      for (const st of report.steps) steps.push([st.name, st.kind, st.runs, (st.latencyMs / Math.max(1, st.runs)).toFixed(1), `${st.inputTokens}/${st.outputTokens}`, st.cacheHits, st.errors].map(String));
+      for (const st of report.steps)
+        steps.push(
+          [
+            st.name,
+            st.kind,
+            st.runs,
+            (st.latencyMs / Math.max(1, st.runs)).toFixed(1),
+            `${st.inputTokens}/${st.outputTokens}`,
+            st.cacheHits,
+            st.errors,
+          ].map(String),
+        );
       console.log(steps.toString());
       console.log(
         `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
@@ -101,7 +147,10 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       console.log(`artifacts: ${dir}`);
       const notice = simNotice([env.model.id]);
       if (notice) console.log(notice);
-      if (s.counts.infra_error) console.error(`${s.counts.infra_error} case(s) hit provider errors after retries; they are excluded from the score. Run the same command again to retry them.`);
+      if (s.counts.infra_error)
+        console.error(
+          `${s.counts.infra_error} case(s) hit provider errors after retries; they are excluded from the score. Run the same command again to retry them.`,
+        );
     }
     return s.counts.infra_error > 0 ? 1 : 0;
   } finally {

@@ -8,7 +8,8 @@ export const EXAMPLE_TASK_DIR = fileURLToPath(new URL('../../../examples/two-hop
 /** Copies the bundled example task (without any store) into `target`. */
 export function copyExampleTask(target: string): string {
   const dir = resolve(target);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new FapoError(`${dir} is not empty`, 'Choose a new folder for the task workspace.');
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new FapoError(`${dir} is not empty`, 'Choose a new folder for the task workspace.');
   cpSync(EXAMPLE_TASK_DIR, dir, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes('.fapo') });
   return dir;
 }

@@ -54,11 +54,14 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     maxVariants: parsePositiveInt('max-variants', flags.maxVariants),
     maxRounds: parsePositiveInt('max-rounds', flags.maxRounds),
     ...(flags.maxTaskCalls ? { maxTaskCalls: parsePositiveInt('max-task-calls', flags.maxTaskCalls) } : {}),
-    ...(flags.maxOptimizerTokens ? { maxOptimizerTokens: parsePositiveInt('max-optimizer-tokens', flags.maxOptimizerTokens) } : {}),
+    ...(flags.maxOptimizerTokens
+      ? { maxOptimizerTokens: parsePositiveInt('max-optimizer-tokens', flags.maxOptimizerTokens) }
+      : {}),
     ...(flags.maxCost ? { maxCostUsd: num('max-cost', flags.maxCost) } : {}),
     ...(flags.maxWallTime ? { maxWallMs: 1000 * num('max-wall-time', flags.maxWallTime)! } : {}),
   };
-  if (flags.accept !== 'mean' && flags.accept !== 'significant') throw new FapoError(`--accept must be "mean" or "significant", got "${flags.accept}"`);
+  if (flags.accept !== 'mean' && flags.accept !== 'significant')
+    throw new FapoError(`--accept must be "mean" or "significant", got "${flags.accept}"`);
   const optimizer = flags.optimizerModel;
   const target = num('target', flags.target);
   if (target !== undefined && target > 1) throw new FapoError('--target is a score in [0,1], e.g. 0.8');
@@ -78,16 +81,29 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     accept: flags.accept,
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
-    strategyOptions: flags.strategy === 'gepa' ? gepaOptions(flags) : { proposer: flags.proposer, analyst: flags.analyst, reviewerModel: flags.reviewer, ...(optimizer ? { proposerModel: optimizer } : {}) },
+    strategyOptions:
+      flags.strategy === 'gepa'
+        ? gepaOptions(flags)
+        : {
+            proposer: flags.proposer,
+            analyst: flags.analyst,
+            reviewerModel: flags.reviewer,
+            ...(optimizer ? { proposerModel: optimizer } : {}),
+          },
   };
 }
 
 function gepaOptions(flags: OptimizeFlags): Record<string, unknown> {
   if (!flags.maxMetricCalls && !flags.gepaBudget) {
-    throw new FapoError('GEPA needs a budget in metric calls', `Pass --max-metric-calls N or --gepa-budget ${Object.keys(PAPER_BUDGETS).join('|')} (the paper's per-task budgets).`);
+    throw new FapoError(
+      'GEPA needs a budget in metric calls',
+      `Pass --max-metric-calls N or --gepa-budget ${Object.keys(PAPER_BUDGETS).join('|')} (the paper's per-task budgets).`,
+    );
   }
   return {
-    ...(flags.maxMetricCalls ? { maxMetricCalls: parsePositiveInt('max-metric-calls', flags.maxMetricCalls) } : { budget: flags.gepaBudget }),
+    ...(flags.maxMetricCalls
+      ? { maxMetricCalls: parsePositiveInt('max-metric-calls', flags.maxMetricCalls) }
+      : { budget: flags.gepaBudget }),
     useMerge: Boolean(flags.useMerge),
     seed: Number(flags.seed) || 0,
   };
@@ -99,7 +115,11 @@ function positiveNumber(name: string, v: string): number {
   return n;
 }
 
-export async function runOptimize(taskDir: string, config: SessionConfig, opts: { resume?: boolean | string; quiet?: boolean } = {}): Promise<SessionOutcome> {
+export async function runOptimize(
+  taskDir: string,
+  config: SessionConfig,
+  opts: { resume?: boolean | string; quiet?: boolean } = {},
+): Promise<SessionOutcome> {
   const progress = opts.quiet ? undefined : createProgress('evaluating');
   let lastLabel = '';
   try {
@@ -123,10 +143,16 @@ export async function runOptimize(taskDir: string, config: SessionConfig, opts: 
 export function printOutcome(outcome: SessionOutcome): void {
   const { result, test, usage } = outcome;
   console.log('');
-  console.log(`selected: v${result.best.seq} (${result.best.level}) — validation ${formatMeanSd(result.bestValidation.summary)}`);
-  console.log(`test (evaluated once): baseline ${formatMeanSd(test.baseline.summary)} → selected ${formatMeanSd(test.best.summary)}; Δ ${(100 * test.comparison.delta).toFixed(1)} points, 95% CI [${(100 * test.comparison.ci.low).toFixed(1)}, ${(100 * test.comparison.ci.high).toFixed(1)}], paired permutation p = ${test.comparison.pValue.toFixed(3)}`);
+  console.log(
+    `selected: v${result.best.seq} (${result.best.level}) — validation ${formatMeanSd(result.bestValidation.summary)}`,
+  );
+  console.log(
+    `test (evaluated once): baseline ${formatMeanSd(test.baseline.summary)} → selected ${formatMeanSd(test.best.summary)}; Δ ${(100 * test.comparison.delta).toFixed(1)} points, 95% CI [${(100 * test.comparison.ci.low).toFixed(1)}, ${(100 * test.comparison.ci.high).toFixed(1)}], paired permutation p = ${test.comparison.pValue.toFixed(3)}`,
+  );
   const task = usage.roles.task ?? { calls: 0, cacheHits: 0 };
-  console.log(`task-model calls paid: ${task.calls}; avoided by the cache and upstream reuse: ${task.cacheHits} (${task.calls + task.cacheHits ? ((100 * task.cacheHits) / (task.calls + task.cacheHits)).toFixed(0) : 0}% fewer than re-running every variant from scratch)`);
+  console.log(
+    `task-model calls paid: ${task.calls}; avoided by the cache and upstream reuse: ${task.cacheHits} (${task.calls + task.cacheHits ? ((100 * task.cacheHits) / (task.calls + task.cacheHits)).toFixed(0) : 0}% fewer than re-running every variant from scratch)`,
+  );
   for (const [role, u] of Object.entries(usage.roles)) {
     if (role === 'task') continue;
     console.log(`${role}: ${u.calls} calls, ${u.inputTokens + u.outputTokens} tokens, $${u.costUsd.toFixed(4)}`);
@@ -150,11 +176,30 @@ export async function optimizeCommand(taskDir: string, flags: OptimizeFlags): Pr
   const outcome = await runOptimize(taskDir, config, { resume: flags.resume, quiet: flags.json });
   const reportDir = await saveReport(taskDir, outcome);
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ session: outcome.session, report: reportDir, best: outcome.result.best.hash, trajectory: outcome.result.trajectory, test: { baseline: outcome.test.baseline.summary, best: outcome.test.best.summary, comparison: outcome.test.comparison }, usage: outcome.usage }, null, 2) + '\n');
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          session: outcome.session,
+          report: reportDir,
+          best: outcome.result.best.hash,
+          trajectory: outcome.result.trajectory,
+          test: {
+            baseline: outcome.test.baseline.summary,
+            best: outcome.test.best.summary,
+            comparison: outcome.test.comparison,
+          },
+          usage: outcome.usage,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } else {
     printOutcome(outcome);
     console.log(`report: ${reportDir}/report.html (also report.md, report.json, changelog.md, memory.jsonl)`);
-    const notice = simNotice([outcome.taskModel, ...Object.values(config.roles)].filter((x): x is string => Boolean(x)));
+    const notice = simNotice(
+      [outcome.taskModel, ...Object.values(config.roles)].filter((x): x is string => Boolean(x)),
+    );
     if (notice) console.log(notice);
   }
   return 0;

@@ -19,13 +19,26 @@ export async function reportCommand(taskDir: string, flags: { session?: string }
   const task = await loadTask(taskDir);
   const store = Store.open(task.dir);
   try {
-    const sessions = store.listDocs<SessionRecord>('sessions').map((d) => d.value).filter((s) => s.state === 'complete');
+    const sessions = store
+      .listDocs<SessionRecord>('sessions')
+      .map((d) => d.value)
+      .filter((s) => s.state === 'complete');
     const session = flags.session ? sessions.find((s) => s.id === flags.session) : sessions.at(-1);
-    if (!session) throw new FapoError(flags.session ? `no finished session "${flags.session}"` : 'no finished optimization session yet', 'Run `fapo optimize <task>` first (or `--resume` an unfinished one).');
+    if (!session)
+      throw new FapoError(
+        flags.session ? `no finished session "${flags.session}"` : 'no finished optimization session yet',
+        'Run `fapo optimize <task>` first (or `--resume` an unfinished one).',
+      );
     const outcome = new SessionState(store, session.id).get<SessionOutcome>('outcome');
-    if (!outcome) throw new FapoError(`session ${session.id} has no stored outcome`, 'It was run by an older fapo; run a new session.');
+    if (!outcome)
+      throw new FapoError(
+        `session ${session.id} has no stored outcome`,
+        'It was run by an older fapo; run a new session.',
+      );
     const dir = writeReportFor(store, task.dir, task.manifest.name, outcome);
-    console.log(`report for session ${session.id}:\n  ${join(dir, 'report.md')}\n  ${join(dir, 'report.html')}\n  ${join(dir, 'report.json')}\n  ${join(dir, 'changelog.md')}\n  ${join(dir, 'memory.jsonl')}`);
+    console.log(
+      `report for session ${session.id}:\n  ${join(dir, 'report.md')}\n  ${join(dir, 'report.html')}\n  ${join(dir, 'report.json')}\n  ${join(dir, 'changelog.md')}\n  ${join(dir, 'memory.jsonl')}`,
+    );
     return 0;
   } finally {
     store.close();

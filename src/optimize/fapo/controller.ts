@@ -44,7 +44,10 @@ export const ATTRIBUTION_DOC = 'attribution';
 export function createFapoStrategy(raw: Record<string, unknown>, deps: { proposer?: Proposer } = {}): Strategy {
   const options = FapoOptionsSchema.parse(raw);
   if (options.proposer === 'agent' && !options.proposerModel && !deps.proposer) {
-    throw new FapoError('the agent proposer needs a model', 'Pass --optimizer-model provider:model (or use --proposer rules).');
+    throw new FapoError(
+      'the agent proposer needs a model',
+      'Pass --optimizer-model provider:model (or use --proposer rules).',
+    );
   }
   return {
     name: 'fapo',
@@ -121,14 +124,24 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
       }
       budget.takeRound();
       let attribution = await attribute(round, `${best.hash.slice(0, 12)}:${levels.current}`);
-      log(`round ${round}: train pass rate ${(100 * attribution.passRate).toFixed(1)}%, ${attribution.cases.length} failed cases, level ${levels.current}`);
+      log(
+        `round ${round}: train pass rate ${(100 * attribution.passRate).toFixed(1)}%, ${attribution.cases.length} failed cases, level ${levels.current}`,
+      );
 
       let proposal: Proposal | null = null;
       let target: FailureCluster | undefined;
       for (;;) {
         const reason = levels.exhaustionReason(attribution, outOfIdeas);
         if (reason) {
-          memory.push({ kind: 'exhaustion', round, level: levels.current, reason, finalScore: bestVal.summary.mean, variantsTried: levels.variantsTried(), note: exhaustionNote(reason, levels.triedTechniques()) });
+          memory.push({
+            kind: 'exhaustion',
+            round,
+            level: levels.current,
+            reason,
+            finalScore: bestVal.summary.mean,
+            variantsTried: levels.variantsTried(),
+            note: exhaustionNote(reason, levels.triedTechniques()),
+          });
           log(`  ${levels.current} level exhausted: ${reason}`);
           levels.markExhausted(reason);
           // Re-attribute before escalating, so the decision rests on the current best's evidence.
@@ -138,14 +151,27 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
             stopReason = 'every allowed level exhausted';
             break rounds;
           }
-          log(`  escalating to ${next}: attribution names ${fresh.levelPartition[next].count} failed cases a ${next} change could address`);
+          log(
+            `  escalating to ${next}: attribution names ${fresh.levelPartition[next].count} failed cases a ${next} change could address`,
+          );
           attribution = fresh;
           outOfIdeas = false;
         }
         target = attribution.clusters.find((c) => c.level === levels.current);
         const services = await createProposerServices({ env, evaluator, best });
         proposal = await state.memo(`proposal:${round}:${levels.current}:0`, () =>
-          proposer.propose({ round, level: levels.current, parent: best, structure: services.structure, playbook, attribution, target, memory: [...memory], triedTechniques: levels.triedTechniques(), services }),
+          proposer.propose({
+            round,
+            level: levels.current,
+            parent: best,
+            structure: services.structure,
+            playbook,
+            attribution,
+            target,
+            memory: [...memory],
+            triedTechniques: levels.triedTechniques(),
+            services,
+          }),
         );
         if (proposal) break;
         outOfIdeas = true;
@@ -166,7 +192,9 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
         }
         trajectory.push(point(iteration, outcome.variant, outcome.val, outcome.record.accepted, bestVal));
       }
-      log(`  #${iteration} ${outcome.record.technique} on ${outcome.record.stepsChanged.join(', ')}: ${outcome.record.discarded ?? `val ${fmt(outcome.val!)}, Δ ${signed(outcome.record.delta!)}`} → ${outcome.record.accepted ? 'accepted' : 'rejected'}`);
+      log(
+        `  #${iteration} ${outcome.record.technique} on ${outcome.record.stepsChanged.join(', ')}: ${outcome.record.discarded ?? `val ${fmt(outcome.val!)}, Δ ${signed(outcome.record.delta!)}`} → ${outcome.record.accepted ? 'accepted' : 'rejected'}`,
+      );
     }
   } catch (err) {
     if (!(err instanceof BudgetExceededError)) throw err;
@@ -175,7 +203,10 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
   state.put('memory', memory);
   return { best, bestValidation: bestVal, trajectory, stopReason };
 
-  async function reviewAndEvaluate(round: number, first: Proposal): Promise<{ record: VariantMemory; variant?: Variant; val?: ValidationOutcome }> {
+  async function reviewAndEvaluate(
+    round: number,
+    first: Proposal,
+  ): Promise<{ record: VariantMemory; variant?: Variant; val?: ValidationOutcome }> {
     let proposal = first;
     let blocks = 0;
     let review: ReviewResult;
@@ -192,14 +223,33 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
       const decision = decideAfterReview(blocks, review.verdict);
       if (decision === 'evaluate') break;
       blocks++;
-      const reasons = review.checks.filter((c) => c.verdict === 'block').flatMap((c) => c.reasons.map((r) => `${c.check}: ${r}`));
-      if (decision === 'discard') return { record: baseRecord(proposal, review, { discarded: `blocked twice: ${reasons.join('; ')}` }) };
+      const reasons = review.checks
+        .filter((c) => c.verdict === 'block')
+        .flatMap((c) => c.reasons.map((r) => `${c.check}: ${r}`));
+      if (decision === 'discard')
+        return { record: baseRecord(proposal, review, { discarded: `blocked twice: ${reasons.join('; ')}` }) };
       log(`  review blocked (${reasons.join('; ')}); one revision allowed`);
       const revised = await state.memo(`proposal:${round}:${proposal.level}:${attempt + 1}`, async () => {
         const services = await createProposerServices({ env, evaluator, best });
-        return proposer.propose({ round, level: proposal.level, parent: best, structure: services.structure, playbook, attribution: lastAttribution(), memory: [...memory], triedTechniques: levels.triedTechniques(), revision: { proposal, review: redactForProposer(review) }, services });
+        return proposer.propose({
+          round,
+          level: proposal.level,
+          parent: best,
+          structure: services.structure,
+          playbook,
+          attribution: lastAttribution(),
+          memory: [...memory],
+          triedTechniques: levels.triedTechniques(),
+          revision: { proposal, review: redactForProposer(review) },
+          services,
+        });
       });
-      if (!revised) return { record: baseRecord(proposal, review, { discarded: `blocked, and no revision was proposed: ${reasons.join('; ')}` }) };
+      if (!revised)
+        return {
+          record: baseRecord(proposal, review, {
+            discarded: `blocked, and no revision was proposed: ${reasons.join('; ')}`,
+          }),
+        };
       proposal = revised;
     }
     const variant = register(proposal);
@@ -236,7 +286,9 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
       hypothesis: p.hypothesis,
       technique: p.technique,
       review: review.verdict,
-      reviewReasons: review.checks.filter((c) => c.verdict !== 'pass').flatMap((c) => c.reasons.map((r) => `${c.check}: ${r}`)),
+      reviewReasons: review.checks
+        .filter((c) => c.verdict !== 'pass')
+        .flatMap((c) => c.reasons.map((r) => `${c.check}: ${r}`)),
       accepted: false,
       ...rest,
     };
@@ -248,20 +300,46 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
 
   function register(p: Proposal): Variant {
     const content = { chainPath: p.chainPath, chainSource: p.chainSource, prompts: p.prompts, params: p.params };
-    return store.putVariant({ ...content, hash: variantHash(content), parent: p.parent.hash, level: p.level, hypothesis: p.hypothesis, technique: p.technique, createdBy: `fapo:${proposer.name}` });
+    return store.putVariant({
+      ...content,
+      hash: variantHash(content),
+      parent: p.parent.hash,
+      level: p.level,
+      hypothesis: p.hypothesis,
+      technique: p.technique,
+      createdBy: `fapo:${proposer.name}`,
+    });
   }
 
   async function smokeRun(p: Proposal): Promise<{ ok: boolean; errors: string[] }> {
     const variant = register(p);
     const ids = evaluator.trainCaseIds().slice(0, 2);
     const { results } = await evaluator.train(variant, ids, 1);
-    const errors = results.filter((r) => r.status === 'task_error' || r.status === 'scorer_error').map((r) => `case ${r.caseId}: ${r.error}`);
+    const errors = results
+      .filter((r) => r.status === 'task_error' || r.status === 'scorer_error')
+      .map((r) => `case ${r.caseId}: ${r.error}`);
     return { ok: errors.length === 0, errors };
   }
 }
 
-function point(iteration: number, v: Variant, val: ValidationOutcome, accepted: boolean, best: ValidationOutcome): TrajectoryPoint {
-  return { iteration, variant: v.hash, seq: v.seq, parent: v.parent, level: v.level, valMean: val.summary.mean, valSd: val.summary.sd, accepted, bestMean: best.summary.mean };
+function point(
+  iteration: number,
+  v: Variant,
+  val: ValidationOutcome,
+  accepted: boolean,
+  best: ValidationOutcome,
+): TrajectoryPoint {
+  return {
+    iteration,
+    variant: v.hash,
+    seq: v.seq,
+    parent: v.parent,
+    level: v.level,
+    valMean: val.summary.mean,
+    valSd: val.summary.sd,
+    accepted,
+    bestMean: best.summary.mean,
+  };
 }
 
 function exhaustionNote(reason: string, techniques: string[]): string {
@@ -270,7 +348,8 @@ function exhaustionNote(reason: string, techniques: string[]): string {
   return `The estimated ceiling is reached or no untried change is left (tried: ${techniques.join(', ') || 'none'}).`;
 }
 
-const fmt = (v: ValidationOutcome) => (v.summary.mean === null ? 'n/a' : `${(100 * v.summary.mean).toFixed(1)} ± ${(100 * v.summary.sd).toFixed(1)}`);
+const fmt = (v: ValidationOutcome) =>
+  v.summary.mean === null ? 'n/a' : `${(100 * v.summary.mean).toFixed(1)} ± ${(100 * v.summary.sd).toFixed(1)}`;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 
 /**
@@ -283,7 +362,14 @@ function redactForProposer(review: ReviewResult): ReviewResult {
     ...review,
     checks: review.checks.map((c) =>
       hidden.has(c.check) && c.verdict !== 'pass'
-        ? { ...c, reasons: [c.check === 'leakage' ? 'the draft contains text from held-out (validation/test) cases; remove case-specific content' : 'the draft copies a training example; use synthetic examples only'] }
+        ? {
+            ...c,
+            reasons: [
+              c.check === 'leakage'
+                ? 'the draft contains text from held-out (validation/test) cases; remove case-specific content'
+                : 'the draft copies a training example; use synthetic examples only',
+            ],
+          }
         : c,
     ),
   };

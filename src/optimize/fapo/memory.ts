@@ -45,11 +45,18 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 
 /** The human change log (Markdown) rendered from the memory. */
 export function renderChangeLog(records: MemoryRecord[], seqOf: (hash: string) => number | undefined): string {
-  const lines = ['# Change log', '', '| # | round | variant | parent | level | steps changed | technique | hypothesis | train | val (mean ± sd) | Δ val [95% CI] | review | accepted |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    '# Change log',
+    '',
+    '| # | round | variant | parent | level | steps changed | technique | hypothesis | train | val (mean ± sd) | Δ val [95% CI] | review | accepted |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
   const exhaustion: string[] = [];
   for (const r of records) {
     if (r.kind === 'exhaustion') {
-      exhaustion.push(`- round ${r.round}: **${r.level}** level exhausted — ${r.reason} (best val ${pct(r.finalScore)} after ${r.variantsTried} variants). ${r.note}`);
+      exhaustion.push(
+        `- round ${r.round}: **${r.level}** level exhausted — ${r.reason} (best val ${pct(r.finalScore)} after ${r.variantsTried} variants). ${r.note}`,
+      );
       continue;
     }
     const ci = r.ci ? ` [${pct(r.ci.low)}, ${pct(r.ci.high)}]` : '';
@@ -58,6 +65,5 @@ export function renderChangeLog(records: MemoryRecord[], seqOf: (hash: string) =
     );
   }
   if (exhaustion.length) lines.push('', '## Levels exhausted', '', ...exhaustion);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
-

@@ -52,7 +52,10 @@ export interface ProposerServices {
   trainFailures(): { case: Case; results: CaseResult[] }[];
   trainCase(id: string): { case: Case; results: CaseResult[] } | undefined;
   /** Runs a draft proposal on up to 5 train cases (1 trial) and returns their scores. */
-  quickCheck(proposal: Proposal, caseIds: string[]): Promise<{ caseId: string; score: number | null; status: string }[]>;
+  quickCheck(
+    proposal: Proposal,
+    caseIds: string[],
+  ): Promise<{ caseId: string; score: number | null; status: string }[]>;
 }
 
 export interface ProposerInput {

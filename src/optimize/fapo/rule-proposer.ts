@@ -21,8 +21,10 @@ const PROMPT_RULES: PromptRule[] = [
   {
     technique: 'format-constraints',
     labels: ['format'],
-    instruction: 'Respond with only the short answer (a name, number, or yes/no), with no full sentence and no explanation.',
-    hypothesis: (s) => `Answers from ${s} contain the right entity inside a sentence; a brevity constraint makes them exact matches.`,
+    instruction:
+      'Respond with only the short answer (a name, number, or yes/no), with no full sentence and no explanation.',
+    hypothesis: (s) =>
+      `Answers from ${s} contain the right entity inside a sentence; a brevity constraint makes them exact matches.`,
   },
   {
     technique: 'always-answer',
@@ -33,7 +35,8 @@ const PROMPT_RULES: PromptRule[] = [
   {
     technique: 'decomposition',
     labels: ['retrieval', 'knowledge', 'cascade', 'reasoning', 'content'],
-    instruction: 'First identify which entity in the chain of facts is still unknown, then address exactly that entity.',
+    instruction:
+      'First identify which entity in the chain of facts is still unknown, then address exactly that entity.',
     hypothesis: (s) => `Making ${s} decompose the question may target the missing link in multi-hop questions.`,
   },
   {
@@ -45,7 +48,8 @@ const PROMPT_RULES: PromptRule[] = [
   {
     technique: 'constraint-tightening',
     labels: ['retrieval', 'knowledge', 'cascade', 'reasoning', 'content'],
-    instruction: 'Keep every fact that names an entity mentioned in the question or in the notes so far; never drop a fact.',
+    instruction:
+      'Keep every fact that names an entity mentioned in the question or in the notes so far; never drop a fact.',
     hypothesis: (s) => `Tighter constraints on ${s} may stop it losing the facts later steps need.`,
   },
   {
@@ -71,7 +75,9 @@ export function createRuleProposer(): Proposer {
 function clustersFor(input: ProposerInput): FailureCluster[] {
   const at = input.attribution.clusters.filter((c) => c.level === input.level);
   const rest = input.attribution.clusters.filter((c) => c.level !== input.level);
-  return [...(input.target ? [input.target] : []), ...at, ...rest].filter((c, i, all) => all.findIndex((x) => x.id === c.id) === i);
+  return [...(input.target ? [input.target] : []), ...at, ...rest].filter(
+    (c, i, all) => all.findIndex((x) => x.id === c.id) === i,
+  );
 }
 
 function tried(input: ProposerInput, technique: string, step: string): boolean {
@@ -121,15 +127,22 @@ function proposeParam(input: ProposerInput): Proposal | null {
   const retrieval = clustersFor(input).find((c) => c.level === 'param' && c.label === 'retrieval');
   if (!retrieval) return null;
   const { params, playbook } = { params: input.parent.params, playbook: input.playbook };
-  const tunable = (key: string) => !playbook.frozen.includes(key) && (playbook.tunableParams.length === 0 || playbook.tunableParams.includes(key));
+  const tunable = (key: string) =>
+    !playbook.frozen.includes(key) && (playbook.tunableParams.length === 0 || playbook.tunableParams.includes(key));
   const moves: { key: string; cap?: number }[] = [
-    ...Object.keys(params).filter((k) => /hops?$/i.test(k)).map((key) => ({ key, cap: playbook.caps.hops })),
-    ...Object.keys(params).filter((k) => /^(k|top_?k|.*_k)$/i.test(k)).map((key) => ({ key, cap: playbook.caps.passagesPerHop })),
+    ...Object.keys(params)
+      .filter((k) => /hops?$/i.test(k))
+      .map((key) => ({ key, cap: playbook.caps.hops })),
+    ...Object.keys(params)
+      .filter((k) => /^(k|top_?k|.*_k)$/i.test(k))
+      .map((key) => ({ key, cap: playbook.caps.passagesPerHop })),
   ];
   for (const { key, cap } of moves) {
     const value = params[key];
     if (typeof value !== 'number' || !tunable(key) || (cap !== undefined && value + 1 > cap)) continue;
-    const triedFromHere = input.memory.some((m) => m.kind === 'variant' && m.parent === input.parent.hash && m.stepsChanged.includes(`params.${key}`));
+    const triedFromHere = input.memory.some(
+      (m) => m.kind === 'variant' && m.parent === input.parent.hash && m.stepsChanged.includes(`params.${key}`),
+    );
     if (triedFromHere) continue;
     return {
       level: 'param',

@@ -33,8 +33,10 @@ export async function createProposerServices(opts: {
 
   const virtualFiles = new Map<string, string>([
     [best.chainPath, best.chainSource],
-    [task.manifest.params, JSON.stringify(best.params, null, 2) + '\n'],
-    ...Object.entries(best.prompts).map(([name, text]) => [join(task.manifest.prompts, `${name}.md`), text] as [string, string]),
+    [task.manifest.params, `${JSON.stringify(best.params, null, 2)}\n`],
+    ...Object.entries(best.prompts).map(
+      ([name, text]) => [join(task.manifest.prompts, `${name}.md`), text] as [string, string],
+    ),
     [task.manifest.scorer, safeRead(join(task.dir, task.manifest.scorer))],
     ...READABLE_FIXED.map((f) => [f, safeRead(join(task.dir, f))] as [string, string]),
   ]);
@@ -46,11 +48,18 @@ export async function createProposerServices(opts: {
     readFile(path) {
       const key = normalize(path).replace(/^\.\//, '');
       const text = virtualFiles.get(key);
-      if (text === undefined) throw new FapoError(`"${path}" is not readable: proposers may read ${[...virtualFiles.keys()].join(', ')}`);
+      if (text === undefined)
+        throw new FapoError(`"${path}" is not readable: proposers may read ${[...virtualFiles.keys()].join(', ')}`);
       return text;
     },
     trainFailures: () =>
-      task.datasets.train.cases.filter((c) => (resultsByCase.get(c.id) ?? []).some((r) => r.status === 'task_error' || (r.status === 'ok' && (r.score ?? 0) < 1))).map(entry),
+      task.datasets.train.cases
+        .filter((c) =>
+          (resultsByCase.get(c.id) ?? []).some(
+            (r) => r.status === 'task_error' || (r.status === 'ok' && (r.score ?? 0) < 1),
+          ),
+        )
+        .map(entry),
     trainCase: (id) => {
       const c = trainById.get(id);
       return c ? entry(c) : undefined;
@@ -58,8 +67,21 @@ export async function createProposerServices(opts: {
     async quickCheck(proposal: Proposal, caseIds: string[]) {
       const ids = caseIds.filter((id) => trainById.has(id)).slice(0, 5);
       if (ids.length === 0) throw new FapoError('quick checks run on train case ids only (at most 5)');
-      const content = { chainPath: proposal.chainPath, chainSource: proposal.chainSource, prompts: proposal.prompts, params: proposal.params };
-      const variant = env.store.putVariant({ ...content, hash: variantHash(content), parent: proposal.parent.hash, level: proposal.level, hypothesis: `quick check: ${proposal.hypothesis}`, technique: proposal.technique, createdBy: 'quick-check' });
+      const content = {
+        chainPath: proposal.chainPath,
+        chainSource: proposal.chainSource,
+        prompts: proposal.prompts,
+        params: proposal.params,
+      };
+      const variant = env.store.putVariant({
+        ...content,
+        hash: variantHash(content),
+        parent: proposal.parent.hash,
+        level: proposal.level,
+        hypothesis: `quick check: ${proposal.hypothesis}`,
+        technique: proposal.technique,
+        createdBy: 'quick-check',
+      });
       const out = await evaluator.train(variant, ids, 1);
       return out.results.map((r) => ({ caseId: r.caseId, score: r.score, status: r.status }));
     },
@@ -71,9 +93,13 @@ function safeRead(path: string): string {
 }
 
 /** What a proposal changes, as step/template names, `params.<key>` and chain paths. */
-export function stepsChanged(parent: Pick<Variant, 'prompts' | 'params' | 'chainSource' | 'chainPath'>, p: Pick<Variant, 'prompts' | 'params' | 'chainSource' | 'chainPath'>): string[] {
+export function stepsChanged(
+  parent: Pick<Variant, 'prompts' | 'params' | 'chainSource' | 'chainPath'>,
+  p: Pick<Variant, 'prompts' | 'params' | 'chainSource' | 'chainPath'>,
+): string[] {
   const changed: string[] = [];
-  for (const name of new Set([...Object.keys(parent.prompts), ...Object.keys(p.prompts)])) if (parent.prompts[name] !== p.prompts[name]) changed.push(name);
+  for (const name of new Set([...Object.keys(parent.prompts), ...Object.keys(p.prompts)]))
+    if (parent.prompts[name] !== p.prompts[name]) changed.push(name);
   for (const key of new Set([...Object.keys(parent.params), ...Object.keys(p.params)])) {
     if (JSON.stringify(parent.params[key]) !== JSON.stringify(p.params[key])) changed.push(`params.${key}`);
   }

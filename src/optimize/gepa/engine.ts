@@ -9,9 +9,23 @@ import { EpochBatchSampler } from './batch-sampler.ts';
 import { type MergeView, mergeSubsample, planMerge, rememberTriple } from './merge.ts';
 import type { GepaOptions } from './options.ts';
 import { selectParent, updateFronts } from './pareto.ts';
-import { type MinibatchCase, extractInstruction, reflectionPrompt, reflectiveDataset, repairPlaceholders } from './reflection.ts';
+import {
+  type MinibatchCase,
+  extractInstruction,
+  reflectionPrompt,
+  reflectiveDataset,
+  repairPlaceholders,
+} from './reflection.ts';
 import { rngFor } from './rng.ts';
-import { GEPA_STATE_DOC, type GepaCandidate, type GepaIteration, type GepaProposal, type GepaState, bestCandidate, frontPrograms } from './state.ts';
+import {
+  GEPA_STATE_DOC,
+  type GepaCandidate,
+  type GepaIteration,
+  type GepaProposal,
+  type GepaState,
+  bestCandidate,
+  frontPrograms,
+} from './state.ts';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -32,14 +46,22 @@ export function toMinibatchCases(results: CaseResult[], ids: string[]): Minibatc
   return ids.map((caseId) => {
     const mine = results.filter((r) => r.caseId === caseId).sort((a, b) => a.trial - b.trial);
     const first = mine[0];
-    const feedback = first?.feedback ?? (first && first.status !== 'ok' ? `The run failed (${first.status}): ${first.error ?? 'no details'}` : undefined);
+    const feedback =
+      first?.feedback ??
+      (first && first.status !== 'ok' ? `The run failed (${first.status}): ${first.error ?? 'no details'}` : undefined);
     return {
       caseId,
       score: mine.length ? sum(mine.map((r) => (r.status === 'ok' ? (r.score ?? 0) : 0))) / mine.length : 0,
       ...(feedback !== undefined ? { feedback } : {}),
       steps: (first?.steps ?? [])
         .filter((s) => s.kind === 'llm')
-        .map((s) => ({ step: s.name, inputs: s.inputs, output: s.output, ...(s.rawText !== undefined ? { rawText: s.rawText } : {}), ...(s.error !== undefined ? { error: s.error } : {}) })),
+        .map((s) => ({
+          step: s.name,
+          inputs: s.inputs,
+          output: s.output,
+          ...(s.rawText !== undefined ? { rawText: s.rawText } : {}),
+          ...(s.error !== undefined ? { error: s.error } : {}),
+        })),
     };
   });
 }
@@ -69,7 +91,10 @@ export class GepaEngine {
     const stepsByComponent = componentsOf(structure, ctx.baseline.prompts);
     const components = Object.keys(stepsByComponent);
     if (components.length === 0) {
-      throw new FapoError(`GEPA: chain "${structure.name}" has no llm step with a prompt template to optimize`, 'GEPA rewrites the prompt templates of llm steps; add one, or use another strategy.');
+      throw new FapoError(
+        `GEPA: chain "${structure.name}" has no llm step with a prompt template to optimize`,
+        'GEPA rewrites the prompt templates of llm steps; add one, or use another strategy.',
+      );
     }
     const valIds = ctx.env.task.datasets.val.cases.map((c) => c.id);
     this.state = {
@@ -84,7 +109,12 @@ export class GepaEngine {
       fronts: {},
       iterations: [],
       metricCalls: 0,
-      merge: { due: 0, totalAccepted: 0, lastIterationFoundNewProgram: false, memory: { triples: [], compositions: [] } },
+      merge: {
+        due: 0,
+        totalAccepted: 0,
+        lastIterationFoundNewProgram: false,
+        memory: { triples: [], compositions: [] },
+      },
     };
     this.sampler = new EpochBatchSampler(ctx.evaluator.trainCaseIds(), opts.minibatchSize, seed);
     this.reflector = ctx.roles.reflection ?? reflectionClient(ctx, opts.reflectionModel ?? ctx.env.model.id);
@@ -94,8 +124,13 @@ export class GepaEngine {
     const { ctx, opts, state } = this;
     const b = opts.minibatchSize;
     const v = state.valIds.length * opts.valTrials;
-    ctx.log(`gepa: ${state.components.length} components (${state.components.join(', ')}), |V| = ${state.valIds.length}, b = ${b}, budget ${opts.maxMetricCalls} metric calls, seed ${state.seed}, reflection ${this.reflector.id}`);
-    if (opts.maxMetricCalls < v + 3 * (b + v)) ctx.log(`gepa: warning: ${opts.maxMetricCalls} metric calls allow fewer than 3 accepted proposals (|V| + 3·(b + |V|) = ${v + 3 * (b + v)})`);
+    ctx.log(
+      `gepa: ${state.components.length} components (${state.components.join(', ')}), |V| = ${state.valIds.length}, b = ${b}, budget ${opts.maxMetricCalls} metric calls, seed ${state.seed}, reflection ${this.reflector.id}`,
+    );
+    if (opts.maxMetricCalls < v + 3 * (b + v))
+      ctx.log(
+        `gepa: warning: ${opts.maxMetricCalls} metric calls allow fewer than 3 accepted proposals (|V| + 3·(b + |V|) = ${v + 3 * (b + v)})`,
+      );
     try {
       await this.addCandidate(ctx.baseline, [], 'seed', -1, 'seed:val');
       this.trajectory.push(this.point(-1, 0, true, 'seed'));
@@ -117,8 +152,14 @@ export class GepaEngine {
     this.persist();
     const best = this.variants[state.best]!;
     const validated = this.validations.get(best.hash)!;
-    const bestValidation: ValidationOutcome = { variant: best.hash, summary: validated.summary, perCase: new Map(Object.entries(validated.scores)) };
-    ctx.log(`gepa: best candidate #${state.best} (v${best.seq}) val mean ${state.candidates[state.best]!.valMean.toFixed(3)} after ${state.metricCalls} metric calls, ${state.candidates.length} candidates`);
+    const bestValidation: ValidationOutcome = {
+      variant: best.hash,
+      summary: validated.summary,
+      perCase: new Map(Object.entries(validated.scores)),
+    };
+    ctx.log(
+      `gepa: best candidate #${state.best} (v${best.seq}) val mean ${state.candidates[state.best]!.valMean.toFixed(3)} after ${state.metricCalls} metric calls, ${state.candidates.length} candidates`,
+    );
     return { best, bestValidation, trajectory: this.trajectory, stopReason: state.stopReason ?? 'stopped' };
   }
 
@@ -129,11 +170,14 @@ export class GepaEngine {
   /** Stoppers are checked only at the top of an iteration, as in the reference (a run may overshoot by ≤ 2b + |V|). */
   private async stopReason(i: number): Promise<string | undefined> {
     const { state, opts, ctx } = this;
-    if (state.metricCalls >= opts.maxMetricCalls) return `metric-call budget used: ${state.metricCalls} of ${opts.maxMetricCalls}`;
+    if (state.metricCalls >= opts.maxMetricCalls)
+      return `metric-call budget used: ${state.metricCalls} of ${opts.maxMetricCalls}`;
     const maxWallMs = ctx.budget.options.maxWallMs;
     if (maxWallMs === undefined) return undefined;
     // Memoized so a resumed session takes the same decision the original run took here.
-    const wall = await ctx.state.memo(`gepa:i${i}:wall`, () => (ctx.budget.wallMs >= maxWallMs ? `wall-time budget (${maxWallMs} ms) used` : ''));
+    const wall = await ctx.state.memo(`gepa:i${i}:wall`, () =>
+      ctx.budget.wallMs >= maxWallMs ? `wall-time budget (${maxWallMs} ms) used` : '',
+    );
     return wall || undefined;
   }
 
@@ -154,26 +198,48 @@ export class GepaEngine {
       aggregate: state.candidates.map((c) => c.valMean),
     };
     const overlapOk = (a: number, c: number) =>
-      Object.keys(state.candidates[a]!.valScores).filter((id) => id in state.candidates[c]!.valScores).length >= opts.mergeValOverlapFloor;
+      Object.keys(state.candidates[a]!.valScores).filter((id) => id in state.candidates[c]!.valScores).length >=
+      opts.mergeValOverlapFloor;
     const plan = planMerge(rng, view, frontPrograms(state), m.memory, overlapOk);
     if (!plan) return undefined;
     const [ci, cj] = [state.candidates[plan.i]!, state.candidates[plan.j]!];
-    const subsample = mergeSubsample(rngFor(state.seed, `merge-subsample:${i}`), ci.valScores, cj.valScores, opts.mergeSubsampleSize);
+    const subsample = mergeSubsample(
+      rngFor(state.seed, `merge-subsample:${i}`),
+      ci.valScores,
+      cj.valScores,
+      opts.mergeSubsampleSize,
+    );
     if (subsample.length === 0) {
       rememberTriple(m.memory, plan);
       return undefined;
     }
-    const child = this.putChild(plan.prompts, ci.variant, `GEPA merge of candidates #${plan.i} and #${plan.j} (common ancestor #${plan.ancestor})`, 'gepa-merge');
+    const child = this.putChild(
+      plan.prompts,
+      ci.variant,
+      `GEPA merge of candidates #${plan.i} and #${plan.j} (common ancestor #${plan.ancestor})`,
+      'gepa-merge',
+    );
     const childScores = await this.validateScores(`gepa:i${i}:merge-gate`, child, subsample);
     rememberTriple(m.memory, plan);
-    const parentSums: [number, number] = [sum(subsample.map((id) => ci.valScores[id]!)), sum(subsample.map((id) => cj.valScores[id]!))];
+    const parentSums: [number, number] = [
+      sum(subsample.map((id) => ci.valScores[id]!)),
+      sum(subsample.map((id) => cj.valScores[id]!)),
+    ];
     const childSum = sum(subsample.map((id) => childScores[id]!));
     const accepted = childSum >= Math.max(...parentSums);
     const record: GepaIteration = {
       iteration: i,
       kind: 'merge',
       proposals: [],
-      merge: { i: plan.i, j: plan.j, ancestor: plan.ancestor, takenFrom: plan.takenFrom, subsample, parentSums, childSum },
+      merge: {
+        i: plan.i,
+        j: plan.j,
+        ancestor: plan.ancestor,
+        takenFrom: plan.takenFrom,
+        subsample,
+        parentSums,
+        childSum,
+      },
       child: child.hash,
       accepted,
       metricCallsAfter: 0,
@@ -187,7 +253,15 @@ export class GepaEngine {
         m.totalAccepted++;
       }
     }
-    this.trajectory.push(this.point(i, record.added, accepted, `merge #${plan.i} + #${plan.j}: subsample ${childSum} vs ${parentSums.join('/')}`, child));
+    this.trajectory.push(
+      this.point(
+        i,
+        record.added,
+        accepted,
+        `merge #${plan.i} + #${plan.j}: subsample ${childSum} vs ${parentSums.join('/')}`,
+        child,
+      ),
+    );
     return record;
   }
 
@@ -198,7 +272,17 @@ export class GepaEngine {
     const minibatch = this.sampler.next(i);
     const before = await this.minibatch(`gepa:i${i}:parent`, this.variants[parent]!, minibatch);
     const scoresBefore = before.map((c) => c.score);
-    const record: GepaIteration = { iteration: i, kind: 'mutation', parent, minibatch, scoresBefore, proposals: [], accepted: false, metricCallsAfter: 0, front: [] };
+    const record: GepaIteration = {
+      iteration: i,
+      kind: 'mutation',
+      parent,
+      minibatch,
+      scoresBefore,
+      proposals: [],
+      accepted: false,
+      metricCallsAfter: 0,
+      front: [],
+    };
     if (opts.skipPerfectScore && scoresBefore.every((s) => s >= opts.perfectScore)) {
       record.note = 'skipped: perfect minibatch';
       return record;
@@ -206,9 +290,18 @@ export class GepaEngine {
     const components = this.selectComponents(parent);
     const newTexts: Record<string, string> = {};
     for (const component of components) {
-      const records = reflectiveDataset(before, new Set(state.stepsByComponent[component]), rngFor(state.seed, `dataset:${i}:${component}`));
+      const records = reflectiveDataset(
+        before,
+        new Set(state.stepsByComponent[component]),
+        rngFor(state.seed, `dataset:${i}:${component}`),
+      );
       if (records.length === 0) continue;
-      const proposal = await this.reflect(`gepa:i${i}:reflect:${component}`, component, parentCandidate.prompts[component]!, records);
+      const proposal = await this.reflect(
+        `gepa:i${i}:reflect:${component}`,
+        component,
+        parentCandidate.prompts[component]!,
+        records,
+      );
       record.proposals.push(proposal);
       newTexts[component] = proposal.newText;
     }
@@ -216,7 +309,12 @@ export class GepaEngine {
       record.note = 'no step records for the selected components: nothing to reflect on';
       return record;
     }
-    const child = this.putChild({ ...parentCandidate.prompts, ...newTexts }, parentCandidate.variant, `GEPA reflection on ${Object.keys(newTexts).join(', ')} of candidate #${parent}`, 'gepa-reflection');
+    const child = this.putChild(
+      { ...parentCandidate.prompts, ...newTexts },
+      parentCandidate.variant,
+      `GEPA reflection on ${Object.keys(newTexts).join(', ')} of candidate #${parent}`,
+      'gepa-reflection',
+    );
     record.child = child.hash;
     const after = await this.minibatch(`gepa:i${i}:child`, child, minibatch);
     record.scoresAfter = after.map((c) => c.score);
@@ -243,7 +341,12 @@ export class GepaEngine {
     return [state.components[pointer]!];
   }
 
-  private async reflect(key: string, component: string, current: string, records: ReturnType<typeof reflectiveDataset>): Promise<GepaProposal> {
+  private async reflect(
+    key: string,
+    component: string,
+    current: string,
+    records: ReturnType<typeof reflectiveDataset>,
+  ): Promise<GepaProposal> {
     const prompt = reflectionPrompt(current, records);
     const raw = await this.ctx.state.memo(key, async () => {
       const response = await this.reflector.generate({
@@ -255,12 +358,23 @@ export class GepaEngine {
       return response.text;
     });
     const repaired = repairPlaceholders(current, extractInstruction(raw));
-    if (repaired.restored.length) this.ctx.log(`gepa: reflection on ${component} dropped ${repaired.restored.map((r) => `\${${r}}`).join(', ')}; re-appended`);
-    return { component, reflectionPrompt: prompt, rawOutput: raw, newText: repaired.text, restoredPlaceholders: repaired.restored };
+    if (repaired.restored.length)
+      this.ctx.log(
+        `gepa: reflection on ${component} dropped ${repaired.restored.map((r) => `\${${r}}`).join(', ')}; re-appended`,
+      );
+    return {
+      component,
+      reflectionPrompt: prompt,
+      rawOutput: raw,
+      newText: repaired.text,
+      restoredPlaceholders: repaired.restored,
+    };
   }
 
   private async minibatch(key: string, variant: Variant, ids: string[]): Promise<MinibatchCase[]> {
-    const cases = await this.ctx.state.memo(key, async () => toMinibatchCases((await this.ctx.evaluator.train(variant, ids, this.opts.trainTrials)).results, ids));
+    const cases = await this.ctx.state.memo(key, async () =>
+      toMinibatchCases((await this.ctx.evaluator.train(variant, ids, this.opts.trainTrials)).results, ids),
+    );
     this.state.metricCalls += ids.length * this.opts.trainTrials;
     return cases;
   }
@@ -270,14 +384,23 @@ export class GepaEngine {
     const wanted = ids ?? this.state.valIds;
     const validated = await this.ctx.state.memo(key, async () => {
       const outcome = await this.ctx.evaluator.validate(variant, this.opts.valTrials, ids);
-      return { summary: outcome.summary, scores: Object.fromEntries(wanted.map((id) => [id, outcome.perCase.get(id) ?? 0])) };
+      return {
+        summary: outcome.summary,
+        scores: Object.fromEntries(wanted.map((id) => [id, outcome.perCase.get(id) ?? 0])),
+      };
     });
     this.state.metricCalls += wanted.length * this.opts.valTrials;
     if (!ids) this.validations.set(variant.hash, validated);
     return validated.scores;
   }
 
-  private async addCandidate(variant: Variant, parents: number[], origin: GepaCandidate['origin'], iteration: number, key: string): Promise<number> {
+  private async addCandidate(
+    variant: Variant,
+    parents: number[],
+    origin: GepaCandidate['origin'],
+    iteration: number,
+    key: string,
+  ): Promise<number> {
     const { state } = this;
     const valScores = await this.validateScores(key, variant);
     const index = state.candidates.length;
@@ -301,10 +424,23 @@ export class GepaEngine {
     return index;
   }
 
-  private putChild(prompts: Record<string, string>, parentHash: string, hypothesis: string, technique: string): Variant {
+  private putChild(
+    prompts: Record<string, string>,
+    parentHash: string,
+    hypothesis: string,
+    technique: string,
+  ): Variant {
     const base = this.ctx.baseline;
     const content = { chainPath: base.chainPath, chainSource: base.chainSource, prompts, params: base.params };
-    return this.ctx.env.store.putVariant({ ...content, hash: variantHash(content), parent: parentHash, level: 'prompt', hypothesis, technique, createdBy: 'gepa' });
+    return this.ctx.env.store.putVariant({
+      ...content,
+      hash: variantHash(content),
+      parent: parentHash,
+      level: 'prompt',
+      hypothesis,
+      technique,
+      createdBy: 'gepa',
+    });
   }
 
   private indexOf(hash: string): number | undefined {
@@ -315,9 +451,14 @@ export class GepaEngine {
     record.metricCallsAfter = this.state.metricCalls;
     record.front = frontPrograms(this.state);
     this.state.iterations.push(record);
-    const what = record.kind === 'merge' ? `merge #${record.merge!.i} + #${record.merge!.j}` : `parent #${record.parent} [${record.minibatch!.join(' ')}]`;
+    const what =
+      record.kind === 'merge'
+        ? `merge #${record.merge!.i} + #${record.merge!.j}`
+        : `parent #${record.parent} [${record.minibatch!.join(' ')}]`;
     const outcome = record.note ?? (record.accepted ? `accepted as #${record.added}` : 'rejected');
-    this.ctx.log(`gepa: iteration ${record.iteration}: ${what}: ${outcome}; ${record.metricCallsAfter} metric calls; front {${record.front.join(', ')}}`);
+    this.ctx.log(
+      `gepa: iteration ${record.iteration}: ${what}: ${outcome}; ${record.metricCallsAfter} metric calls; front {${record.front.join(', ')}}`,
+    );
     this.persist();
   }
 
@@ -325,7 +466,13 @@ export class GepaEngine {
     this.ctx.state.put(GEPA_STATE_DOC, this.state);
   }
 
-  private point(iteration: number, added: number | undefined, accepted: boolean, note: string, variant?: Variant): TrajectoryPoint {
+  private point(
+    iteration: number,
+    added: number | undefined,
+    accepted: boolean,
+    note: string,
+    variant?: Variant,
+  ): TrajectoryPoint {
     const { candidates } = this.state;
     const c = added !== undefined ? candidates[added] : undefined;
     const v = variant ?? this.variants[0]!;

@@ -5,8 +5,26 @@ import { type GepaOptionsInput, parseGepaOptions } from './options.ts';
 import './sim-reflect.ts';
 
 export { GepaEngine, componentsOf } from './engine.ts';
-export { GepaOptionsSchema, PAPER_BUDGETS, parseGepaOptions, type GepaOptions, type GepaOptionsInput, type PaperBudget } from './options.ts';
-export { GEPA_STATE_DOC, bestCandidate, frontPrograms, gepaLineage, loadGepaState, type GepaCandidate, type GepaIteration, type GepaLineage, type GepaProposal, type GepaState } from './state.ts';
+export {
+  GepaOptionsSchema,
+  PAPER_BUDGETS,
+  parseGepaOptions,
+  type GepaOptions,
+  type GepaOptionsInput,
+  type PaperBudget,
+} from './options.ts';
+export {
+  GEPA_STATE_DOC,
+  bestCandidate,
+  frontPrograms,
+  gepaLineage,
+  loadGepaState,
+  type GepaCandidate,
+  type GepaIteration,
+  type GepaLineage,
+  type GepaProposal,
+  type GepaState,
+} from './state.ts';
 export { simReflect } from './sim-reflect.ts';
 
 /**

@@ -47,7 +47,13 @@ export function isDesirable(view: MergeView, ancestor: number, i: number, j: num
 const tripleKey = (i: number, j: number, a: number) => `${i},${j},${a}`;
 
 /** Picks i ≠ j (neither an ancestor of the other) and a qualifying common ancestor, weighted by its score. */
-export function findCommonAncestorPair(rng: Rng, view: MergeView, pool: readonly number[], memory: MergeMemory, maxAttempts = 10): [number, number, number] | undefined {
+export function findCommonAncestorPair(
+  rng: Rng,
+  view: MergeView,
+  pool: readonly number[],
+  memory: MergeMemory,
+  maxAttempts = 10,
+): [number, number, number] | undefined {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     if (pool.length < 2) return undefined;
     let [i, j] = sample(rng, pool, 2) as [number, number];
@@ -64,7 +70,16 @@ export function findCommonAncestorPair(rng: Rng, view: MergeView, pool: readonly
         view.aggregate[a]! <= view.aggregate[j]! &&
         isDesirable(view, a, i, j),
     );
-    if (common.length > 0) return [i, j, weightedChoice(rng, common, common.map((a) => view.aggregate[a]!))];
+    if (common.length > 0)
+      return [
+        i,
+        j,
+        weightedChoice(
+          rng,
+          common,
+          common.map((a) => view.aggregate[a]!),
+        ),
+      ];
   }
   return undefined;
 }
@@ -74,7 +89,14 @@ export function findCommonAncestorPair(rng: Rng, view: MergeView, pool: readonly
  * changed it; when both changed, the side with the higher aggregate score (random on a tie); when both
  * are identical, either. Compositions already tried are skipped. Needs at least 3 candidates.
  */
-export function planMerge(rng: Rng, view: MergeView, pool: readonly number[], memory: MergeMemory, overlapOk: (i: number, j: number) => boolean, maxAttempts = 10): MergePlan | undefined {
+export function planMerge(
+  rng: Rng,
+  view: MergeView,
+  pool: readonly number[],
+  memory: MergeMemory,
+  overlapOk: (i: number, j: number) => boolean,
+  maxAttempts = 10,
+): MergePlan | undefined {
   if (pool.length < 2 || view.prompts.length < 3) return undefined;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const found = findCommonAncestorPair(rng, view, pool, memory);
@@ -111,7 +133,12 @@ export function rememberTriple(memory: MergeMemory, plan: Pick<MergePlan, 'i' | 
  * The merge gate's validation ids: up to `size` ids both parents scored, balanced across ids where
  * the first wins, where the second wins, and ties; topped up from the rest.
  */
-export function mergeSubsample(rng: Rng, scoresI: Record<string, number>, scoresJ: Record<string, number>, size: number): string[] {
+export function mergeSubsample(
+  rng: Rng,
+  scoresI: Record<string, number>,
+  scoresJ: Record<string, number>,
+  size: number,
+): string[] {
   const common = Object.keys(scoresI).filter((id) => id in scoresJ);
   const buckets = [
     common.filter((id) => scoresI[id]! > scoresJ[id]!),

@@ -39,7 +39,9 @@ export const GepaOptionsSchema = z
     reflectionMaxTokens: z.number().int().positive().default(4096),
   })
   .strict()
-  .refine((o) => !(o.maxMetricCalls !== undefined && o.budget !== undefined), { message: 'give maxMetricCalls or budget, not both' })
+  .refine((o) => !(o.maxMetricCalls !== undefined && o.budget !== undefined), {
+    message: 'give maxMetricCalls or budget, not both',
+  })
   .refine((o) => o.maxMetricCalls !== undefined || o.budget !== undefined, {
     message: `a budget is required: maxMetricCalls (e.g. 500) or budget (${Object.keys(PAPER_BUDGETS).join(' | ')})`,
   });
@@ -52,7 +54,10 @@ export function parseGepaOptions(raw: unknown): GepaOptions {
   const parsed = GepaOptionsSchema.safeParse(raw ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
-    throw new FapoError(`invalid GEPA options: ${issues}`, 'e.g. {"maxMetricCalls": 500} or {"budget": "hotpotqa"}; see docs/gepa.md.');
+    throw new FapoError(
+      `invalid GEPA options: ${issues}`,
+      'e.g. {"maxMetricCalls": 500} or {"budget": "hotpotqa"}; see docs/gepa.md.',
+    );
   }
   const o = parsed.data;
   return { ...o, maxMetricCalls: o.maxMetricCalls ?? PAPER_BUDGETS[o.budget!] };

@@ -17,10 +17,17 @@ export function updateFronts(fronts: InstanceFronts, program: number, scores: Re
  * program is removed when every front containing it also contains another surviving program; repeat
  * until nothing more can be removed. Returns the fronts restricted to the survivors.
  */
-export function removeDominated(fronts: InstanceFronts, aggregate: (program: number) => number): Record<string, number[]> {
+export function removeDominated(
+  fronts: InstanceFronts,
+  aggregate: (program: number) => number,
+): Record<string, number[]> {
   const firstSeen: number[] = [];
-  for (const front of Object.values(fronts)) for (const p of front.programs) if (!firstSeen.includes(p)) firstSeen.push(p);
-  const programs = firstSeen.map((p, i) => ({ p, i })).sort((a, b) => aggregate(a.p) - aggregate(b.p) || a.i - b.i).map((x) => x.p);
+  for (const front of Object.values(fronts))
+    for (const p of front.programs) if (!firstSeen.includes(p)) firstSeen.push(p);
+  const programs = firstSeen
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => aggregate(a.p) - aggregate(b.p) || a.i - b.i)
+    .map((x) => x.p);
   const dominated = new Set<number>();
   const isDominated = (y: number): boolean =>
     Object.values(fronts)
@@ -41,7 +48,8 @@ export function removeDominated(fronts: InstanceFronts, aggregate: (program: num
 /** How many (undominated) fronts each surviving program is on, in order of first appearance. */
 export function frontFrequencies(fronts: InstanceFronts, aggregate: (program: number) => number): Map<number, number> {
   const freq = new Map<number, number>();
-  for (const programs of Object.values(removeDominated(fronts, aggregate))) for (const p of programs) freq.set(p, (freq.get(p) ?? 0) + 1);
+  for (const programs of Object.values(removeDominated(fronts, aggregate)))
+    for (const p of programs) freq.set(p, (freq.get(p) ?? 0) + 1);
   return freq;
 }
 

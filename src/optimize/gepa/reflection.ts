@@ -26,7 +26,11 @@ export type ReflectiveRecord = { Inputs: Record<string, string>; 'Generated Outp
  * is one, else a seeded random pick — with its inputs, output and the case's feedback (or, when the
  * task has no feedback function, its score).
  */
-export function reflectiveDataset(cases: MinibatchCase[], stepsOfComponent: ReadonlySet<string>, rng: Rng): ReflectiveRecord[] {
+export function reflectiveDataset(
+  cases: MinibatchCase[],
+  stepsOfComponent: ReadonlySet<string>,
+  rng: Rng,
+): ReflectiveRecord[] {
   const records: ReflectiveRecord[] = [];
   for (const c of cases) {
     const traces = c.steps.filter((s) => stepsOfComponent.has(s.step));
@@ -37,7 +41,11 @@ export function reflectiveDataset(cases: MinibatchCase[], stepsOfComponent: Read
       picked.error !== undefined
         ? `Couldn't parse the output as per the expected output format. The model's raw response was:\n${picked.rawText ?? formatValue(picked.output)}\n(${picked.error})`
         : formatValue(picked.output);
-    records.push({ Inputs: inputs, 'Generated Outputs': output, Feedback: c.feedback ?? `This trajectory got a score of ${c.score}.` });
+    records.push({
+      Inputs: inputs,
+      'Generated Outputs': output,
+      Feedback: c.feedback ?? `This trajectory got a score of ${c.score}.`,
+    });
   }
   return records;
 }

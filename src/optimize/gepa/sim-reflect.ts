@@ -21,7 +21,9 @@ export function simReflect(call: SimCall): string {
   const examples = fences[3] ?? '';
   const rule =
     RULES.find((r) => r.when.test(examples) && !current.includes(r.rule))?.rule ??
-    (/Expected "([^"]+)"/.exec(examples) ? `Answers are short names, such as "${/Expected "([^"]+)"/.exec(examples)![1]}".` : 'Be precise.');
+    (/Expected "([^"]+)"/.exec(examples)
+      ? `Answers are short names, such as "${/Expected "([^"]+)"/.exec(examples)![1]}".`
+      : 'Be precise.');
   const lines = current.split('\n');
   const first = lines.findIndex((l) => /^System:/.test(l));
   const at = first === -1 ? 0 : first;

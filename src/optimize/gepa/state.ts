@@ -91,7 +91,8 @@ export function loadGepaState(session: SessionState): GepaState | undefined {
 /** The candidates on the Pareto front after removing dominated ones. */
 export function frontPrograms(state: Pick<GepaState, 'fronts' | 'candidates'>): number[] {
   const survivors = new Set<number>();
-  for (const programs of Object.values(removeDominated(state.fronts, (p) => state.candidates[p]!.valMean))) for (const p of programs) survivors.add(p);
+  for (const programs of Object.values(removeDominated(state.fronts, (p) => state.candidates[p]!.valMean)))
+    for (const p of programs) survivors.add(p);
   return [...survivors].sort((a, b) => a - b);
 }
 
@@ -175,7 +176,11 @@ export function gepaLineage(state: GepaState): GepaLineage {
       };
     }),
     instanceFronts: state.fronts,
-    frontByIteration: state.iterations.map((it) => ({ iteration: it.iteration, front: it.front, metricCalls: it.metricCallsAfter })),
+    frontByIteration: state.iterations.map((it) => ({
+      iteration: it.iteration,
+      front: it.front,
+      metricCalls: it.metricCallsAfter,
+    })),
     proposals: state.iterations.map((it) => ({
       iteration: it.iteration,
       kind: it.kind,

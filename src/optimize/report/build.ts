@@ -6,13 +6,26 @@ import { OPTIMIZER_ROLES } from '../budget.ts';
 import { diffVariant, renderDiff } from '../review/diff.ts';
 import { describeScope } from '../session.ts';
 import type { TrajectoryPoint } from '../strategy.ts';
-import type { AcceptedVariant, RoleCompute, ScoreSummary, SessionReportData, SessionReportInput, TaskCallSavings } from './types.ts';
+import type {
+  AcceptedVariant,
+  RoleCompute,
+  ScoreSummary,
+  SessionReportData,
+  SessionReportInput,
+  TaskCallSavings,
+} from './types.ts';
 
-export const REPORT_FILES = { markdown: 'report.md', json: 'report.json', html: 'report.html', memory: 'memory.jsonl', changelog: 'changelog.md' } as const;
+export const REPORT_FILES = {
+  markdown: 'report.md',
+  json: 'report.json',
+  html: 'report.html',
+  memory: 'memory.jsonl',
+  changelog: 'changelog.md',
+} as const;
 
 const TASK_ROLE = 'task';
 
-export const isSimModel = (id: string | null): boolean => id !== null && id.startsWith('sim:');
+export const isSimModel = (id: string | null): boolean => id?.startsWith('sim:') ?? false;
 
 export function buildSessionReport(input: SessionReportInput): SessionReportData {
   const { outcome } = input;
@@ -20,7 +33,9 @@ export function buildSessionReport(input: SessionReportInput): SessionReportData
   const config = session.config;
   const models = {
     task: config.model ?? input.taskModel ?? '(task default)',
-    roles: Object.fromEntries(OPTIMIZER_ROLES.flatMap((role) => (config.roles[role] ? [[role, config.roles[role]]] : []))) as Record<string, string>,
+    roles: Object.fromEntries(
+      OPTIMIZER_ROLES.flatMap((role) => (config.roles[role] ? [[role, config.roles[role]]] : [])),
+    ) as Record<string, string>,
   };
   const baselinePoint = result.trajectory.find((p) => p.variant === outcome.baseline.hash);
   return {
@@ -45,8 +60,18 @@ export function buildSessionReport(input: SessionReportInput): SessionReportData
       ci: `Intervals are ${Math.round(100 * test.comparison.ci.level)}% paired bootstrap confidence intervals of the mean per-case difference (candidate − incumbent); p-values from a paired permutation test.`,
     },
     scope: { playbook: outcome.scope, lines: describeScope(outcome.scope) },
-    baseline: { variant: outcome.baseline.hash, seq: outcome.baseline.seq, valMean: baselinePoint?.valMean ?? null, valSd: baselinePoint?.valSd ?? null },
-    best: { variant: result.best.hash, seq: result.best.seq, level: result.best.level, validation: scoreSummary(result.bestValidation.summary) },
+    baseline: {
+      variant: outcome.baseline.hash,
+      seq: outcome.baseline.seq,
+      valMean: baselinePoint?.valMean ?? null,
+      valSd: baselinePoint?.valSd ?? null,
+    },
+    best: {
+      variant: result.best.hash,
+      seq: result.best.seq,
+      level: result.best.level,
+      validation: scoreSummary(result.bestValidation.summary),
+    },
     trajectory: result.trajectory.map(plainPoint),
     seqs: variantSeqs(input),
     accepted: acceptedVariants(input),
@@ -55,7 +80,12 @@ export function buildSessionReport(input: SessionReportInput): SessionReportData
     test: {
       baseline: scoreSummary(test.baseline.summary),
       best: scoreSummary(test.best.summary),
-      comparison: { delta: test.comparison.delta, ci: { ...test.comparison.ci }, pValue: test.comparison.pValue, cases: test.comparison.cases },
+      comparison: {
+        delta: test.comparison.delta,
+        ci: { ...test.comparison.ci },
+        pValue: test.comparison.pValue,
+        cases: test.comparison.cases,
+      },
       evaluations: test.evaluations,
     },
     compute: compute(usage.roles, usage.total, models, outcome.wallMs),
@@ -82,12 +112,16 @@ function plainPoint(p: TrajectoryPoint): TrajectoryPoint {
 }
 
 function variantSeqs(input: SessionReportInput): Record<string, number> {
-  const named = new Set(input.outcome.result.trajectory.flatMap((p) => (p.parent === null ? [p.variant] : [p.variant, p.parent])));
+  const named = new Set(
+    input.outcome.result.trajectory.flatMap((p) => (p.parent === null ? [p.variant] : [p.variant, p.parent])),
+  );
   return Object.fromEntries(input.store.listVariants().flatMap((v) => (named.has(v.hash) ? [[v.hash, v.seq]] : [])));
 }
 
 function acceptedVariants(input: SessionReportInput): AcceptedVariant[] {
-  const memoryOf = new Map(input.memory.flatMap((r) => (r.kind === 'variant' && r.variant ? [[r.variant, r] as const] : [])));
+  const memoryOf = new Map(
+    input.memory.flatMap((r) => (r.kind === 'variant' && r.variant ? [[r.variant, r] as const] : [])),
+  );
   return input.outcome.result.trajectory
     .filter((p): p is TrajectoryPoint & { parent: string } => p.accepted && p.parent !== null)
     .map((p) => {
@@ -102,7 +136,11 @@ function acceptedVariants(input: SessionReportInput): AcceptedVariant[] {
         parent: p.parent,
         parentSeq: parent?.seq ?? null,
         level: p.level,
-        stepsChanged: record?.stepsChanged ?? (diff ? [...diff.prompts.map((d) => d.name), ...(diff.params ? ['params'] : []), ...(diff.chain ? ['chain'] : [])] : []),
+        stepsChanged:
+          record?.stepsChanged ??
+          (diff
+            ? [...diff.prompts.map((d) => d.name), ...(diff.params ? ['params'] : []), ...(diff.chain ? ['chain'] : [])]
+            : []),
         technique: record?.technique ?? variant?.technique ?? null,
         hypothesis: record?.hypothesis ?? variant?.hypothesis ?? null,
         valMean: p.valMean,
@@ -114,7 +152,12 @@ function acceptedVariants(input: SessionReportInput): AcceptedVariant[] {
     });
 }
 
-function compute(roles: Record<string, RoleUsage>, total: RoleUsage, models: { task: string; roles: Record<string, string> }, wallMs: number): SessionReportData['compute'] {
+function compute(
+  roles: Record<string, RoleUsage>,
+  total: RoleUsage,
+  models: { task: string; roles: Record<string, string> },
+  wallMs: number,
+): SessionReportData['compute'] {
   const modelOf = (role: string): string | null => (role === TASK_ROLE ? models.task : (models.roles[role] ?? null));
   const order = [TASK_ROLE, ...OPTIMIZER_ROLES];
   const names = [...new Set([TASK_ROLE, ...Object.keys(roles), ...Object.keys(models.roles)])].sort(
@@ -125,7 +168,12 @@ function compute(roles: Record<string, RoleUsage>, total: RoleUsage, models: { t
     const model = modelOf(role);
     return { role, model, simulated: isSimModel(model), ...u, tokens: u.inputTokens + u.outputTokens };
   });
-  return { wallMs, roles: rows, total: { ...total, tokens: total.inputTokens + total.outputTokens }, taskCalls: savings(roles[TASK_ROLE]) };
+  return {
+    wallMs,
+    roles: rows,
+    total: { ...total, tokens: total.inputTokens + total.outputTokens },
+    taskCalls: savings(roles[TASK_ROLE]),
+  };
 }
 
 /** Paid task calls vs re-running every variant from scratch (every cache hit would have been a call). */
@@ -133,11 +181,27 @@ export function savings(task: RoleUsage | undefined): TaskCallSavings {
   const paid = task?.calls ?? 0;
   const avoided = task?.cacheHits ?? 0;
   const fromScratch = paid + avoided;
-  return { paid, avoided, fromScratch, savedFraction: fromScratch === 0 ? null : avoided / fromScratch, savedCostUsd: task?.savedCostUsd ?? 0 };
+  return {
+    paid,
+    avoided,
+    fromScratch,
+    savedFraction: fromScratch === 0 ? null : avoided / fromScratch,
+    savedCostUsd: task?.savedCostUsd ?? 0,
+  };
 }
 
-const rank = (order: readonly string[], name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+const rank = (order: readonly string[], name: string): number =>
+  order.includes(name) ? order.indexOf(name) : order.length;
 
 function zeroUsage(): RoleUsage {
-  return { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, savedCostUsd: 0, latencyMs: 0 };
+  return {
+    calls: 0,
+    cacheHits: 0,
+    errors: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    savedCostUsd: 0,
+    latencyMs: 0,
+  };
 }

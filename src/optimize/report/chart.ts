@@ -54,9 +54,13 @@ export function renderTrajectorySvg(d: SessionReportData): string {
   const x = (i: number) => M.left + ((i + 0.5) * PLOT_W) / n;
   const baseline = d.baseline.valMean;
   const values = [
-    ...traj.flatMap((p) => (p.valMean === null ? [] : [Math.min(1, p.valMean + p.valSd), Math.max(0, p.valMean - p.valSd)])),
+    ...traj.flatMap((p) =>
+      p.valMean === null ? [] : [Math.min(1, p.valMean + p.valSd), Math.max(0, p.valMean - p.valSd)],
+    ),
     ...traj.flatMap((p) => (p.bestMean === null ? [] : [p.bestMean])),
-    ...[d.test.baseline, d.test.best].flatMap((s) => (s.mean === null ? [] : [Math.min(1, s.mean + s.sd), Math.max(0, s.mean - s.sd)])),
+    ...[d.test.baseline, d.test.best].flatMap((s) =>
+      s.mean === null ? [] : [Math.min(1, s.mean + s.sd), Math.max(0, s.mean - s.sd)],
+    ),
     ...(baseline === null ? [] : [baseline]),
   ];
   const { y, ticks } = yScale(values.length ? values : [0, 1]);
@@ -64,29 +68,44 @@ export function renderTrajectorySvg(d: SessionReportData): string {
   const parts: string[] = [];
 
   for (const t of ticks) {
-    parts.push(`<line class="grid" x1="${M.left}" x2="${M.left + PLOT_W}" y1="${fmt(y(t / 100))}" y2="${fmt(y(t / 100))}"/>`);
+    parts.push(
+      `<line class="grid" x1="${M.left}" x2="${M.left + PLOT_W}" y1="${fmt(y(t / 100))}" y2="${fmt(y(t / 100))}"/>`,
+    );
     parts.push(`<text class="tick" x="${M.left - 6}" y="${fmt(y(t / 100) + 4)}" text-anchor="end">${t}</text>`);
   }
   const labelEvery = Math.ceil(n / 25);
   traj.forEach((p, i) => {
-    if (i % labelEvery === 0) parts.push(`<text class="tick" x="${fmt(x(i))}" y="${bottom + 16}" text-anchor="middle">${p.iteration}</text>`);
+    if (i % labelEvery === 0)
+      parts.push(`<text class="tick" x="${fmt(x(i))}" y="${bottom + 16}" text-anchor="middle">${p.iteration}</text>`);
   });
-  parts.push(`<text class="axis-label" x="${M.left + PLOT_W / 2}" y="${bottom + 34}" text-anchor="middle">iteration (each evaluated variant, in order)</text>`);
-  parts.push(`<text class="axis-label" transform="translate(14 ${M.top + PLOT_H / 2}) rotate(-90)" text-anchor="middle">validation score (points)</text>`);
+  parts.push(
+    `<text class="axis-label" x="${M.left + PLOT_W / 2}" y="${bottom + 34}" text-anchor="middle">iteration (each evaluated variant, in order)</text>`,
+  );
+  parts.push(
+    `<text class="axis-label" transform="translate(14 ${M.top + PLOT_H / 2}) rotate(-90)" text-anchor="middle">validation score (points)</text>`,
+  );
 
   if (baseline !== null) {
-    parts.push(`<line class="baseline" x1="${M.left}" x2="${M.left + PLOT_W}" y1="${fmt(y(baseline))}" y2="${fmt(y(baseline))}"><title>${escapeHtml(`baseline v${d.baseline.seq}: ${meanSd(baseline, d.baseline.valSd)}`)}</title></line>`);
+    parts.push(
+      `<line class="baseline" x1="${M.left}" x2="${M.left + PLOT_W}" y1="${fmt(y(baseline))}" y2="${fmt(y(baseline))}"><title>${escapeHtml(`baseline v${d.baseline.seq}: ${meanSd(baseline, d.baseline.valSd)}`)}</title></line>`,
+    );
   }
   const steps = traj.flatMap((p, i) => (p.bestMean === null ? [] : [{ i, v: p.bestMean }]));
   if (steps.length > 0) {
-    const path = steps.map((s, k) => (k === 0 ? `M${fmt(x(s.i) - PLOT_W / n / 2)} ${fmt(y(s.v))}` : `H${fmt(x(s.i))}V${fmt(y(s.v))}`)).join('');
+    const path = steps
+      .map((s, k) => (k === 0 ? `M${fmt(x(s.i) - PLOT_W / n / 2)} ${fmt(y(s.v))}` : `H${fmt(x(s.i))}V${fmt(y(s.v))}`))
+      .join('');
     parts.push(`<path class="best-line" d="${path}H${fmt(x(steps.at(-1)!.i) + PLOT_W / n / 2)}"/>`);
   }
 
   traj.forEach((p, i) => {
-    const title = escapeHtml(`#${p.iteration} v${p.seq} (${p.level}): ${p.valMean === null ? 'no validation score' : meanSd(p.valMean, p.valSd)}${p.accepted ? ', accepted' : ', rejected'}${p.note ? ` — ${p.note}` : ''}`);
+    const title = escapeHtml(
+      `#${p.iteration} v${p.seq} (${p.level}): ${p.valMean === null ? 'no validation score' : meanSd(p.valMean, p.valSd)}${p.accepted ? ', accepted' : ', rejected'}${p.note ? ` — ${p.note}` : ''}`,
+    );
     if (p.valMean === null) {
-      parts.push(`<g class="point missing"><path d="M${fmt(x(i) - 4)} ${bottom - 10}l8 8m0 -8l-8 8"/><title>${title}</title></g>`);
+      parts.push(
+        `<g class="point missing"><path d="M${fmt(x(i) - 4)} ${bottom - 10}l8 8m0 -8l-8 8"/><title>${title}</title></g>`,
+      );
       return;
     }
     parts.push(
@@ -107,7 +126,9 @@ export function renderTrajectorySvg(d: SessionReportData): string {
     `<path class="best-line" d="M${M.left + 266} ${legendY - 4}h22"/><text x="${M.left + 294}" y="${legendY}">best so far</text>`,
     `<path class="baseline" d="M${M.left + 384} ${legendY - 4}h22"/><text x="${M.left + 412}" y="${legendY}">baseline (validation)</text>`,
     `<path class="legend-test" d="M${M.left + 560} ${legendY - 10}l6 6l-6 6l-6 -6z"/><text x="${M.left + 572}" y="${legendY}">final test</text>`,
-    traj.some((p) => p.valMean === null) ? `<g class="point-legend missing"><path d="M${M.left + 640} ${legendY - 8}l8 8m0 -8l-8 8"/></g><text x="${M.left + 654}" y="${legendY}">no validation score</text>` : '',
+    traj.some((p) => p.valMean === null)
+      ? `<g class="point-legend missing"><path d="M${M.left + 640} ${legendY - 8}l8 8m0 -8l-8 8"/></g><text x="${M.left + 654}" y="${legendY}">no validation score</text>`
+      : '',
   ];
   return [
     `<svg class="trajectory" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Validation trajectory">`,

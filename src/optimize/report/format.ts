@@ -1,14 +1,17 @@
 /** Number formatting shared by the Markdown and HTML renderings: scores are fractions shown as points. */
 
-export const points = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : (100 * x).toFixed(1));
+export const points = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '—' : (100 * x).toFixed(1);
 
 export const signedPoints = (x: number): string => `${x >= 0 ? '+' : '−'}${points(Math.abs(x))}`;
 
-export const meanSd = (mean: number | null, sd: number | null): string => (mean === null ? 'n/a' : `${points(mean)} ± ${points(sd ?? 0)}`);
+export const meanSd = (mean: number | null, sd: number | null): string =>
+  mean === null ? 'n/a' : `${points(mean)} ± ${points(sd ?? 0)}`;
 
 export const interval = (ci: { low: number; high: number }): string => `[${points(ci.low)}, ${points(ci.high)}]`;
 
-export const percent = (fraction: number | null): string => (fraction === null ? '—' : `${(100 * fraction).toFixed(0)}%`);
+export const percent = (fraction: number | null): string =>
+  fraction === null ? '—' : `${(100 * fraction).toFixed(0)}%`;
 
 export const usd = (x: number): string => `$${x.toFixed(4)}`;
 

@@ -53,7 +53,8 @@ function table(header: string[], rows: string[][], numeric: number[] = []): stri
   return `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-const list = (lines: string[], cls = ''): string => `<ul${cls ? ` class="${cls}"` : ''}>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`;
+const list = (lines: string[], cls = ''): string =>
+  `<ul${cls ? ` class="${cls}"` : ''}>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`;
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 export function renderSessionHtml(d: SessionReportData): string {
@@ -63,7 +64,11 @@ export function renderSessionHtml(d: SessionReportData): string {
     `<h2>Summary</h2>${list(summaryLines(d))}<p>Iteration memory: <a href="${esc(d.files.memory)}">${esc(d.files.memory)}</a>; change log: <a href="${esc(d.files.changelog)}">${esc(d.files.changelog)}</a></p>`,
     `<p class="note">${esc(conventionsText(d))}</p>`,
     `<h2>Scope contract</h2>${list(d.scope.lines)}`,
-    `<h2>Validation trajectory</h2>${renderTrajectorySvg(d)}<details><summary>Trajectory table (${d.trajectory.length} points)</summary>${table(TRAJECTORY_HEADER, d.trajectory.map((p) => trajectoryCells(d, p)), [0, 4, 5])}</details>`,
+    `<h2>Validation trajectory</h2>${renderTrajectorySvg(d)}<details><summary>Trajectory table (${d.trajectory.length} points)</summary>${table(
+      TRAJECTORY_HEADER,
+      d.trajectory.map((p) => trajectoryCells(d, p)),
+      [0, 4, 5],
+    )}</details>`,
     accepted(d),
     `<h2>Attribution per round</h2>${d.rounds.length ? d.rounds.map(round).join('\n') : '<p>No attribution was recorded in this session.</p>'}${d.exhaustion.length ? `<h3>Levels exhausted</h3>${list(d.exhaustion.map(exhaustionLine))}` : ''}`,
     `<h2>Test scores (evaluated once, after the search)</h2>${table(TEST_HEADER, testRows(d), [1, 2, 3])}<p>${esc(testDifference(d))}</p>`,
@@ -87,7 +92,14 @@ ${body.filter(Boolean).join('\n')}
 
 /** Colours a unified diff line by line (escaped first). */
 function diffHtml(diff: string): string {
-  const cls = (line: string) => (line.startsWith('@@') ? 'hunk' : line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : '');
+  const cls = (line: string) =>
+    line.startsWith('@@')
+      ? 'hunk'
+      : line.startsWith('+') && !line.startsWith('+++')
+        ? 'add'
+        : line.startsWith('-') && !line.startsWith('---')
+          ? 'del'
+          : '';
   return `<pre class="diff">${diff
     .replace(/\n$/, '')
     .split('\n')
@@ -96,7 +108,8 @@ function diffHtml(diff: string): string {
 }
 
 function accepted(d: SessionReportData): string {
-  if (d.accepted.length === 0) return '<h2>Accepted variants</h2><p>No variant beat the baseline; the baseline stays selected.</p>';
+  if (d.accepted.length === 0)
+    return '<h2>Accepted variants</h2><p>No variant beat the baseline; the baseline stays selected.</p>';
   const items = d.accepted.map(
     (a) =>
       `<h3>${esc(acceptedTitle(a))}</h3>${list(acceptedLines(a))}<details open><summary>Diff against v${a.parentSeq ?? '?'}</summary>${a.diff === null ? '<p>Diff unavailable: the variant or its parent is not in the store.</p>' : diffHtml(a.diff)}</details>`,
@@ -108,14 +121,30 @@ function round(r: AttributionReport): string {
   const title = `Round ${r.round ?? '?'} — variant ${r.variant}: pass rate ${percent(r.passRate)}, ${r.cases.length} failed of ${r.evaluatedCases}; recommended level ${r.recommendedLevel}`;
   return `<details><summary>${esc(title)}</summary>${table(
     ['Level', 'Failed cases', 'Clusters', 'Allowed', 'Ceiling'],
-    LEVEL_COST_ORDER.map((level) => [level, String(r.levelPartition[level].count), r.levelPartition[level].clusters.join(', ') || '—', r.allowedLevels.includes(level) ? 'yes' : 'no', percent(r.ceilingEstimate[level])]),
+    LEVEL_COST_ORDER.map((level) => [
+      level,
+      String(r.levelPartition[level].count),
+      r.levelPartition[level].clusters.join(', ') || '—',
+      r.allowedLevels.includes(level) ? 'yes' : 'no',
+      percent(r.ceilingEstimate[level]),
+    ]),
     [1, 4],
   )}<p class="note">Ceilings are optimistic upper bounds (every attributed failure fixed); combined over allowed levels: ${percent(r.ceilingEstimate.combined)}. Analyst: ${r.analyst.enabled ? `${r.analyst.cases} cases in ${r.analyst.calls} calls` : 'off'}.</p>${
     r.clusters.length === 0
       ? '<p>No failures.</p>'
       : table(
           ['Cluster', 'Count', 'Label', 'Step', 'Level', 'Confidence', 'Pattern', 'Examples', 'Suggested fix'],
-          r.clusters.map((c) => [c.id, String(c.count), c.label, c.step, c.level, c.confidence, c.pattern, c.caseIds.join(', '), c.suggestedFix]),
+          r.clusters.map((c) => [
+            c.id,
+            String(c.count),
+            c.label,
+            c.step,
+            c.level,
+            c.confidence,
+            c.pattern,
+            c.caseIds.join(', '),
+            c.suggestedFix,
+          ]),
           [1],
         )
   }${
@@ -123,7 +152,16 @@ function round(r: AttributionReport): string {
       ? ''
       : `<details><summary>Failed cases (${r.cases.length})</summary>${table(
           ['Case', 'Label', 'Step', 'Level', 'Confidence', 'Rule', 'Failed trials', 'Evidence'],
-          r.cases.map((a) => [a.caseId, a.label, a.step, a.level, a.confidence, a.rule, `${a.trials.failed}/${a.trials.total}`, a.evidence.join('; ')]),
+          r.cases.map((a) => [
+            a.caseId,
+            a.label,
+            a.step,
+            a.level,
+            a.confidence,
+            a.rule,
+            `${a.trials.failed}/${a.trials.total}`,
+            a.evidence.join('; '),
+          ]),
         )}</details>`
   }</details>`;
 }

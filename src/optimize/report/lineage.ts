@@ -14,7 +14,12 @@ export interface LineageNode {
 /** Hangs each candidate under its first known parent; candidates without one are roots. */
 export function lineageForest(lineage: LineageInput): LineageNode[] {
   const ids = new Set(lineage.candidates.map((c) => c.id));
-  const nodes = new Map(lineage.candidates.map((c) => [c.id, { candidate: c, otherParents: [] as string[], children: [] as LineageNode[] }]));
+  const nodes = new Map(
+    lineage.candidates.map((c) => [
+      c.id,
+      { candidate: c, otherParents: [] as string[], children: [] as LineageNode[] },
+    ]),
+  );
   const roots: LineageNode[] = [];
   for (const c of lineage.candidates) {
     const node = nodes.get(c.id)!;

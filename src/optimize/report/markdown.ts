@@ -22,7 +22,11 @@ import type { SessionReportData } from './types.ts';
 import { markdownText } from '../../util/markdown.ts';
 
 function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(markdownText).join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(markdownText).join(' | ')} |`),
+  ];
 }
 
 const bullets = (lines: string[]): string[] => lines.map((l) => `- ${markdownText(l)}`);
@@ -35,21 +39,46 @@ function fenced(lang: string, content: string): string[] {
 }
 
 /** Nests another document's headings under this one's `##` sections. */
-const demoteHeadings = (markdown: string, by: number): string => markdown.replace(/^(#+) /gm, (_, h: string) => `${h}${'#'.repeat(by)} `);
+const demoteHeadings = (markdown: string, by: number): string =>
+  markdown.replace(/^(#+) /gm, (_, h: string) => `${h}${'#'.repeat(by)} `);
 
 export function renderSessionMarkdown(d: SessionReportData): string {
   const out: string[] = [`# ${markdownText(d.title)}`, ''];
   if (d.simNotice) out.push(`> **Simulated model.** ${markdownText(d.simNotice)}`, '');
-  out.push('## Summary', '', ...bullets(summaryLines(d)), `- Iteration memory: [${d.files.memory}](${d.files.memory}); change log: [${d.files.changelog}](${d.files.changelog})`, '');
+  out.push(
+    '## Summary',
+    '',
+    ...bullets(summaryLines(d)),
+    `- Iteration memory: [${d.files.memory}](${d.files.memory}); change log: [${d.files.changelog}](${d.files.changelog})`,
+    '',
+  );
   out.push(`_Conventions: ${markdownText(conventionsText(d))}_`, '');
   out.push('## Scope contract', '', ...bullets(d.scope.lines), '');
-  out.push('## Validation trajectory', '', ...table(TRAJECTORY_HEADER, d.trajectory.map((p) => trajectoryCells(d, p))), '');
+  out.push(
+    '## Validation trajectory',
+    '',
+    ...table(
+      TRAJECTORY_HEADER,
+      d.trajectory.map((p) => trajectoryCells(d, p)),
+    ),
+    '',
+  );
   out.push(...accepted(d), '');
   out.push(...rounds(d), '');
-  out.push('## Test scores (evaluated once, after the search)', '', ...table(TEST_HEADER, testRows(d)), '', testDifference(d), '');
+  out.push(
+    '## Test scores (evaluated once, after the search)',
+    '',
+    ...table(TEST_HEADER, testRows(d)),
+    '',
+    testDifference(d),
+    '',
+  );
   out.push(...compute(d), '');
   if (d.lineage) out.push(...lineage(d), '');
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 function accepted(d: SessionReportData): string[] {
@@ -57,7 +86,12 @@ function accepted(d: SessionReportData): string[] {
   if (d.accepted.length === 0) return [...out, 'No variant beat the baseline; the baseline stays selected.'];
   for (const a of d.accepted) {
     out.push(`### ${acceptedTitle(a)}`, '', ...bullets(acceptedLines(a)), '');
-    out.push(...(a.diff === null ? ['_Diff unavailable: the variant or its parent is not in the store._'] : fenced('diff', a.diff)), '');
+    out.push(
+      ...(a.diff === null
+        ? ['_Diff unavailable: the variant or its parent is not in the store._']
+        : fenced('diff', a.diff)),
+      '',
+    );
   }
   return out;
 }
@@ -74,7 +108,10 @@ function compute(d: SessionReportData): string[] {
   return [
     '## Compute spent',
     '',
-    ...table(COMPUTE_HEADER, [...d.compute.roles.map((r) => [r.role, modelLabel(r.model), ...usageCells(r)]), ['total', '', ...usageCells(d.compute.total)]]),
+    ...table(COMPUTE_HEADER, [
+      ...d.compute.roles.map((r) => [r.role, modelLabel(r.model), ...usageCells(r)]),
+      ['total', '', ...usageCells(d.compute.total)],
+    ]),
     '',
     ...bullets(computeNotes(d)),
   ];

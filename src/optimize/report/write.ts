@@ -20,7 +20,9 @@ export function writeSessionReport(dir: string, input: SessionReportInput): Sess
     changelog: renderChangeLog(input.memory, (hash) => seqs.get(hash)),
   };
   mkdirSync(dir, { recursive: true });
-  const paths = Object.fromEntries(Object.keys(REPORT_FILES).map((k) => [k, join(dir, REPORT_FILES[k as keyof typeof REPORT_FILES])])) as SessionReportPaths;
+  const paths = Object.fromEntries(
+    Object.keys(REPORT_FILES).map((k) => [k, join(dir, REPORT_FILES[k as keyof typeof REPORT_FILES])]),
+  ) as SessionReportPaths;
   for (const key of Object.keys(contents) as (keyof typeof REPORT_FILES)[]) writeFileSync(paths[key], contents[key]);
   return paths;
 }

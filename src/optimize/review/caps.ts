@@ -21,7 +21,9 @@ function resolveK(k: StaticValue | undefined, params: Record<string, unknown>): 
     const { root, key } = referenceParts(whole[1]!.trim());
     if (root === 'params' && key !== undefined) {
       const v = params[key];
-      return typeof v === 'number' ? v : `k is \${params.${key}}, which is ${v === undefined ? 'not set' : 'not a number'}`;
+      return typeof v === 'number'
+        ? v
+        : `k is \${params.${key}}, which is ${v === undefined ? 'not set' : 'not a number'}`;
     }
     return `k is the template '${k.value}', known only at run time`;
   }
@@ -33,7 +35,8 @@ function paramCapFindings(caps: Caps, params: Record<string, unknown>, block: st
   for (const [name, cap] of Object.entries(caps)) {
     if (!(name in params)) continue;
     const v = params[name];
-    if (typeof v !== 'number') block.push(`param '${name}' is capped at ${cap} but is not a number (${JSON.stringify(v)})`);
+    if (typeof v !== 'number')
+      block.push(`param '${name}' is capped at ${cap} but is not a number (${JSON.stringify(v)})`);
     else if (v > cap) block.push(`param '${name}' = ${v} exceeds the cap ${cap}`);
     else info.push(`param '${name}' = ${v} ≤ cap ${cap}`);
   }
@@ -45,14 +48,17 @@ export function checkCaps(proposal: Proposal, caps: Caps, chain: ParsedChain): C
   const info: string[] = [];
   paramCapFindings(caps, proposal.params, block, info);
   const { passagesPerHop, hops, totalPassages } = caps;
-  if (passagesPerHop === undefined && hops === undefined && totalPassages === undefined) return checkResult('caps', { block, warn, info });
+  if (passagesPerHop === undefined && hops === undefined && totalPassages === undefined)
+    return checkResult('caps', { block, warn, info });
 
   const kOf = new Map<string, number | null>();
   for (const step of chain.steps.filter((s) => s.kind === 'retrieve')) {
     const k = resolveK(step.k, proposal.params);
     kOf.set(step.name, typeof k === 'number' ? k : null);
-    if (typeof k === 'string') warn.push(`retrieve '${step.name}' (line ${step.line}): ${k}; passages per hop ${RUNTIME_NOTE}`);
-    else if (passagesPerHop !== undefined && k > passagesPerHop) block.push(`retrieve '${step.name}' (line ${step.line}) has k = ${k} > passagesPerHop cap ${passagesPerHop}`);
+    if (typeof k === 'string')
+      warn.push(`retrieve '${step.name}' (line ${step.line}): ${k}; passages per hop ${RUNTIME_NOTE}`);
+    else if (passagesPerHop !== undefined && k > passagesPerHop)
+      block.push(`retrieve '${step.name}' (line ${step.line}) has k = ${k} > passagesPerHop cap ${passagesPerHop}`);
   }
   for (const problem of chain.problems) warn.push(`${problem}; caps ${RUNTIME_NOTE}`);
 
@@ -65,12 +71,15 @@ export function checkCaps(proposal: Proposal, caps: Caps, chain: ParsedChain): C
     if (ex.step !== null && !kOf.has(ex.step)) continue;
     if (ex.step === null) {
       hopsBounded = passagesBounded = false;
-      warn.push(`${ex.unbounded ?? `line ${ex.line}: run() with a non-literal step name may run a retrieve step`}; hops ${RUNTIME_NOTE}`);
+      warn.push(
+        `${ex.unbounded ?? `line ${ex.line}: run() with a non-literal step name may run a retrieve step`}; hops ${RUNTIME_NOTE}`,
+      );
       continue;
     }
     if (ex.multiplicity === null) {
       hopsBounded = passagesBounded = false;
-      if (hops !== undefined || totalPassages !== undefined) warn.push(`${ex.unbounded ?? `line ${ex.line}: unbounded`}; hops and total passages ${RUNTIME_NOTE}`);
+      if (hops !== undefined || totalPassages !== undefined)
+        warn.push(`${ex.unbounded ?? `line ${ex.line}: unbounded`}; hops and total passages ${RUNTIME_NOTE}`);
       continue;
     }
     knownHops += ex.multiplicity;
@@ -79,11 +88,17 @@ export function checkCaps(proposal: Proposal, caps: Caps, chain: ParsedChain): C
     else knownPassages += ex.multiplicity * k;
   }
   if (hops !== undefined) {
-    if (knownHops > hops) block.push(`the chain runs ${knownHops}${hopsBounded ? '' : '+'} retrieve executions per case > hops cap ${hops}`);
+    if (knownHops > hops)
+      block.push(
+        `the chain runs ${knownHops}${hopsBounded ? '' : '+'} retrieve executions per case > hops cap ${hops}`,
+      );
     else if (hopsBounded) info.push(`${knownHops} retrieve execution(s) per case ≤ hops cap ${hops}`);
   }
   if (totalPassages !== undefined) {
-    if (knownPassages > totalPassages) block.push(`the chain retrieves ${knownPassages}${passagesBounded ? '' : '+'} passages per case > totalPassages cap ${totalPassages}`);
+    if (knownPassages > totalPassages)
+      block.push(
+        `the chain retrieves ${knownPassages}${passagesBounded ? '' : '+'} passages per case > totalPassages cap ${totalPassages}`,
+      );
     else if (passagesBounded) info.push(`${knownPassages} passages per case ≤ totalPassages cap ${totalPassages}`);
     else warn.push(`total passages cannot be bounded statically; ${RUNTIME_NOTE}`);
   }

@@ -39,7 +39,9 @@ class InputTracker {
       const visit = (node: ts.Node): void => {
         if (ts.isVariableDeclaration(node) && node.initializer) {
           // Counts (`.length`) are structural, not case-specific, so they do not propagate.
-          const fromInput = (this.derived(node.initializer) && this.field(node.initializer) !== 'length') || this.isInputObject(node.initializer);
+          const fromInput =
+            (this.derived(node.initializer) && this.field(node.initializer) !== 'length') ||
+            this.isInputObject(node.initializer);
           if (fromInput) this.bind(node.name);
         }
         ts.forEachChild(node, visit);
@@ -114,23 +116,41 @@ export function findCaseSpecificConditionals(sf: ts.SourceFile): { block: string
       if (inputSide && EQUALITIES.has(node.operatorToken.kind) && field !== undefined && ID_NAME.test(field)) {
         block.push(`line ${lineOf(node)}: \`${text(node)}\` compares a case id; case-specific behaviour is leakage`);
       } else if (inputSide && isLiteral(other) && field !== 'length') {
-        block.push(`line ${lineOf(node)}: \`${text(node)}\` compares case input with a literal; case-specific conditionals are leakage`);
+        block.push(
+          `line ${lineOf(node)}: \`${text(node)}\` compares case input with a literal; case-specific conditionals are leakage`,
+        );
       }
     } else if (ts.isSwitchStatement(node) && tracker.derived(node.expression)) {
-      const literalCases = node.caseBlock.clauses.filter((c): c is ts.CaseClause => ts.isCaseClause(c) && isLiteral(c.expression));
-      if (literalCases.length > 0) block.push(`line ${lineOf(node)}: switch on case input with literal cases; case-specific conditionals are leakage`);
+      const literalCases = node.caseBlock.clauses.filter(
+        (c): c is ts.CaseClause => ts.isCaseClause(c) && isLiteral(c.expression),
+      );
+      if (literalCases.length > 0)
+        block.push(
+          `line ${lineOf(node)}: switch on case input with literal cases; case-specific conditionals are leakage`,
+        );
     } else if (ts.isCallExpression(node)) {
       const callee = unwrap(node.expression);
       if (ts.isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
         const arg = node.arguments[0];
-        if ((method === 'includes' || method === 'has') && arg && tracker.derived(arg) && isLiteralCollection(callee.expression)) {
+        if (
+          (method === 'includes' || method === 'has') &&
+          arg &&
+          tracker.derived(arg) &&
+          isLiteralCollection(callee.expression)
+        ) {
           block.push(`line ${lineOf(node)}: \`${text(node)}\` tests case input against a hard-coded list`);
         } else if (TEXT_PROBES.has(method) && tracker.derived(callee.expression) && arg && isLiteral(arg)) {
-          warn.push(`line ${lineOf(node)}: \`${text(node)}\` probes case input for a literal; make sure it is not case-specific`);
+          warn.push(
+            `line ${lineOf(node)}: \`${text(node)}\` probes case input for a literal; make sure it is not case-specific`,
+          );
         }
       }
-    } else if (ts.isElementAccessExpression(node) && ts.isObjectLiteralExpression(unwrap(node.expression)) && tracker.derived(node.argumentExpression)) {
+    } else if (
+      ts.isElementAccessExpression(node) &&
+      ts.isObjectLiteralExpression(unwrap(node.expression)) &&
+      tracker.derived(node.argumentExpression)
+    ) {
       block.push(`line ${lineOf(node)}: a literal table indexed by case input is a hard-coded answer lookup`);
     }
     ts.forEachChild(node, visit);

@@ -50,7 +50,12 @@ export function lineOf(node: ts.Node): number {
 
 export function unwrap(expr: ts.Expression): ts.Expression {
   let e = expr;
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) {
+  while (
+    ts.isParenthesizedExpression(e) ||
+    ts.isAsExpression(e) ||
+    ts.isNonNullExpression(e) ||
+    ts.isSatisfiesExpression(e)
+  ) {
     e = e.expression;
   }
   return e;
@@ -61,7 +66,10 @@ function uniqueConstInitialisers(sf: ts.SourceFile): Map<string, ts.Expression> 
   const counts = new Map<string, number>();
   const inits = new Map<string, ts.Expression>();
   const visit = (node: ts.Node): void => {
-    if ((ts.isVariableDeclaration(node) || ts.isParameter(node) || ts.isBindingElement(node)) && ts.isIdentifier(node.name)) {
+    if (
+      (ts.isVariableDeclaration(node) || ts.isParameter(node) || ts.isBindingElement(node)) &&
+      ts.isIdentifier(node.name)
+    ) {
       const name = node.name.text;
       counts.set(name, (counts.get(name) ?? 0) + 1);
       const isConst = ts.isVariableDeclaration(node) && (ts.getCombinedNodeFlags(node) & ts.NodeFlags.Const) !== 0;
@@ -145,7 +153,11 @@ class ChainReader {
     let kind: StepKind | undefined;
     let fields: ts.ObjectLiteralExpression | undefined;
     let positionalName: string | undefined;
-    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && STEP_FACTORIES.includes(e.expression.text as StepKind)) {
+    if (
+      ts.isCallExpression(e) &&
+      ts.isIdentifier(e.expression) &&
+      STEP_FACTORIES.includes(e.expression.text as StepKind)
+    ) {
       kind = e.expression.text as StepKind;
       const [first, second] = e.arguments.map((a) => this.resolve(a));
       if (first && ts.isStringLiteralLike(first)) {
@@ -190,7 +202,11 @@ class ChainReader {
     for (const p of def.properties) {
       if (!p.name || propertyName(p.name) !== 'flow') continue;
       if (ts.isMethodDeclaration(p)) return p;
-      const value = ts.isPropertyAssignment(p) ? this.resolve(p.initializer) : ts.isShorthandPropertyAssignment(p) ? p.name : undefined;
+      const value = ts.isPropertyAssignment(p)
+        ? this.resolve(p.initializer)
+        : ts.isShorthandPropertyAssignment(p)
+          ? p.name
+          : undefined;
       if (value && (ts.isArrowFunction(value) || ts.isFunctionExpression(value))) return value;
       if (value && ts.isIdentifier(value) && this.functions.has(value.text)) return this.functions.get(value.text)!;
       return 'unreadable';
@@ -203,7 +219,11 @@ class ChainReader {
     const where = `loop at line ${lineOf(loop)}`;
     if (ts.isForOfStatement(loop) || ts.isForInStatement(loop)) {
       const iterable = this.resolve(loop.expression);
-      if (ts.isForOfStatement(loop) && ts.isArrayLiteralExpression(iterable) && !iterable.elements.some(ts.isSpreadElement)) {
+      if (
+        ts.isForOfStatement(loop) &&
+        ts.isArrayLiteralExpression(iterable) &&
+        !iterable.elements.some(ts.isSpreadElement)
+      ) {
         return iterable.elements.length;
       }
       return `${where} iterates over a value whose length is not known statically`;
@@ -228,7 +248,12 @@ class ChainReader {
     if (isIdentifierNamed(cond.left, counter)) bound = cond.right;
     else if (isIdentifierNamed(cond.right, counter)) {
       bound = cond.left;
-      op = op === ts.SyntaxKind.GreaterThanToken ? ts.SyntaxKind.LessThanToken : op === ts.SyntaxKind.GreaterThanEqualsToken ? ts.SyntaxKind.LessThanEqualsToken : ts.SyntaxKind.Unknown;
+      op =
+        op === ts.SyntaxKind.GreaterThanToken
+          ? ts.SyntaxKind.LessThanToken
+          : op === ts.SyntaxKind.GreaterThanEqualsToken
+            ? ts.SyntaxKind.LessThanEqualsToken
+            : ts.SyntaxKind.Unknown;
     } else return null;
     const end = this.staticNumber(bound);
     const step = loop.incrementor ? incrementStep(unwrap(loop.incrementor), counter) : null;
@@ -253,12 +278,18 @@ class ChainReader {
     return out;
   }
 
-  private multiplicity(call: ts.Node, flow: ts.FunctionLikeDeclaration): { multiplicity: number | null; unbounded?: string } {
+  private multiplicity(
+    call: ts.Node,
+    flow: ts.FunctionLikeDeclaration,
+  ): { multiplicity: number | null; unbounded?: string } {
     let times = 1;
     for (let node = call.parent; node; node = node.parent) {
       if (node === flow) return { multiplicity: times };
       if (ts.isFunctionLike(node)) {
-        return { multiplicity: null, unbounded: `run() at line ${lineOf(call)} is inside a nested function (line ${lineOf(node)}) that may be called any number of times` };
+        return {
+          multiplicity: null,
+          unbounded: `run() at line ${lineOf(call)} is inside a nested function (line ${lineOf(node)}) that may be called any number of times`,
+        };
       }
       if (ts.isIterationStatement(node, false) && isInLoopBody(call, node)) {
         const n = this.loopIterations(node);
@@ -280,13 +311,21 @@ function isIdentifierNamed(expr: ts.Expression, name: string): boolean {
 }
 
 function incrementStep(expr: ts.Expression, counter: string): number | null {
-  if ((ts.isPostfixUnaryExpression(expr) || ts.isPrefixUnaryExpression(expr)) && expr.operator === ts.SyntaxKind.PlusPlusToken) {
+  if (
+    (ts.isPostfixUnaryExpression(expr) || ts.isPrefixUnaryExpression(expr)) &&
+    expr.operator === ts.SyntaxKind.PlusPlusToken
+  ) {
     return isIdentifierNamed(expr.operand, counter) ? 1 : null;
   }
   if (ts.isBinaryExpression(expr) && isIdentifierNamed(expr.left, counter)) {
     const right = unwrap(expr.right);
-    if (expr.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken && ts.isNumericLiteral(right)) return Number(right.text);
-    if (expr.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isBinaryExpression(right) && right.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+    if (expr.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken && ts.isNumericLiteral(right))
+      return Number(right.text);
+    if (
+      expr.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isBinaryExpression(right) &&
+      right.operatorToken.kind === ts.SyntaxKind.PlusToken
+    ) {
       const [a, b] = [unwrap(right.left), unwrap(right.right)];
       if (isIdentifierNamed(a, counter) && ts.isNumericLiteral(b)) return Number(b.text);
     }
@@ -297,7 +336,10 @@ function incrementStep(expr: ts.Expression, counter: string): number | null {
 /** `run('x')` or `<anything>.run('x')`: how a flow executes a step. */
 function isRunCall(call: ts.CallExpression): boolean {
   const callee = unwrap(call.expression);
-  return (ts.isPropertyAccessExpression(callee) && callee.name.text === 'run') || (ts.isIdentifier(callee) && callee.text === 'run');
+  return (
+    (ts.isPropertyAccessExpression(callee) && callee.name.text === 'run') ||
+    (ts.isIdentifier(callee) && callee.text === 'run')
+  );
 }
 
 /** The key of `params.x`, `ctx.params.x` or `ctx.params['x']`, else null. */
@@ -312,7 +354,9 @@ function paramsKey(expr: ts.Expression): string | null {
     object = unwrap(e.expression);
     key = (unwrap(e.argumentExpression) as ts.StringLiteralLike).text;
   } else return null;
-  const isParams = (ts.isIdentifier(object) && object.text === 'params') || (ts.isPropertyAccessExpression(object) && object.name.text === 'params');
+  const isParams =
+    (ts.isIdentifier(object) && object.text === 'params') ||
+    (ts.isPropertyAccessExpression(object) && object.name.text === 'params');
   return isParams ? key : null;
 }
 
@@ -363,7 +407,9 @@ export function parseChain(source: string, fileName: string, params: Record<stri
   let executions: StepExecution[];
   if (flow === 'unreadable') {
     reader.problems.push('flow is not a function literal or a function declared in this module');
-    executions = [{ step: null, line: lineOf(def), multiplicity: null, unbounded: 'the flow function cannot be read statically' }];
+    executions = [
+      { step: null, line: lineOf(def), multiplicity: null, unbounded: 'the flow function cannot be read statically' },
+    ];
   } else if (flow) {
     executions = reader.executions(flow);
   } else {

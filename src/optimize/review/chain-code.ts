@@ -24,8 +24,15 @@ export function checkChainCode(proposal: Proposal, chain: ParsedChain, options: 
   const conditionals = findCaseSpecificConditionals(sf);
   const block = [...safety, ...conditionals.block, ...moduleShapeFindings(sf)];
   const warn = [...conditionals.warn];
-  const typed = options.typecheck === false ? { ran: false as const, reason: 'switched off' } : typecheckChain(proposal.chainSource, proposal.chainPath, options.fapoTypesPath);
+  const typed =
+    options.typecheck === false
+      ? { ran: false as const, reason: 'switched off' }
+      : typecheckChain(proposal.chainSource, proposal.chainPath, options.fapoTypesPath);
   if (!typed.ran) warn.push(`typecheck skipped: ${typed.reason}`);
   else block.push(...typed.errors.map((e) => `type error: ${e}`));
-  return checkResult('chain-code', { block, warn, info: typed.ran && typed.errors.length === 0 ? ['typechecks against the fapo types'] : [] });
+  return checkResult('chain-code', {
+    block,
+    warn,
+    info: typed.ran && typed.errors.length === 0 ? ['typechecks against the fapo types'] : [],
+  });
 }

@@ -53,7 +53,22 @@ const FORBIDDEN_PROPERTIES = new Set([
   '__lookupSetter__',
 ]);
 
-const NODE_BUILTINS = new Set(['fs', 'child_process', 'net', 'http', 'https', 'os', 'path', 'vm', 'worker_threads', 'process', 'module', 'dgram', 'tls', 'cluster']);
+const NODE_BUILTINS = new Set([
+  'fs',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'os',
+  'path',
+  'vm',
+  'worker_threads',
+  'process',
+  'module',
+  'dgram',
+  'tls',
+  'cluster',
+]);
 
 export interface SafetyOptions {
   /** Module specifiers a chain may import; `fapo` by default. */
@@ -71,9 +86,18 @@ function isReference(id: ts.Identifier): boolean {
   const p = id.parent;
   if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
   if (ts.isQualifiedName(p) && p.right === id) return false;
-  if ((ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodSignature(p)) && p.name === id) return false;
+  if (
+    (ts.isPropertyAssignment(p) ||
+      ts.isMethodDeclaration(p) ||
+      ts.isPropertyDeclaration(p) ||
+      ts.isPropertySignature(p) ||
+      ts.isMethodSignature(p)) &&
+    p.name === id
+  )
+    return false;
   if (ts.isBindingElement(p) && p.propertyName === id) return false;
-  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p)) return false;
+  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p))
+    return false;
   return true;
 }
 
@@ -84,7 +108,10 @@ export function findUnsafeCode(sf: ts.SourceFile, options: SafetyOptions): strin
   const at = (node: ts.Node): string => `line ${lineOf(node)}`;
 
   const directive = /@ts-(ignore|nocheck|expect-error)/.exec(sf.text);
-  if (directive) block.push(`line ${sf.getLineAndCharacterOfPosition(directive.index).line + 1}: @ts-${directive[1]} would hide type errors from review`);
+  if (directive)
+    block.push(
+      `line ${sf.getLineAndCharacterOfPosition(directive.index).line + 1}: @ts-${directive[1]} would hide type errors from review`,
+    );
 
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) || (ts.isExportDeclaration(node) && node.moduleSpecifier)) {
@@ -107,15 +134,27 @@ export function findUnsafeCode(sf: ts.SourceFile, options: SafetyOptions): strin
       block.push(`${at(node)}: '${node.text}' is forbidden (${FORBIDDEN_GLOBALS.get(node.text)})`);
     } else if (ts.isPropertyAccessExpression(node) && FORBIDDEN_PROPERTIES.has(node.name.text)) {
       block.push(`${at(node)}: access to '.${node.name.text}' can reach Function or the prototype chain`);
-    } else if (ts.isBindingElement(node) && FORBIDDEN_PROPERTIES.has((node.propertyName && propertyName(node.propertyName)) ?? (ts.isIdentifier(node.name) ? node.name.text : ''))) {
+    } else if (
+      ts.isBindingElement(node) &&
+      FORBIDDEN_PROPERTIES.has(
+        (node.propertyName && propertyName(node.propertyName)) ?? (ts.isIdentifier(node.name) ? node.name.text : ''),
+      )
+    ) {
       block.push(`${at(node)}: destructuring a forbidden property can reach Function`);
     } else if (ts.isStringLiteralLike(node) && FORBIDDEN_PROPERTIES.has(node.text)) {
       block.push(`${at(node)}: the string '${node.text}' is only useful to reach Function or the prototype chain`);
     } else if (ts.isElementAccessExpression(node)) {
       const key = unwrap(node.argumentExpression);
-      if ((ts.isBinaryExpression(key) && key.operatorToken.kind === ts.SyntaxKind.PlusToken && (isStringish(key.left) || isStringish(key.right))) || ts.isTemplateExpression(key)) {
+      if (
+        (ts.isBinaryExpression(key) &&
+          key.operatorToken.kind === ts.SyntaxKind.PlusToken &&
+          (isStringish(key.left) || isStringish(key.right))) ||
+        ts.isTemplateExpression(key)
+      ) {
         // Building a key from string pieces is the classic way around the property check above.
-        block.push(`${at(node)}: property names built from strings (e.g. 'constr' + 'uctor') cannot be checked; use a plain property`);
+        block.push(
+          `${at(node)}: property names built from strings (e.g. 'constr' + 'uctor') cannot be checked; use a plain property`,
+        );
       }
     }
     // Types cannot run; `fn: Function` in an annotation is harmless.
@@ -141,11 +180,13 @@ const DECLARATION_ONLY = new Set([
 export function moduleShapeFindings(sf: ts.SourceFile): string[] {
   const block: string[] = [];
   for (const stmt of sf.statements) {
-    if (!DECLARATION_ONLY.has(stmt.kind)) block.push(`line ${lineOf(stmt)}: top-level statement runs at import time; put logic inside steps or the flow`);
+    if (!DECLARATION_ONLY.has(stmt.kind))
+      block.push(`line ${lineOf(stmt)}: top-level statement runs at import time; put logic inside steps or the flow`);
   }
   const exported = sf.statements.find((s): s is ts.ExportAssignment => ts.isExportAssignment(s) && !s.isExportEquals);
   const call = exported ? unwrap(exported.expression) : undefined;
-  const isDefine = call && ts.isCallExpression(call) && ts.isIdentifier(call.expression) && call.expression.text === 'defineChain';
+  const isDefine =
+    call && ts.isCallExpression(call) && ts.isIdentifier(call.expression) && call.expression.text === 'defineChain';
   if (!isDefine) block.push('the module must `export default defineChain({...})`');
   return block;
 }

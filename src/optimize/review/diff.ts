@@ -27,11 +27,22 @@ export function diffVariant(parent: DiffableVariant, proposal: DiffableVariant):
     const after = proposal.prompts[name];
     return {
       name,
-      patch: patch(before === undefined ? '/dev/null' : `a/prompts/${name}`, after === undefined ? '/dev/null' : `b/prompts/${name}`, before ?? '', after ?? ''),
+      patch: patch(
+        before === undefined ? '/dev/null' : `a/prompts/${name}`,
+        after === undefined ? '/dev/null' : `b/prompts/${name}`,
+        before ?? '',
+        after ?? '',
+      ),
     };
   });
   const keys = changedParamKeys(parent.params, proposal.params);
-  const params = keys.length === 0 ? null : { keys, patch: patch('a/params.json', 'b/params.json', stableJson(parent.params), stableJson(proposal.params)) };
+  const params =
+    keys.length === 0
+      ? null
+      : {
+          keys,
+          patch: patch('a/params.json', 'b/params.json', stableJson(parent.params), stableJson(proposal.params)),
+        };
   const chain =
     parent.chainSource === proposal.chainSource
       ? null
@@ -40,6 +51,8 @@ export function diffVariant(parent: DiffableVariant, proposal: DiffableVariant):
 }
 
 export function renderDiff(diff: VariantDiff): string {
-  const parts = [...diff.prompts.map((p) => p.patch), diff.params?.patch, diff.chain?.patch].filter((p): p is string => !!p);
+  const parts = [...diff.prompts.map((p) => p.patch), diff.params?.patch, diff.chain?.patch].filter(
+    (p): p is string => !!p,
+  );
   return parts.length === 0 ? '(no changes)' : parts.join('\n');
 }

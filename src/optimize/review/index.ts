@@ -5,7 +5,13 @@ export { checkScope, type ScopePlaybook } from './scope.ts';
 export { checkCaps, type Caps } from './caps.ts';
 export { enforceRetrievalCaps, RetrievalCapError } from '../../chain/caps.ts';
 export { checkPlaceholders } from './placeholders.ts';
-export { createLeakageOracle, DEFAULT_LEAKAGE_THRESHOLDS, type LeakageOracle, type LeakageThresholds, type LeakHit } from './leakage-oracle.ts';
+export {
+  createLeakageOracle,
+  DEFAULT_LEAKAGE_THRESHOLDS,
+  type LeakageOracle,
+  type LeakageThresholds,
+  type LeakHit,
+} from './leakage-oracle.ts';
 export { checkLeakage } from './leakage.ts';
 export { checkTrainCopy } from './train-copy.ts';
 export { checkChainCode, type ChainCodeOptions } from './chain-code.ts';

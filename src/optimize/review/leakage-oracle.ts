@@ -48,7 +48,8 @@ interface Phrase {
 function fieldPhrases(words: string[], field: string, indexWhole: boolean, shingle: number): Phrase[] {
   if (words.length <= shingle) return indexWhole ? [{ length: words.length, hash: phraseHash(words), field }] : [];
   const out: Phrase[] = [];
-  for (let i = 0; i + shingle <= words.length; i++) out.push({ length: shingle, hash: phraseHash(words.slice(i, i + shingle)), field });
+  for (let i = 0; i + shingle <= words.length; i++)
+    out.push({ length: shingle, hash: phraseHash(words.slice(i, i + shingle)), field });
   return out;
 }
 

@@ -10,12 +10,20 @@ function compareWithParent(name: string, before: string, after: string, block: s
   const added = [...now].filter((p) => !old.has(p));
   const removed = [...old].filter((p) => !now.has(p));
   const list = (xs: string[]): string => xs.map((x) => `\${${x}}`).join(', ');
-  if (added.length > 0 && removed.length > 0) block.push(`prompt '${name}': placeholder(s) ${list(removed)} renamed to ${list(added)}`);
+  if (added.length > 0 && removed.length > 0)
+    block.push(`prompt '${name}': placeholder(s) ${list(removed)} renamed to ${list(added)}`);
   else if (added.length > 0) block.push(`prompt '${name}': placeholder(s) ${list(added)} added`);
   else if (removed.length > 0) block.push(`prompt '${name}': placeholder(s) ${list(removed)} removed`);
 }
 
-function referenceFindings(where: string, template: string, chain: ParsedChain, params: Record<string, unknown>, block: string[], warn: string[]): void {
+function referenceFindings(
+  where: string,
+  template: string,
+  chain: ParsedChain,
+  params: Record<string, unknown>,
+  block: string[],
+  warn: string[],
+): void {
   const stepNames = new Set(chain.steps.map((s) => s.name));
   for (const ref of placeholders(template)) {
     const { root, key } = referenceParts(ref);
@@ -48,7 +56,10 @@ export function checkPlaceholders(proposal: Proposal, chain: ParsedChain): Check
     if (!structural) block.push(`prompt '${name}' was removed; only structure-level proposals may drop templates`);
   }
   for (const step of chain.steps) {
-    if (step.kind === 'llm' && !(step.prompt! in proposal.prompts)) block.push(`llm step '${step.name}' (line ${step.line}) uses template '${step.prompt}', which the proposal does not provide`);
+    if (step.kind === 'llm' && !(step.prompt! in proposal.prompts))
+      block.push(
+        `llm step '${step.name}' (line ${step.line}) uses template '${step.prompt}', which the proposal does not provide`,
+      );
     if (step.kind === 'retrieve' && step.query !== undefined) {
       referenceFindings(`retrieve '${step.name}' query`, step.query, chain, proposal.params, block, warn);
     }

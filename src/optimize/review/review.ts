@@ -56,9 +56,20 @@ export async function reviewProposal(proposal: Proposal, ctx: ReviewContext): Pr
     else if (!ctx.model) checks.push(checkResult('reviewer-model', { warn: ['the reviewer model is switched off'] }));
     else {
       const deterministic = [...checks];
-      checks.push(...(await reviewWithModel(ctx.model, proposal, { playbook: ctx.playbook, deterministic, ...(ctx.modelSampling ? { sampling: ctx.modelSampling } : {}) })));
+      checks.push(
+        ...(await reviewWithModel(ctx.model, proposal, {
+          playbook: ctx.playbook,
+          deterministic,
+          ...(ctx.modelSampling ? { sampling: ctx.modelSampling } : {}),
+        })),
+      );
     }
   }
   const verdict = worstVerdict(checks.map((c) => c.verdict));
-  return { verdict, checks, revisionAllowed: decideAfterReview(ctx.previousBlocks ?? 0, verdict) === 'revise', skipped };
+  return {
+    verdict,
+    checks,
+    revisionAllowed: decideAfterReview(ctx.previousBlocks ?? 0, verdict) === 'revise',
+    skipped,
+  };
 }

@@ -21,18 +21,97 @@ interface ReviewerCheck {
 }
 
 export const REVIEWER_CHECKS: readonly ReviewerCheck[] = [
-  { id: 1, name: 'scorer-compatibility', appliesTo: 'all', severity: 'block', question: 'Does the final output keep the format the scorer reads (same output step, fields and answer format)? If checker-aware post-processing is not allowed, is there none?' },
-  { id: 2, name: 'no-dataset-leakage', appliesTo: 'all', severity: 'block', question: 'Is the change free of case-specific conditionals, hard-coded answers and anything that looks like held-out data?' },
-  { id: 3, name: 'placeholder-integrity', appliesTo: 'all', severity: 'block', question: 'Does every existing template keep exactly its ${...} placeholders (none added, removed or renamed)?' },
-  { id: 4, name: 'isolation', appliesTo: 'all', severity: 'block', question: 'Does the variant use only its case input, declared resources and params: no other tasks or files, no network, no state shared between cases?' },
-  { id: 5, name: 'no-example-specific-hints', appliesTo: 'prompt', severity: 'block', question: 'Are the prompt instructions general, with no hints that would only help particular examples?' },
-  { id: 6, name: 'no-training-few-shot', appliesTo: 'prompt', severity: 'block', question: 'Are all few-shot examples synthetic, not copied or lightly paraphrased from training cases?' },
-  { id: 7, name: 'single-concern', appliesTo: 'prompt', severity: 'warn', question: 'Does the change address one concern (one module, one technique) so its effect can be attributed?' },
-  { id: 8, name: 'chain-protocol', appliesTo: 'chain', severity: 'block', question: 'Does the chain use defineChain with llm/retrieve/code steps and ctx.run in its flow, following an allowlisted pattern (ReAct, Reflexion, Tree-of-Thoughts, Self-Refine, Least-to-Most, Plan-and-Solve, Tool-augmented)?' },
-  { id: 9, name: 'step-factory-usage', appliesTo: 'chain', severity: 'warn', question: 'Are model calls and retrievals made only through declared llm/retrieve steps (no ad-hoc calls inside code steps)?' },
-  { id: 10, name: 'import-safety', appliesTo: 'chain', severity: 'block', question: 'Does the chain import only fapo, avoid eval/process/network/filesystem access and have no import-time side effects?' },
-  { id: 11, name: 'naming-and-metadata', appliesTo: 'chain', severity: 'warn', question: 'Do the chain name, description, hypothesis and technique describe the change clearly?' },
-  { id: 12, name: 'scope-compliance', appliesTo: 'all', severity: 'block', question: 'Does the change stay within the playbook scope: allowed level and files, frozen settings untouched, caps respected?' },
+  {
+    id: 1,
+    name: 'scorer-compatibility',
+    appliesTo: 'all',
+    severity: 'block',
+    question:
+      'Does the final output keep the format the scorer reads (same output step, fields and answer format)? If checker-aware post-processing is not allowed, is there none?',
+  },
+  {
+    id: 2,
+    name: 'no-dataset-leakage',
+    appliesTo: 'all',
+    severity: 'block',
+    question:
+      'Is the change free of case-specific conditionals, hard-coded answers and anything that looks like held-out data?',
+  },
+  {
+    id: 3,
+    name: 'placeholder-integrity',
+    appliesTo: 'all',
+    severity: 'block',
+    question: 'Does every existing template keep exactly its ${...} placeholders (none added, removed or renamed)?',
+  },
+  {
+    id: 4,
+    name: 'isolation',
+    appliesTo: 'all',
+    severity: 'block',
+    question:
+      'Does the variant use only its case input, declared resources and params: no other tasks or files, no network, no state shared between cases?',
+  },
+  {
+    id: 5,
+    name: 'no-example-specific-hints',
+    appliesTo: 'prompt',
+    severity: 'block',
+    question: 'Are the prompt instructions general, with no hints that would only help particular examples?',
+  },
+  {
+    id: 6,
+    name: 'no-training-few-shot',
+    appliesTo: 'prompt',
+    severity: 'block',
+    question: 'Are all few-shot examples synthetic, not copied or lightly paraphrased from training cases?',
+  },
+  {
+    id: 7,
+    name: 'single-concern',
+    appliesTo: 'prompt',
+    severity: 'warn',
+    question: 'Does the change address one concern (one module, one technique) so its effect can be attributed?',
+  },
+  {
+    id: 8,
+    name: 'chain-protocol',
+    appliesTo: 'chain',
+    severity: 'block',
+    question:
+      'Does the chain use defineChain with llm/retrieve/code steps and ctx.run in its flow, following an allowlisted pattern (ReAct, Reflexion, Tree-of-Thoughts, Self-Refine, Least-to-Most, Plan-and-Solve, Tool-augmented)?',
+  },
+  {
+    id: 9,
+    name: 'step-factory-usage',
+    appliesTo: 'chain',
+    severity: 'warn',
+    question:
+      'Are model calls and retrievals made only through declared llm/retrieve steps (no ad-hoc calls inside code steps)?',
+  },
+  {
+    id: 10,
+    name: 'import-safety',
+    appliesTo: 'chain',
+    severity: 'block',
+    question:
+      'Does the chain import only fapo, avoid eval/process/network/filesystem access and have no import-time side effects?',
+  },
+  {
+    id: 11,
+    name: 'naming-and-metadata',
+    appliesTo: 'chain',
+    severity: 'warn',
+    question: 'Do the chain name, description, hypothesis and technique describe the change clearly?',
+  },
+  {
+    id: 12,
+    name: 'scope-compliance',
+    appliesTo: 'all',
+    severity: 'block',
+    question:
+      'Does the change stay within the playbook scope: allowed level and files, frozen settings untouched, caps respected?',
+  },
 ];
 
 const ReviewerOutputSchema = z.object({
@@ -47,7 +126,10 @@ const ReviewerOutputSchema = z.object({
 });
 
 export interface ModelReviewContext {
-  playbook: Pick<Playbook, 'objective' | 'levels' | 'allowedFiles' | 'frozen' | 'tunableParams' | 'caps' | 'allowCheckerAwarePostprocessing'>;
+  playbook: Pick<
+    Playbook,
+    'objective' | 'levels' | 'allowedFiles' | 'frozen' | 'tunableParams' | 'caps' | 'allowCheckerAwarePostprocessing'
+  >;
   /** Results of the deterministic checks, shown to the reviewer as facts. */
   deterministic: CheckResult[];
   /** Sampling for the reviewer call (default temperature 0). */
@@ -56,7 +138,10 @@ export interface ModelReviewContext {
 
 function applicableChecks(diff: VariantDiff): ReviewerCheck[] {
   return REVIEWER_CHECKS.filter(
-    (c) => c.appliesTo === 'all' || (c.appliesTo === 'prompt' && diff.prompts.length > 0) || (c.appliesTo === 'chain' && diff.chain !== null),
+    (c) =>
+      c.appliesTo === 'all' ||
+      (c.appliesTo === 'prompt' && diff.prompts.length > 0) ||
+      (c.appliesTo === 'chain' && diff.chain !== null),
   );
 }
 
@@ -68,7 +153,12 @@ const SYSTEM_PROMPT = [
   '{"checks":[{"id":<check number>,"verdict":"pass"|"warn"|"block","reasons":["..."]}],"summary":"..."}',
 ].join('\n');
 
-function buildReviewerMessages(proposal: Proposal, context: ModelReviewContext, checks: ReviewerCheck[], diff: VariantDiff): { system: string; user: string } {
+function buildReviewerMessages(
+  proposal: Proposal,
+  context: ModelReviewContext,
+  checks: ReviewerCheck[],
+  diff: VariantDiff,
+): { system: string; user: string } {
   const pb = context.playbook;
   const user = [
     `## Proposal\nlevel: ${proposal.level}\ntechnique: ${proposal.technique}\nhypothesis: ${proposal.hypothesis}`,
@@ -101,7 +191,11 @@ function parseReviewerOutput(object: unknown, text: string): z.infer<typeof Revi
 
 const SEVERITY_ORDER: Verdict[] = ['pass', 'warn', 'block'];
 
-export async function reviewWithModel(model: ModelClient, proposal: Proposal, context: ModelReviewContext): Promise<CheckResult[]> {
+export async function reviewWithModel(
+  model: ModelClient,
+  proposal: Proposal,
+  context: ModelReviewContext,
+): Promise<CheckResult[]> {
   const diff = diffVariant(proposal.parent, proposal);
   const checks = applicableChecks(diff);
   const { system, user } = buildReviewerMessages(proposal, context, checks, diff);
@@ -121,12 +215,14 @@ export async function reviewWithModel(model: ModelClient, proposal: Proposal, co
     return [checkResult('reviewer-model', { warn: [`the reviewer model call failed: ${errorMessage(err)}`] })];
   }
   const output = parseReviewerOutput(reply.object, reply.text);
-  if (typeof output === 'string') return [checkResult('reviewer-model', { warn: [`unusable reviewer reply, treated as warn: ${output}`] })];
+  if (typeof output === 'string')
+    return [checkResult('reviewer-model', { warn: [`unusable reviewer reply, treated as warn: ${output}`] })];
   return checks.map((c) => {
     const answer = output.checks.find((a) => a.id === c.id);
     const name = `reviewer:${c.id}-${c.name}`;
     if (!answer) return checkResult(name, { warn: ['the reviewer model gave no verdict for this check'] });
-    const capped = SEVERITY_ORDER.indexOf(answer.verdict) > SEVERITY_ORDER.indexOf(c.severity) ? c.severity : answer.verdict;
+    const capped =
+      SEVERITY_ORDER.indexOf(answer.verdict) > SEVERITY_ORDER.indexOf(c.severity) ? c.severity : answer.verdict;
     return { check: name, verdict: capped, reasons: answer.reasons };
   });
 }

@@ -11,9 +11,11 @@ export type ScopePlaybook = Pick<Playbook, 'levels' | 'allowedFiles' | 'frozen' 
 /** Normalised workspace-relative path, or the reason it is not one. */
 function workspacePath(file: string): { path: string } | { error: string } {
   if (file.includes('\\')) return { error: `'${file}' uses backslashes; use workspace-relative POSIX paths` };
-  if (path.posix.isAbsolute(file)) return { error: `'${file}' is absolute; only workspace-relative paths may be written` };
+  if (path.posix.isAbsolute(file))
+    return { error: `'${file}' is absolute; only workspace-relative paths may be written` };
   const normal = path.posix.normalize(file);
-  if (normal === '..' || normal.startsWith('../') || normal === '.') return { error: `'${file}' is outside the workspace` };
+  if (normal === '..' || normal.startsWith('../') || normal === '.')
+    return { error: `'${file}' is outside the workspace` };
   return { path: normal };
 }
 
@@ -41,11 +43,14 @@ function chainFindings(proposal: Proposal): string[] {
   const { parent } = proposal;
   const chainChanged = proposal.chainSource !== parent.chainSource;
   if (!chainChanged) {
-    return proposal.chainPath === parent.chainPath ? [] : [`chainPath changed to '${proposal.chainPath}' but the chain source did not`];
+    return proposal.chainPath === parent.chainPath
+      ? []
+      : [`chainPath changed to '${proposal.chainPath}' but the chain source did not`];
   }
   const block: string[] = [];
   if (proposal.level !== 'structure') block.push(`a ${proposal.level}-level proposal must not change the chain source`);
-  if (proposal.chainPath === parent.chainPath) block.push(`the changed chain must be cloned to a new file, not written over '${parent.chainPath}'`);
+  if (proposal.chainPath === parent.chainPath)
+    block.push(`the changed chain must be cloned to a new file, not written over '${parent.chainPath}'`);
   const chainPath = workspacePath(proposal.chainPath);
   if ('path' in chainPath && !proposal.files.map((f) => path.posix.normalize(f)).includes(chainPath.path)) {
     block.push(`the new chain '${proposal.chainPath}' is not listed in files`);
@@ -64,24 +69,36 @@ function paramFindings(proposal: Proposal, playbook: ScopePlaybook): string[] {
   const changed = changedParamKeys(proposal.parent.params, proposal.params);
   const block: string[] = [];
   const frozen = changed.filter((k) => playbook.frozen.includes(k) || containsKey(proposal.params[k], playbook.frozen));
-  if (frozen.length > 0) block.push(`changes frozen setting(s) ${frozen.join(', ')}; the playbook freezes ${playbook.frozen.join(', ')}`);
-  if (proposal.level === 'prompt' && changed.length > 0) block.push(`a prompt-level proposal must not change params (changed: ${changed.join(', ')})`);
+  if (frozen.length > 0)
+    block.push(`changes frozen setting(s) ${frozen.join(', ')}; the playbook freezes ${playbook.frozen.join(', ')}`);
+  if (proposal.level === 'prompt' && changed.length > 0)
+    block.push(`a prompt-level proposal must not change params (changed: ${changed.join(', ')})`);
   if (proposal.level === 'param' && playbook.tunableParams.length > 0) {
     const untunable = changed.filter((k) => !playbook.tunableParams.includes(k) && !frozen.includes(k));
-    if (untunable.length > 0) block.push(`param(s) ${untunable.join(', ')} are not tunable; tunable: ${playbook.tunableParams.join(', ')}`);
+    if (untunable.length > 0)
+      block.push(`param(s) ${untunable.join(', ')} are not tunable; tunable: ${playbook.tunableParams.join(', ')}`);
   }
   return block;
 }
 
-export function checkScope(proposal: Proposal, playbook: ScopePlaybook, existingFiles: ReadonlySet<string>): CheckResult {
+export function checkScope(
+  proposal: Proposal,
+  playbook: ScopePlaybook,
+  existingFiles: ReadonlySet<string>,
+): CheckResult {
   const block: string[] = [];
   if (!playbook.levels.includes(proposal.level)) {
     block.push(`level '${proposal.level}' is not allowed by the playbook (allowed: ${playbook.levels.join(', ')})`);
   }
-  block.push(...fileFindings(proposal, playbook, existingFiles), ...chainFindings(proposal), ...paramFindings(proposal, playbook));
+  block.push(
+    ...fileFindings(proposal, playbook, existingFiles),
+    ...chainFindings(proposal),
+    ...paramFindings(proposal, playbook),
+  );
   if (proposal.level === 'param') {
     const prompts = changedPromptNames(proposal.parent.prompts, proposal.prompts);
-    if (prompts.length > 0) block.push(`a param-level proposal must not change prompts (changed: ${prompts.join(', ')})`);
+    if (prompts.length > 0)
+      block.push(`a param-level proposal must not change prompts (changed: ${prompts.join(', ')})`);
   }
   return checkResult('scope', { block });
 }

@@ -6,11 +6,14 @@ import { checkResult } from './verdict.ts';
 export type SmokeRunner = (proposal: Proposal) => Promise<{ ok: boolean; errors: string[] }>;
 
 export async function runSmoke(proposal: Proposal, smoke: SmokeRunner | undefined): Promise<CheckResult> {
-  if (!smoke) return checkResult('smoke', { warn: ['no smoke runner was provided; the variant was not run before evaluation'] });
+  if (!smoke)
+    return checkResult('smoke', { warn: ['no smoke runner was provided; the variant was not run before evaluation'] });
   try {
     const { ok, errors } = await smoke(proposal);
     if (ok) return checkResult('smoke', { info: errors });
-    return checkResult('smoke', { block: errors.length > 0 ? errors : ['the smoke run failed without an error message'] });
+    return checkResult('smoke', {
+      block: errors.length > 0 ? errors : ['the smoke run failed without an error message'],
+    });
   } catch (err) {
     return checkResult('smoke', { block: [`the smoke run threw: ${errorMessage(err)}`] });
   }

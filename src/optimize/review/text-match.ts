@@ -3,13 +3,15 @@ import { createHash } from 'node:crypto';
 
 /** Lower-cased, accent-free word tokens: punctuation and markup never hide a copy. */
 export function tokens(text: string): string[] {
-  return text
-    .normalize('NFKD')
-    // Combining marks and invisible format characters (zero-width spaces, joiners) must not split or hide words.
-    .replace(/[\p{M}\p{Cf}]/gu, '')
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((t) => t.length > 0);
+  return (
+    text
+      .normalize('NFKD')
+      // Combining marks and invisible format characters (zero-width spaces, joiners) must not split or hide words.
+      .replace(/[\p{M}\p{Cf}]/gu, '')
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((t) => t.length > 0)
+  );
 }
 
 export function phraseHash(words: readonly string[]): string {

@@ -28,7 +28,11 @@ const libDir = path.dirname(ts.getDefaultLibFilePath(COMPILER_OPTIONS));
 
 export type TypecheckOutcome = { ran: true; errors: string[] } | { ran: false; reason: string };
 
-export function typecheckChain(source: string, chainPath: string, fapoTypesPath: string = DEFAULT_FAPO_TYPES_PATH): TypecheckOutcome {
+export function typecheckChain(
+  source: string,
+  chainPath: string,
+  fapoTypesPath: string = DEFAULT_FAPO_TYPES_PATH,
+): TypecheckOutcome {
   if (!existsSync(fapoTypesPath)) return { ran: false, reason: `fapo types not found at ${fapoTypesPath}` };
   const fileName = path.posix.join(VIRTUAL_ROOT, chainPath);
   const options: ts.CompilerOptions = { ...COMPILER_OPTIONS, paths: { fapo: [fapoTypesPath] } };

@@ -7,7 +7,10 @@ export function worstVerdict(verdicts: Verdict[]): Verdict {
 }
 
 /** Builds a check result whose verdict follows from which reason lists are non-empty. */
-export function checkResult(check: string, findings: { block?: string[]; warn?: string[]; info?: string[] }): CheckResult {
+export function checkResult(
+  check: string,
+  findings: { block?: string[]; warn?: string[]; info?: string[] },
+): CheckResult {
   const block = findings.block ?? [];
   const warn = findings.warn ?? [];
   const verdict: Verdict = block.length > 0 ? 'block' : warn.length > 0 ? 'warn' : 'pass';

@@ -55,7 +55,7 @@ function questionTextLength(question: string): number | null {
       options++;
       doneWithQuestion = true;
     } else if (!doneWithQuestion) {
-      text += ' ' + pyStrip(line);
+      text += ` ${pyStrip(line)}`;
     }
   }
   return options === 5 ? Array.from(pyStrip(text)).length : null;
@@ -110,7 +110,9 @@ export const customCheckers: Record<string, Checker> = {
     args: [],
     approximation: ['nltk'],
     check: (value) => {
-      const reversed = pySplit(deletePunct(pyStrip(value.toLowerCase()))).reverse().join(' ');
+      const reversed = pySplit(deletePunct(pyStrip(value.toLowerCase())))
+        .reverse()
+        .join(' ');
       return reversed.includes('bald eagle') && sentTokenize(reversed).includes(reversed);
     },
   },

@@ -138,7 +138,7 @@ export const formatCheckers: Record<string, Checker> = {
     args: [],
     check: (value) => {
       // The current reference's curly→straight quote mapping is a no-op ('"' → '"'), so it is omitted.
-      const text = value.replaceAll('\'"\'', '').replace(PY_WS_RUN, '');
+      const text = value.replaceAll("'\"'", '').replace(PY_WS_RUN, '');
       if (text.includes('""')) return false;
       const stripped = pyStrip(text, DIGITS + PUNCT.replace('"', ''));
       return !(stripped !== '' && stripped.endsWith('"'));

@@ -1,20 +1,12 @@
 import { countSyllables, sentTokenize, startsWithVerbTag, wordTokenize } from '../nlp.ts';
-import {
-  PUNCT,
-  PUNCT_SPACE,
-  deletePunct,
-  pyIsAlnum,
-  pyLen,
-  pyLstrip,
-  pyRstrip,
-  pySplit,
-  pyStrip,
-} from '../pyText.ts';
+import { PUNCT, PUNCT_SPACE, deletePunct, pyIsAlnum, pyLen, pyLstrip, pyRstrip, pySplit, pyStrip } from '../pyText.ts';
 import { numArg, strArg, type Checker } from './types.ts';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
 const CONSONANTS = new Set(Array.from('bcdfghjklmnpqrstvwxyz'));
-const PRIMES = new Set([2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97]);
+const PRIMES = new Set([
+  2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+]);
 
 const firstChar = (s: string) => String.fromCodePoint(s.codePointAt(0)!);
 

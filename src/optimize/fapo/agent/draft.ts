@@ -22,7 +22,9 @@ export const writeVariantSchema = z.object({
   prompts: z
     .record(z.string(), z.string())
     .optional()
-    .describe('Template name → the COMPLETE new text of that template. Only the templates you change; the rest are kept from the parent.'),
+    .describe(
+      'Template name → the COMPLETE new text of that template. Only the templates you change; the rest are kept from the parent.',
+    ),
   params: z
     .record(z.string(), z.unknown())
     .optional()
@@ -30,7 +32,9 @@ export const writeVariantSchema = z.object({
   chain: z
     .object({
       path: z.string().describe('Workspace-relative path of a NEW chain module, inside the allowed globs.'),
-      source: z.string().describe("TypeScript module: import { defineChain, llm, retrieve, code } from 'fapo' and nothing else."),
+      source: z
+        .string()
+        .describe("TypeScript module: import { defineChain, llm, retrieve, code } from 'fapo' and nothing else."),
     })
     .optional()
     .describe('Structure level only: a new chain file.'),
@@ -53,11 +57,15 @@ function shapeProblems(level: ProposerInput['level'], request: WriteVariantReque
   const problems: string[] = [];
   const prompts = Object.keys(request.prompts ?? {});
   const params = Object.keys(request.params ?? {});
-  if (level !== 'structure' && request.chain) problems.push(`a ${level}-level write must not include a chain; only structure-level writes may`);
-  if (level === 'prompt' && prompts.length === 0) problems.push('a prompt-level write must change at least one prompt template');
+  if (level !== 'structure' && request.chain)
+    problems.push(`a ${level}-level write must not include a chain; only structure-level writes may`);
+  if (level === 'prompt' && prompts.length === 0)
+    problems.push('a prompt-level write must change at least one prompt template');
   if (level === 'param' && params.length === 0) problems.push('a param-level write must change at least one parameter');
-  if (level === 'structure' && !request.chain) problems.push('a structure-level write must include a new chain file (chain: { path, source })');
-  if (request.chain && !request.chain.path.endsWith('.ts')) problems.push(`the chain path '${request.chain.path}' must end in .ts`);
+  if (level === 'structure' && !request.chain)
+    problems.push('a structure-level write must include a new chain file (chain: { path, source })');
+  if (request.chain && !request.chain.path.endsWith('.ts'))
+    problems.push(`the chain path '${request.chain.path}' must end in .ts`);
   return problems;
 }
 
@@ -97,7 +105,10 @@ export function buildDraft(input: ProposerInput, request: WriteVariantRequest, c
 
   const checks = toolLayerChecks(proposal, input, ctx);
   const blocked = checks.filter((c) => c.verdict === 'block');
-  if (blocked.length > 0) return { refused: blocked.flatMap((c) => c.reasons.map((reason) => `${c.check}: ${reason}`)) };
-  const warnings = checks.filter((c) => c.verdict === 'warn').flatMap((c) => c.reasons.map((reason) => `${c.check}: ${reason}`));
+  if (blocked.length > 0)
+    return { refused: blocked.flatMap((c) => c.reasons.map((reason) => `${c.check}: ${reason}`)) };
+  const warnings = checks
+    .filter((c) => c.verdict === 'warn')
+    .flatMap((c) => c.reasons.map((reason) => `${c.check}: ${reason}`));
   return { proposal, warnings };
 }

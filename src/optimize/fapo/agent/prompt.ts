@@ -48,14 +48,18 @@ function templateBlock(name: string, text: string): string {
 
 function revisionBlock(revision: NonNullable<ProposerInput['revision']>): string[] {
   const blocking = revision.review.checks.filter((c) => c.verdict === 'block');
-  const changed = Object.entries(revision.proposal.prompts).filter(([name, text]) => revision.proposal.parent.prompts[name] !== text);
+  const changed = Object.entries(revision.proposal.prompts).filter(
+    ([name, text]) => revision.proposal.parent.prompts[name] !== text,
+  );
   return [
     '## Revision',
     'The reviewer BLOCKED your previous proposal. You have one revision: fix every blocking reason below, or change approach. Anything not fixed will discard the proposal.',
     `Previous technique: ${revision.proposal.technique}; hypothesis: ${clip(revision.proposal.hypothesis, 500)}`,
     'Blocking reasons:',
     ...blocking.flatMap((c) => c.reasons.map((reason) => `- [${c.check}] ${clip(reason, 400)}`)),
-    ...(changed.length > 0 ? ['Templates you changed:', ...changed.map(([name, text]) => templateBlock(name, text))] : []),
+    ...(changed.length > 0
+      ? ['Templates you changed:', ...changed.map(([name, text]) => templateBlock(name, text))]
+      : []),
     ...(revision.proposal.chainSource !== revision.proposal.parent.chainSource
       ? [`Chain you wrote (${revision.proposal.chainPath}):`, clip(revision.proposal.chainSource, 8000)]
       : []),
@@ -76,7 +80,11 @@ export function taskBrief(input: ProposerInput): string {
     `- files a proposal may create: ${playbook.allowedFiles.join(', ')}`,
     `- frozen settings: ${playbook.frozen.join(', ') || '(none)'}`,
     `- tunable params: ${playbook.tunableParams.join(', ') || '(any not frozen)'}`,
-    `- caps: ${Object.entries(playbook.caps).map(([k, v]) => `${k} ≤ ${v}`).join(', ') || '(none)'}`,
+    `- caps: ${
+      Object.entries(playbook.caps)
+        .map(([k, v]) => `${k} ≤ ${v}`)
+        .join(', ') || '(none)'
+    }`,
     `- checker-aware post-processing: ${playbook.allowCheckerAwarePostprocessing ? 'allowed' : 'not allowed'}`,
     ...(playbook.notes ? [`- notes: ${clip(playbook.notes, 1000)}`] : []),
     '',

@@ -6,14 +6,13 @@
 import path from 'node:path';
 
 /** Held-out split files and the workspace store, whatever the allowlist says. */
-const NEVER_READABLE = [
-  /(^|\/)\.fapo(\/|$)/,
-  /(^|\/)(val|valid|validation|test)\.(jsonl|json|csv|tsv)$/i,
-];
+const NEVER_READABLE = [/(^|\/)\.fapo(\/|$)/, /(^|\/)(val|valid|validation|test)\.(jsonl|json|csv|tsv)$/i];
 
 /** The allowlist as the model sees it: never-readable paths are dropped even when listed. */
 export function listReadable(readable: readonly string[]): string[] {
-  return readable.map((file) => path.posix.normalize(file)).filter((file) => !NEVER_READABLE.some((pattern) => pattern.test(file)));
+  return readable
+    .map((file) => path.posix.normalize(file))
+    .filter((file) => !NEVER_READABLE.some((pattern) => pattern.test(file)));
 }
 
 export type ReadableCheck = { path: string } | { error: string };
@@ -23,7 +22,8 @@ export function checkReadable(requested: string, readable: readonly string[]): R
     error: `refused: ${why}. Readable files: ${listReadable(readable).join(', ') || '(none)'}.`,
   });
   if (requested.includes('\\')) return refuse(`'${requested}' uses backslashes; use workspace-relative POSIX paths`);
-  if (path.posix.isAbsolute(requested)) return refuse(`'${requested}' is absolute; only workspace-relative paths are readable`);
+  if (path.posix.isAbsolute(requested))
+    return refuse(`'${requested}' is absolute; only workspace-relative paths are readable`);
   const normal = path.posix.normalize(requested);
   if (normal === '..' || normal.startsWith('../')) return refuse(`'${requested}' is outside the workspace`);
   if (NEVER_READABLE.some((pattern) => pattern.test(normal))) {

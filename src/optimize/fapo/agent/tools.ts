@@ -33,7 +33,8 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
 
   return {
     list_files: tool({
-      description: 'List the workspace files you may read (pipeline code, prompt templates, params, playbook, manifest, scorer).',
+      description:
+        'List the workspace files you may read (pipeline code, prompt templates, params, playbook, manifest, scorer).',
       inputSchema: z.object({}),
       execute: async () => {
         session.record('list_files', true);
@@ -51,7 +52,10 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
         try {
           text = services.readFile(checked.path);
         } catch (err) {
-          return refuse('read_file', `cannot read '${checked.path}': ${err instanceof Error ? err.message : String(err)}`);
+          return refuse(
+            'read_file',
+            `cannot read '${checked.path}': ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
         session.record('read_file', true, checked.path);
         return { path: checked.path, text: clip(text, MAX_FILE_CHARS) };
@@ -59,7 +63,8 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
     }),
 
     list_failures: tool({
-      description: 'List the train cases the current best fails: id, mean score, statuses and their attribution (label, blamed step, level, confidence, cluster).',
+      description:
+        'List the train cases the current best fails: id, mean score, statuses and their attribution (label, blamed step, level, confidence, cluster).',
       inputSchema: z.object({}),
       execute: async () => {
         const view = failureList(services.trainFailures(), input.attribution);
@@ -69,11 +74,13 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
     }),
 
     view_case: tool({
-      description: 'View one TRAIN case: input, expected answer, each trial\'s output and score, and the step records of the diagnosed trial.',
+      description:
+        "View one TRAIN case: input, expected answer, each trial's output and score, and the step records of the diagnosed trial.",
       inputSchema: z.object({ id: z.string().describe('A train case id from list_failures') }),
       execute: async ({ id }) => {
         const entry = services.trainCase(id);
-        if (!entry || entry.case.id !== id) return refuse('view_case', `${NOT_AVAILABLE} ('${id}' is not a train case)`);
+        if (!entry || entry.case.id !== id)
+          return refuse('view_case', `${NOT_AVAILABLE} ('${id}' is not a train case)`);
         session.viewedCases.set(id, entry.case);
         session.record('view_case', true, id);
         return caseView(entry, input.attribution);
@@ -81,7 +88,8 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
     }),
 
     view_attribution: tool({
-      description: 'View the attribution report of the current best on train: failure clusters with suggested fixes, the level partition, the recommended level and ceiling estimates.',
+      description:
+        'View the attribution report of the current best on train: failure clusters with suggested fixes, the level partition, the recommended level and ceiling estimates.',
       inputSchema: z.object({}),
       execute: async () => {
         session.record('view_attribution', true);
@@ -90,7 +98,8 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
     }),
 
     view_memory: tool({
-      description: 'View the iteration memory: earlier proposals with their technique, hypothesis, review verdict and VALIDATION AGGREGATES (mean, sd, delta, interval), and exhausted levels.',
+      description:
+        'View the iteration memory: earlier proposals with their technique, hypothesis, review verdict and VALIDATION AGGREGATES (mean, sd, delta, interval), and exhausted levels.',
       inputSchema: z.object({}),
       execute: async () => {
         session.record('view_memory', true);
@@ -129,7 +138,8 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
       execute: async ({ caseIds }) => {
         const draft = session.draft;
         if (!draft) return refuse('quick_check', 'no draft yet: call write_variant first');
-        if (session.summary.quickChecks >= MAX_QUICK_CHECKS) return refuse('quick_check', `the ${MAX_QUICK_CHECKS} quick checks of this session are used up`);
+        if (session.summary.quickChecks >= MAX_QUICK_CHECKS)
+          return refuse('quick_check', `the ${MAX_QUICK_CHECKS} quick checks of this session are used up`);
         const unknown = caseIds.filter((id) => services.trainCase(id) === undefined);
         if (unknown.length > 0) return refuse('quick_check', `${NOT_AVAILABLE} (${unknown.join(', ')})`);
         session.summary.quickChecks += 1;
@@ -140,7 +150,8 @@ export function createProposerTools(input: ProposerInput, session: AgentSession)
     }),
 
     finish: tool({
-      description: 'End the session. Call it after an accepted write, or without writing when nothing sensible is left to try at this level.',
+      description:
+        'End the session. Call it after an accepted write, or without writing when nothing sensible is left to try at this level.',
       inputSchema: z.object({ summary: z.string().describe('What you found and what you proposed (or why nothing).') }),
       execute: async ({ summary }) => {
         session.summary.finished = true;

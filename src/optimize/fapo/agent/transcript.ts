@@ -25,7 +25,14 @@ export interface AgentRunSummary {
   lastText?: string;
   outcome: 'proposal' | 'no-proposal' | 'budget-exceeded' | 'error';
   error?: string;
-  usage: { calls: number; failedCalls: number; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number };
+  usage: {
+    calls: number;
+    failedCalls: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+    latencyMs: number;
+  };
 }
 
 /** The mutable state of one propose() call: the transcript and the current draft. */

@@ -27,7 +27,11 @@ function meanScore(results: CaseResult[]): number | null {
 
 function clusterOf(attribution: CaseAttribution, clusters: FailureCluster[]): string | undefined {
   return clusters.find(
-    (c) => c.label === attribution.label && c.step === attribution.step && c.level === attribution.level && c.pattern === attribution.pattern,
+    (c) =>
+      c.label === attribution.label &&
+      c.step === attribution.step &&
+      c.level === attribution.level &&
+      c.pattern === attribution.pattern,
   )?.id;
 }
 
@@ -39,7 +43,17 @@ export function failureList(failures: { case: Case; results: CaseResult[] }[], r
       id: c.id,
       meanScore: meanScore(results),
       statuses: results.map((r) => r.status),
-      ...(a ? { attribution: { label: a.label, step: a.step, level: a.level, confidence: a.confidence, cluster: clusterOf(a, report.clusters) } } : {}),
+      ...(a
+        ? {
+            attribution: {
+              label: a.label,
+              step: a.step,
+              level: a.level,
+              confidence: a.confidence,
+              cluster: clusterOf(a, report.clusters),
+            },
+          }
+        : {}),
     };
   });
   return { total: failures.length, shown: rows.length, failures: rows };
