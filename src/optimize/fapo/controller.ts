@@ -15,13 +15,17 @@ import type { Strategy, StrategyContext, StrategyResult, TrajectoryPoint } from 
 import { DEFAULT_ESCALATION, LevelTracker } from './escalation.ts';
 import type { MemoryRecord, VariantMemory } from './memory.ts';
 import type { Proposer } from './proposer.ts';
+import { createCodingAgentProposer } from './coding-agent/proposer.ts';
 import { createRuleProposer } from './rule-proposer.ts';
 import { createProposerServices, stepsChanged, workspaceFiles } from './services.ts';
 
 export const FapoOptionsSchema = z
   .object({
-    proposer: z.enum(['rules', 'agent']).default('rules'),
-    /** `provider:model` of the agent proposer (required with proposer: agent). */
+    /** rules (model-free), agent (fapo's AI SDK tool loop), or a coding agent driving fapo's tools over MCP. */
+    proposer: z.enum(['rules', 'agent', 'claude-code', 'codex']).default('rules'),
+    /** Agent turns per coding-agent proposal. */
+    codingAgentMaxTurns: z.number().int().positive().default(24),
+    /** `provider:model` of the agent proposer (required with every proposer but rules). */
     proposerModel: z.string().optional(),
     /** Model steps per agent proposal. */
     agentMaxSteps: z.number().int().positive().default(12),
@@ -43,7 +47,7 @@ export const ATTRIBUTION_DOC = 'attribution';
  */
 export function createFapoStrategy(raw: Record<string, unknown>, deps: { proposer?: Proposer } = {}): Strategy {
   const options = FapoOptionsSchema.parse(raw);
-  if (options.proposer === 'agent' && !options.proposerModel && !deps.proposer) {
+  if (options.proposer !== 'rules' && !options.proposerModel && !deps.proposer) {
     throw new FapoError(
       'the agent proposer needs a model',
       'Pass --optimizer-model provider:model (or use --proposer rules).',
@@ -57,11 +61,21 @@ export function createFapoStrategy(raw: Record<string, unknown>, deps: { propose
 
 function makeProposer(options: FapoOptions, ctx: StrategyContext): Proposer {
   if (options.proposer === 'rules') return createRuleProposer();
+  const onRun = (run: object) => ctx.state.put(`agent-run:${Date.now()}`, run);
+  if (options.proposer === 'claude-code' || options.proposer === 'codex') {
+    return createCodingAgentProposer({
+      backend: options.proposer,
+      model: options.proposerModel!,
+      meter: ctx.budget.meter,
+      maxTurns: options.codingAgentMaxTurns,
+      onRun,
+    });
+  }
   return createAgentProposer({
     model: options.proposerModel!,
     meter: ctx.budget.meter,
     maxSteps: options.agentMaxSteps,
-    onRun: (run) => ctx.state.put(`agent-run:${Date.now()}`, run),
+    onRun,
   });
 }
 
