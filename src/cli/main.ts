@@ -52,7 +52,11 @@ program
   .argument('<task>', 'task workspace folder')
   .description('optimize a pipeline: FAPO (attribution-driven, prompt-first, reviewed, validated) or GEPA')
   .option('--strategy <name>', 'fapo | gepa', 'fapo')
-  .option('--proposer <kind>', 'fapo proposer: rules (model-free) | agent | claude-code | codex (these need --optimizer-model)', 'rules')
+  .option(
+    '--proposer <kind>',
+    'fapo proposer: rules (model-free) | agent | claude-code | codex (these need --optimizer-model)',
+    'rules',
+  )
   .option('--trials <n>', 'validation trials per variant', '3')
   .option('--seed <n>', 'random seed', '0')
   .option('--model <id>', "task model (default: the manifest's)")

@@ -43,12 +43,12 @@ export const claudeCodeBackend: CodingAgentBackend = {
         model: run.model,
         systemPrompt: run.system,
         tools: [],
-        allowedTools: [`${FAPO_TOOL_PREFIX}*`],
         canUseTool: async (name: string, input: Record<string, unknown>) =>
           name.startsWith(FAPO_TOOL_PREFIX)
             ? { behavior: 'allow', updatedInput: input }
             : { behavior: 'deny', message: `${name} is not available: only fapo's tools are` },
-        permissionMode: 'dontAsk',
+        // Every tool use is decided by canUseTool (an allowedTools entry would bypass it).
+        permissionMode: 'default',
         settingSources: [],
         persistSession: false,
         maxTurns: run.maxTurns,

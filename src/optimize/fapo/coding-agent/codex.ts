@@ -79,7 +79,13 @@ export const codexBackend: CodingAgentBackend = {
           },
           features: Object.fromEntries(CODEX_DISABLED_FEATURES.map((f) => [f, false])),
           web_search: 'disabled',
-          mcp_servers: { [PROPOSER_MCP_NAME]: { url: mcp.url, bearer_token_env_var: 'FAPO_MCP_TOKEN' } },
+          mcp_servers: {
+            [PROPOSER_MCP_NAME]: {
+              url: mcp.url,
+              bearer_token_env_var: 'FAPO_MCP_TOKEN',
+              default_tools_approval_mode: 'approve',
+            },
+          },
           developer_instructions: run.system,
         },
       });
