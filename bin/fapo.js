@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// fapo is written in TypeScript and runs through tsx, which also loads task workspaces' .ts files.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The command table is plain JavaScript; each command registers tsx (which also loads task workspaces'
+// .ts files) when it runs, so `fapo --help` does not pay for the TypeScript loader.
+await import('../src/cli/program.js');

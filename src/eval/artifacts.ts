@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { StepKind } from '../chain/types.ts';
 import type { Sampling } from '../models/types.ts';
 import type { Task } from '../task/load.ts';
-import { FAPO_VERSION } from '../version.ts';
+import { FAPO_VERSION } from '../version.js';
 import type { Store } from './store.ts';
 import type { CaseResult, RunRecord, RunSummary, Variant } from './types.ts';
 

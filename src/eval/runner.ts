@@ -8,7 +8,7 @@ import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
 import { checkScore } from '../task/check-score.ts';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
-import { FAPO_VERSION } from '../version.ts';
+import { FAPO_VERSION } from '../version.js';
 import type { Store } from './store.ts';
 import { chainFingerprint } from './variant.ts';
 import type { CaseResult, RunRecord, RunSpec, RunSummary, Variant } from './types.ts';

@@ -9,7 +9,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Tool } from 'ai';
 import type { z } from 'zod';
-import { FAPO_VERSION } from '../../../version.ts';
+import { FAPO_VERSION } from '../../../version.js';
 import { errorMessage } from '../../../util/errors.ts';
 
 /** The MCP server name; clients such as Claude Code see the tools as `mcp__fapo__<tool>`. */

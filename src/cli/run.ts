@@ -1,0 +1,22 @@
+/** Runs a command, mapping errors to a clear message and a non-zero exit code. */
+import pc from 'picocolors';
+import { BudgetExceededError, FapoError } from '../util/errors.ts';
+
+export async function runCommand(command: () => number | Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await command();
+  } catch (err) {
+    if (err instanceof FapoError || err instanceof BudgetExceededError) {
+      console.error(pc.red(`error: ${err.message}`));
+      if (err instanceof FapoError && err.hint) console.error(err.hint);
+      process.exitCode = 2;
+    } else {
+      console.error(
+        pc.red(
+          `fapo failed: ${err instanceof Error ? (process.argv.includes('--debug') ? err.stack : err.message) : String(err)}`,
+        ),
+      );
+      process.exitCode = 1;
+    }
+  }
+}
