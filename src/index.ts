@@ -13,6 +13,6 @@ export type { CaseResult, CaseStatus, RunSummary, Variant } from './eval/types.t
 export { optimize, type OptimizeRequest, type SessionConfig, type SessionOutcome } from './optimize/session.ts';
 export { createFapoStrategy, type FapoOptions } from './optimize/fapo/controller.ts';
 export type { Strategy, StrategyContext, StrategyResult } from './optimize/strategy.ts';
-export { createModelClient, createLanguageModel, registerSimBehaviour, UsageMeter } from './models/index.ts';
+export { createModelClient, createLanguageModel, UsageMeter } from './models/index.ts';
 export type { ModelClient, ModelRequest, ModelResponse, ChatMessage, Sampling } from './models/types.ts';
 export { FapoError, InfraError, BudgetExceededError } from './util/errors.ts';

@@ -1,12 +1,12 @@
 export {
   attributeFailures,
   recommendLevel,
-  renderAttributionMarkdown,
   type AttributeOptions,
   type AttributionInput,
   type AttributionReport,
   type LevelBucket,
 } from './report.ts';
+export { renderAttributionMarkdown } from './markdown.ts';
 export {
   attributeCaseByRules,
   attributeTrial,

@@ -9,8 +9,6 @@ import { clusterFailures, type FailureCluster } from './cluster.ts';
 import { attributeCaseByRules, type RuleContext } from './rules.ts';
 import { LEVEL_COST_ORDER, type CaseAttribution } from './types.ts';
 
-export { renderAttributionMarkdown } from './markdown.ts';
-
 export interface AttributionInput {
   variant: string;
   round?: number;

@@ -1,12 +1,11 @@
-import type { Variant } from '../eval/types.ts';
 import type { StepGateway } from './execute.ts';
-import type { ChainStructure } from './types.ts';
+import type { ChainStructure, ChainVariant } from './types.ts';
 
 /** Runs variants' chain code: in this process (trusted code, benchmarks) or in a sandboxed child pool. */
 export interface ChainExecutor {
   readonly kind: 'in-process' | 'sandbox';
-  describe(variant: Variant): Promise<ChainStructure>;
-  run(variant: Variant, input: Record<string, unknown>, gateway: StepGateway, timeoutMs: number): Promise<unknown>;
+  describe(variant: ChainVariant): Promise<ChainStructure>;
+  run(variant: ChainVariant, input: Record<string, unknown>, gateway: StepGateway, timeoutMs: number): Promise<unknown>;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,9 @@
-import type { Variant } from '../eval/types.ts';
-import { materializeChain } from '../eval/variant.ts';
-import { loadChainModule } from '../task/load.ts';
+import { materializeChain } from './materialize.ts';
+import { loadChainModule } from './load-module.ts';
 import { executeChain, type StepGateway } from './execute.ts';
 import { type ChainExecutor, CaseTimeoutError } from './executor.ts';
 import { describeChain } from './structure.ts';
-import type { ChainDefinition, ChainStructure } from './types.ts';
+import type { ChainDefinition, ChainStructure, ChainVariant } from './types.ts';
 
 /**
  * Runs chain code in this process. No isolation: for the user's own trusted code, library use and
@@ -16,7 +15,7 @@ export class InProcessExecutor implements ChainExecutor {
 
   constructor(private readonly taskDir: string) {}
 
-  private load(variant: Variant): Promise<ChainDefinition> {
+  private load(variant: ChainVariant): Promise<ChainDefinition> {
     let def = this.loaded.get(variant.hash);
     if (!def) {
       def = loadChainModule(materializeChain(this.taskDir, variant), variant.hash);
@@ -25,12 +24,12 @@ export class InProcessExecutor implements ChainExecutor {
     return def;
   }
 
-  async describe(variant: Variant): Promise<ChainStructure> {
+  async describe(variant: ChainVariant): Promise<ChainStructure> {
     return describeChain(await this.load(variant), variant.prompts);
   }
 
   async run(
-    variant: Variant,
+    variant: ChainVariant,
     input: Record<string, unknown>,
     gateway: StepGateway,
     timeoutMs: number,

@@ -62,6 +62,22 @@ export interface ChainDefinition {
   output?: string;
 }
 
+/**
+ * What executing a chain needs of a variant: its chain module (path and source) and the prompts and
+ * params its steps read. The evaluation layer's Variant carries this and more (lineage, level …).
+ */
+export interface ChainContent {
+  chainPath: string;
+  chainSource: string;
+  prompts: Record<string, string>;
+  params: Record<string, unknown>;
+}
+
+/** A ChainContent identified by its content hash (executors cache loaded chains by it). */
+export interface ChainVariant extends ChainContent {
+  hash: string;
+}
+
 /** Evidence recorded for every execution of every step. */
 export interface StepRecord {
   name: string;

@@ -1,8 +1,11 @@
-/** Runs a command, mapping errors to a clear message and a non-zero exit code. */
 import pc from 'picocolors';
+import { installSimBehaviours } from '../testing/index.ts';
 import { BudgetExceededError, FapoError } from '../util/errors.ts';
 
+/** Runs a command, mapping errors to a clear message and a non-zero exit code. */
 export async function runCommand(command: () => number | Promise<number>): Promise<void> {
+  // The CLI offers the offline stand-ins (sim:qa for the demo and the example, sim:reflect …) by name.
+  installSimBehaviours();
   try {
     process.exitCode = await command();
   } catch (err) {

@@ -25,7 +25,6 @@ export {
 export {
   createSimLanguageModel,
   estimateTokens,
-  minimalValueForSchema,
   registerSimBehaviour,
   simBehaviourNames,
   simRandom,

@@ -4,6 +4,9 @@
  * whole pipeline without a network or weights. Output from `sim:*` must never be presented as a real
  * model's.
  *
+ * Nothing is registered on import: the built-in stand-ins live in src/testing (the `fapo/testing`
+ * entry point) and are installed explicitly, by the CLI or by installSimBehaviours().
+ *
  * How a behaviour sees the request: `sim:<name>` looks up the behaviour registered under `name` and
  * calls it with the chat messages, the sampling parameters (including `seed`), the JSON schema when
  * structured output is requested, and the sample key. The sample key travels through
@@ -22,7 +25,6 @@ import type {
   LanguageModelV3StreamPart,
 } from '@ai-sdk/provider';
 import { FapoError } from '../util/errors.ts';
-import { simQa } from './sim-qa.ts';
 import { textResult } from './v3-result.ts';
 import type { ChatMessage, Sampling } from './types.ts';
 
@@ -53,9 +55,11 @@ export function createSimLanguageModel(behaviourName: string): LanguageModelV3 {
   if (!behaviour) {
     throw new FapoError(
       `Unknown sim behaviour "${behaviourName}".`,
-      `Use one of ${simBehaviourNames()
-        .map((n) => `sim:${n}`)
-        .join(', ')}, or register it with registerSimBehaviour() before creating the model.`,
+      `Registered: ${
+        simBehaviourNames()
+          .map((n) => `sim:${n}`)
+          .join(', ') || 'none'
+      }. The built-in stand-ins (sim:echo, sim:json, sim:qa, sim:reflect) are installed by the fapo CLI, or in code by installSimBehaviours() from 'fapo/testing'; register your own with registerSimBehaviour().`,
     );
   }
   const doGenerate = async (options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
@@ -116,43 +120,6 @@ export function simRandom(call: SimCall, salt = ''): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-/** The smallest value that conforms to a (simple) JSON schema: required properties, minimum sizes. */
-export function minimalValueForSchema(schema: unknown): unknown {
-  if (typeof schema !== 'object' || schema === null) return null;
-  const s = schema as Record<string, unknown>;
-  if ('const' in s) return s.const;
-  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
-  for (const combinator of ['anyOf', 'oneOf', 'allOf'] as const) {
-    const options = s[combinator];
-    if (Array.isArray(options) && options.length > 0) return minimalValueForSchema(options[0]);
-  }
-  const type = Array.isArray(s.type) ? (s.type.find((t) => t !== 'null') ?? s.type[0]) : s.type;
-  switch (type) {
-    case 'object': {
-      const properties = (s.properties ?? {}) as Record<string, unknown>;
-      const required = Array.isArray(s.required) ? (s.required as string[]) : [];
-      return Object.fromEntries(required.map((key) => [key, minimalValueForSchema(properties[key] ?? {})]));
-    }
-    case 'array': {
-      const count = typeof s.minItems === 'number' ? s.minItems : 0;
-      return Array.from({ length: count }, () => minimalValueForSchema(s.items ?? {}));
-    }
-    case 'string':
-      return 'x'.repeat(typeof s.minLength === 'number' ? s.minLength : 0);
-    case 'integer':
-    case 'number':
-      return typeof s.minimum === 'number' ? s.minimum : 0;
-    case 'boolean':
-      return false;
-    default:
-      return null;
-  }
-}
-
-registerSimBehaviour('echo', (call) => [...call.messages].reverse().find((m) => m.role === 'user')?.content ?? '');
-registerSimBehaviour('json', (call) => minimalValueForSchema(call.schema ?? { type: 'object' }) as object);
-registerSimBehaviour('qa', simQa);
 
 function toSimCall(options: LanguageModelV3CallOptions): SimCall {
   const sampling: Sampling = {};

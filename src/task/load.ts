@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { describeChain } from '../chain/structure.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
-import { importTaskModule } from '../chain/load-module.ts';
-import { chainFromModule } from '../chain/validate.ts';
+import { importTaskModule, loadChainModule } from '../chain/load-module.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { readJsonl } from '../util/jsonl.ts';
@@ -190,20 +189,6 @@ function readDatasets(dir: string, dataDir: string): Record<Split, Dataset> {
     datasets[split] = { split, path: rel, cases: rows.map((r) => r.value), fingerprint: sha256(bytes) };
   }
   return datasets;
-}
-
-export async function loadChainModule(absPath: string, version: string): Promise<ChainDefinition> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = await importTaskModule(absPath, version);
-  } catch (err) {
-    throw new FapoError(`${absPath}: the chain module does not load: ${errorMessage(err)}`);
-  }
-  try {
-    return chainFromModule(mod, absPath);
-  } catch (err) {
-    throw new FapoError(errorMessage(err));
-  }
 }
 
 async function loadScorer(absPath: string, version: string): Promise<Scorer> {

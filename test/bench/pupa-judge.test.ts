@@ -9,6 +9,9 @@ import type { ModelClient } from '../../src/models/types.ts';
 import { benchmarkDir } from '../../src/bench/workspace.ts';
 import { registerSimBehaviour } from '../../src/models/sim.ts';
 import { CaseSchema } from '../../src/task/schema.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
+
+installSimBehaviours();
 
 const root = mkdtempSync(join(tmpdir(), 'fapo-pupa-judge-'));
 after(() => rmSync(root, { recursive: true, force: true }));

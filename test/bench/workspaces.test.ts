@@ -9,6 +9,9 @@ import { openEnvironment } from '../../src/eval/environment.ts';
 import { evaluate } from '../../src/eval/runner.ts';
 import { baselineVariant } from '../../src/eval/variant.ts';
 import { loadTask } from '../../src/task/load.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
+
+installSimBehaviours();
 
 const root = mkdtempSync(join(tmpdir(), 'fapo-bench-ws-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { simQa } from '../../src/models/sim-qa.ts';
+import { simQa } from '../../src/testing/sim-qa.ts';
 import { runCli } from '../fixtures/cli.ts';
 import { type FakeLlmServer, startFakeOpenAI } from '../fixtures/fake-openai.ts';
 import { exampleWorkspace } from '../fixtures/workspace.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createGepaStrategy, simReflect } from '../../src/optimize/gepa/index.ts';
+import { createGepaStrategy } from '../../src/optimize/gepa/index.ts';
+import { simReflect } from '../../src/testing/index.ts';
 import { extractInstruction, reflectionPrompt } from '../../src/optimize/gepa/reflection.ts';
 
 test('createGepaStrategy validates its options up front and names itself', () => {

@@ -12,6 +12,9 @@ import {
   resolveApiKey,
 } from '../../src/models/index.ts';
 import { FapoError } from '../../src/util/errors.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
+
+installSimBehaviours();
 
 const rejectsWith = (fn: () => unknown, pattern: RegExp) =>
   assert.throws(fn, (err: unknown) => err instanceof FapoError && pattern.test(`${err.message} ${err.hint}`));

@@ -6,6 +6,9 @@ import { createModelClient, type ChatMessage, type ModelRequest } from '../../sr
 import { callLanguageModel } from '../../src/models/provider-call.ts';
 import { FapoError, InfraError } from '../../src/util/errors.ts';
 import { mockModel } from '../fixtures/mock-model.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
+
+installSimBehaviours();
 
 const limits = { timeoutMs: 5_000, maxRetries: 2 };
 const ask = (extra: Partial<ModelRequest> = {}): ModelRequest => ({

@@ -4,12 +4,14 @@ import { generateText, streamText } from 'ai';
 import {
   createModelClient,
   createSimLanguageModel,
-  minimalValueForSchema,
   registerSimBehaviour,
   simRandom,
   type SimCall,
 } from '../../src/models/index.ts';
+import { installSimBehaviours, minimalValueForSchema } from '../../src/testing/index.ts';
 import { FapoError } from '../../src/util/errors.ts';
+
+installSimBehaviours();
 
 const calls: SimCall[] = [];
 registerSimBehaviour('test-dice', (call) => {

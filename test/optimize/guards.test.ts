@@ -8,6 +8,9 @@ import { EvaluationService, TestSealedError } from '../../src/optimize/evaluator
 import { LevelTracker } from '../../src/optimize/fapo/escalation.ts';
 import { BudgetExceededError } from '../../src/util/errors.ts';
 import { copyExample } from '../fixtures/workspace.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
+
+installSimBehaviours();
 
 const cleanups: (() => void)[] = [];
 after(() => {

@@ -6,6 +6,9 @@ import type { MemoryRecord } from '../../src/optimize/fapo/memory.ts';
 import { type SessionConfig, optimize } from '../../src/optimize/session.ts';
 import { Store } from '../../src/eval/store.ts';
 import { exampleWorkspace } from '../fixtures/workspace.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
+
+installSimBehaviours();
 
 const workspace = exampleWorkspace;
 

@@ -1,9 +1,8 @@
-import type { Variant } from '../../eval/types.ts';
-import { materializeChain } from '../../eval/variant.ts';
+import { materializeChain } from '../materialize.ts';
 import type { StepGateway } from '../execute.ts';
 import type { ChainExecutor } from '../executor.ts';
 import { describeChain } from '../structure.ts';
-import type { ChainDefinition, ChainStructure } from '../types.ts';
+import type { ChainDefinition, ChainStructure, ChainVariant } from '../types.ts';
 import { bundleChain, runtimeCode } from './bundle.ts';
 import { SandboxChild, SandboxCrashError } from './child.ts';
 import { type LaunchPlan, planLaunch, readablePredicate, type SandboxInfo } from './isolation.ts';
@@ -66,14 +65,14 @@ export class SandboxExecutor implements ChainExecutor {
     this.readable = readablePredicate(opts.taskDir, opts.hide);
   }
 
-  async describe(variant: Variant): Promise<ChainStructure> {
+  async describe(variant: ChainVariant): Promise<ChainStructure> {
     const pool = await this.pool(variant);
     const declared = pool.declared ?? (await (pool.children.find((c) => c.isAlive) ?? this.child(pool)).ready);
     return describeChain(asDefinition(declared), variant.prompts);
   }
 
   async run(
-    variant: Variant,
+    variant: ChainVariant,
     input: Record<string, unknown>,
     gateway: StepGateway,
     timeoutMs: number,
@@ -88,7 +87,7 @@ export class SandboxExecutor implements ChainExecutor {
     await Promise.all([...this.running].map((c) => stop(c, 'the sandbox executor was closed')));
   }
 
-  private pool(variant: Variant): Promise<Pool> {
+  private pool(variant: ChainVariant): Promise<Pool> {
     if (this.closed) throw new SandboxCrashError('the sandbox executor is closed');
     let pool = this.pools.get(variant.hash);
     if (!pool) {

@@ -213,9 +213,10 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
     warnings.push('setpriv not found: no parent-death signal and no privilege drop');
   }
 
+  const permission = permissionFlag(process.versions.node);
   const node = [
     process.execPath,
-    '--experimental-permission',
+    permission.flag,
     '--disable-warning=ExperimentalWarning',
     ...fsRead.map((p) => `--allow-fs-read=${p}`),
     `--max-old-space-size=${opts.memoryMb}`,
@@ -227,7 +228,7 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
     env,
     cwd: resolve(opts.taskDir),
     info: {
-      permissionModel: `node --experimental-permission (experimental in Node ${process.versions.node.split('.')[0]}; does not restrict network)`,
+      permissionModel: `node ${permission.flag} (${permission.stable ? 'stable' : 'experimental'} in Node ${process.versions.node}; does not restrict network)`,
       node: process.version,
       fsRead,
       hidden: opts.hide ?? [],
@@ -248,4 +249,14 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
 /** The isolation sandbox children of a task get on this host, for run manifests. */
 export function sandboxInfo(opts: IsolationOptions): SandboxInfo {
   return planLaunch(opts).info;
+}
+
+/**
+ * Node's permission model flag for a Node version: `--permission` where it is stable (22.13 and 23.5
+ * on), `--experimental-permission` before (Node 20, early 22 and 23), which later majors drop.
+ */
+export function permissionFlag(nodeVersion: string): { flag: string; stable: boolean } {
+  const [major = 0, minor = 0] = nodeVersion.replace(/^v/, '').split('.').map(Number);
+  const stable = major >= 24 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13);
+  return { flag: stable ? '--permission' : '--experimental-permission', stable };
 }

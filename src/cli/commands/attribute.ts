@@ -1,7 +1,8 @@
-import { type AttributionReport, attributeFailures, renderAttributionMarkdown } from '../../attribution/report.ts';
+import { renderAttributionMarkdown } from '../../attribution/markdown.ts';
+import { type AttributionReport, attributeFailures } from '../../attribution/report.ts';
 import { openEnvironment } from '../../eval/environment.ts';
 import { evaluate } from '../../eval/runner.ts';
-import { resolveVariant } from '../../eval/variant.ts';
+import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { ATTRIBUTION_DOC } from '../../optimize/fapo/controller.ts';
 import { FapoError } from '../../util/errors.ts';
 import { parsePositiveInt } from './eval.ts';

@@ -1,7 +1,7 @@
 import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
 import { openEnvironment } from '../../eval/environment.ts';
 import { evaluate } from '../../eval/runner.ts';
-import { resolveVariant } from '../../eval/variant.ts';
+import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
 import { FapoError } from '../../util/errors.ts';
 import { simNotice, table } from '../format.ts';

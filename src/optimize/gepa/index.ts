@@ -2,7 +2,6 @@
 import type { Strategy, StrategyContext, StrategyResult } from '../strategy.ts';
 import { GepaEngine } from './engine.ts';
 import { type GepaOptionsInput, parseGepaOptions } from './options.ts';
-import './sim-reflect.ts';
 
 export { GepaEngine, componentsOf } from './engine.ts';
 export {
@@ -25,7 +24,6 @@ export {
   type GepaProposal,
   type GepaState,
 } from './state.ts';
-export { simReflect } from './sim-reflect.ts';
 
 /**
  * The GEPA strategy. `options` are validated here (a bad option fails before the session starts);

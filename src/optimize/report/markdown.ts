@@ -1,5 +1,5 @@
 /** The session report as Markdown (report.md). */
-import { renderAttributionMarkdown } from '../../attribution/report.ts';
+import { renderAttributionMarkdown } from '../../attribution/markdown.ts';
 import { candidateLabel, lineageForest, type LineageNode } from './lineage.ts';
 import {
   acceptedLines,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { simQa } from '../../src/models/sim-qa.ts';
+import { simQa } from '../../src/testing/sim-qa.ts';
 
 const facts =
   'The Red Lantern is a novel written by Mara Voss. Mara Voss was born in Oslton. Oslton is a city in Norvia.';

@@ -7,7 +7,7 @@
  * exists so GEPA runs offline on the example task (whose `sim:qa` reader reacts to those rules); its
  * output must never be presented as a real model's.
  */
-import { registerSimBehaviour, type SimCall } from '../../models/sim.ts';
+import type { SimCall } from '../models/sim.ts';
 
 const RULES: { when: RegExp; rule: string }[] = [
   { when: /got "(Based on|.*the answer is)/i, rule: 'Reply with only the short answer, no explanation.' },
@@ -30,5 +30,3 @@ export function simReflect(call: SimCall): string {
   lines[at] = first === -1 ? `${rule}\n${lines[at] ?? ''}` : `${lines[at]} ${rule}`;
   return `Here is the improved instruction:\n\`\`\`\n${lines.join('\n')}\n\`\`\``;
 }
-
-registerSimBehaviour('reflect', simReflect);

@@ -16,7 +16,7 @@
  *   prompt, the sample key and the seed, so trials differ but every run is reproducible.
  */
 import { sha256 } from '../util/hash.ts';
-import { type SimCall, simRandom } from './sim.ts';
+import { type SimCall, simRandom } from '../models/sim.ts';
 
 type Relation = 'author' | 'born' | 'country' | 'capital';
 interface Fact {
