@@ -69,6 +69,9 @@ function stem(word: string): string {
  * stemming), then stem with Snowball English. multilingual-stemmer is Snowball 3.x compiled to WebAssembly,
  * the same algorithm version as PyStemmer 3 under bm25s; wink-porter2-stemmer and porter2 implement the
  * pre-2021 rules (e.g. "universities" → "univers" instead of "universiti"), which shifted BM25 scores.
+ * multilingual-stemmer 2.1.1 declares Node >= 22 but needs nothing Node 20 lacks (the whole suite runs it
+ * on 20); its 1.0.2, the only release declaring older Nodes, has the pre-2021 rules too. So `npm ci` on
+ * Node 20 prints one EBADENGINE warning, for this package, knowingly.
  */
 export function tokenizeForBm25(text: string, options: TokenizeOptions): string[] {
   const tokens = text.toLowerCase().match(WORD_RUN) ?? [];
