@@ -39,7 +39,9 @@ try {
     taskDir: dir,
     config: DEMO_CONFIG,
     strategy: (o) => createFapoStrategy(o),
-    log: (l) => /^round \d+/.test(l) && rounds++,
+    onEvent: (event) => {
+      if (event.type === 'round-start') rounds++;
+    },
   });
   const wallMs = performance.now() - started;
   const task = out.usage.roles.task!;

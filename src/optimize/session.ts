@@ -8,6 +8,7 @@ import { type Playbook, SPLITS, type Split } from '../task/schema.ts';
 import { FapoError } from '../util/errors.ts';
 import { BudgetTracker, type BudgetOptions, meterCaps } from './budget.ts';
 import { type Comparison, EvaluationService, type ValidationOutcome } from './evaluator.ts';
+import type { EventSink } from './events.ts';
 import { SessionState } from './session-state.ts';
 import type { OptimizerRoles, Strategy, StrategyResult } from './strategy.ts';
 
@@ -70,7 +71,8 @@ export interface OptimizeRequest {
   strategy: (options: Record<string, unknown>) => Strategy;
   /** `true`: the latest unfinished session of this strategy; a string: that session id. */
   resume?: boolean | string;
-  log?: (line: string) => void;
+  /** Every event of the session, as it happens (render with describeEvent from events.ts). */
+  onEvent?: EventSink;
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
@@ -96,7 +98,6 @@ export function describeScope(p: Playbook): string[] {
  * then (once) the test evaluation of the baseline and the selected variant.
  */
 export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
-  const log = req.log ?? (() => {});
   // Pick (or create) the session and read its saved meter before building the environment,
   // whose model clients need the meter.
   const store = Store.open(resolve(req.taskDir));
@@ -118,7 +119,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     meter,
   });
   try {
-    return await runSession(env, record, req, meter, log);
+    return await runSession(env, record, req, meter);
   } catch (err) {
     env.store.putDoc(SESSIONS, record.id, {
       ...record,
@@ -187,7 +188,6 @@ async function runSession(
   record: SessionRecord,
   req: OptimizeRequest,
   meter: UsageMeter,
-  log: (l: string) => void,
 ): Promise<SessionOutcome> {
   const { config } = record;
   const state = new SessionState(env.store, record.id);
@@ -197,12 +197,17 @@ async function runSession(
     budget.save();
   };
   state.onStore = checkpoint;
-  log(
-    `session ${record.id} (${config.strategy}, seed ${config.seed}, ${config.trials} trials)${record.state === 'running' && state.get('scope') ? ' — resuming' : ''}`,
-  );
+  const emit = sessionEventSink(env.store, record.id, req.onEvent);
+  emit({
+    type: 'session-start',
+    session: record.id,
+    strategy: config.strategy,
+    seed: config.seed,
+    trials: config.trials,
+    resuming: record.state === 'running' && state.get('scope') !== undefined,
+    scope: describeScope(env.task.playbook),
+  });
   requireSameScoring(env, state, record.id);
-  log('scope contract:');
-  for (const line of describeScope(env.task.playbook)) log(`  ${line}`);
   state.put('scope', env.task.playbook);
 
   const baseline = env.store.putVariant(baselineVariant(env.task));
@@ -228,13 +233,13 @@ async function runSession(
     roles,
     accept: config.accept,
     target: config.target,
-    log,
+    emit,
   });
   checkpoint();
-  log(`search stopped: ${result.stopReason}`);
+  emit({ type: 'search-stop', reason: result.stopReason });
 
   evaluator.unsealTest();
-  log('evaluating the baseline and the selected variant on test (once)');
+  emit({ type: 'test-start' });
   const testBaseline = await evaluator.test(baseline);
   const testBest = result.best.hash === baseline.hash ? testBaseline : await evaluator.test(result.best);
   const test: FinalTest = {
@@ -275,4 +280,22 @@ async function runSession(
 /** Tags every call of an optimizer role's client with that role, for accounting and budgets. */
 function withRole(client: Environment['model'], role: string): Environment['model'] {
   return { id: client.id, generate: (req) => client.generate({ ...req, role }) };
+}
+
+/** Event documents of a session are stored under this kind, keyed `<session>:<seq>` in order. */
+export const EVENTS_DOC = 'event';
+
+/**
+ * Stores each event with the session (a viewer follows a running session from them; a resumed
+ * session appends after the events of the run it continues) and hands it to the subscriber.
+ */
+function sessionEventSink(store: Store, sessionId: string, subscriber: EventSink | undefined): EventSink {
+  let seq = store.listDocs(EVENTS_DOC, { prefix: `${sessionId}:` }).length;
+  return (event) => {
+    store.putDoc(EVENTS_DOC, `${sessionId}:${String(seq++).padStart(6, '0')}`, {
+      at: new Date().toISOString(),
+      ...event,
+    });
+    subscriber?.(event);
+  };
 }

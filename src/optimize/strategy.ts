@@ -2,6 +2,7 @@ import type { Environment } from '../eval/environment.ts';
 import type { Variant } from '../eval/types.ts';
 import type { ModelClient } from '../models/types.ts';
 import type { BudgetTracker } from './budget.ts';
+import type { EventSink } from './events.ts';
 import type { EvaluationService, ValidationOutcome } from './evaluator.ts';
 import type { SessionState } from './session-state.ts';
 
@@ -47,7 +48,8 @@ export interface StrategyContext {
   accept: 'mean' | 'significant';
   /** Stop once the validation mean reaches this (0-1). */
   target?: number;
-  log(line: string): void;
+  /** Where the strategy reports what it does (rendered, stored and counted by the session's subscribers). */
+  emit: EventSink;
 }
 
 /** An optimization strategy (fapo, gepa, …). The session wraps it: scope, budgets, final test, report. */

@@ -8,6 +8,7 @@ import { variantHash } from '../../src/eval/variant.ts';
 import type { ModelRequest } from '../../src/models/types.ts';
 import type { StrategyContext } from '../../src/optimize/strategy.ts';
 import { BudgetExceededError } from '../../src/util/errors.ts';
+import type { OptimizeEvent } from '../../src/optimize/events.ts';
 
 export interface FakeWorld {
   components: string[];
@@ -28,7 +29,7 @@ export interface FakeRun {
   reflections: ModelRequest[];
   memo: Map<string, unknown>;
   docs: Map<string, unknown>;
-  logs: string[];
+  events: OptimizeEvent[];
 }
 
 const summary = (variant: string, scores: number[]): RunSummary => ({
@@ -51,7 +52,7 @@ export function fakeContext(
   const variants = new Map<string, Variant>();
   const rollouts: FakeRun['rollouts'] = [];
   const reflections: ModelRequest[] = [];
-  const logs: string[] = [];
+  const events: OptimizeEvent[] = [];
   const put = (v: Omit<Variant, 'seq' | 'createdAt'>): Variant => {
     const existing = variants.get(v.hash);
     if (existing) return existing;
@@ -158,9 +159,9 @@ export function fakeContext(
       },
     },
     accept: 'mean',
-    log: (line: string) => void logs.push(line),
+    emit: (event: OptimizeEvent) => void events.push(event),
   } as unknown as StrategyContext;
-  return { ctx, rollouts, reflections, memo, docs, logs };
+  return { ctx, rollouts, reflections, memo, docs, events };
 }
 
 /** The structure of a chain with one llm step per component. */

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Store } from '../../src/eval/store.ts';
+import type { OptimizeEvent } from '../../src/optimize/events.ts';
 import type { GepaState } from '../../src/optimize/gepa/state.ts';
 import { copyExample } from '../fixtures/workspace.ts';
 import { runGepaSession } from './fixtures/gepa-session.ts';
@@ -34,8 +35,12 @@ function smallExample(): string {
   return dir;
 }
 
-/** Runs the session in a child; `killAfter`: SIGKILL once a log line matches. */
-function runChild(dir: string, resume: boolean, killAfter?: RegExp): Promise<{ out: string; killed: boolean }> {
+/** Runs the session in a child; `killAfter`: SIGKILL once an event it prints satisfies the predicate. */
+function runChild(
+  dir: string,
+  resume: boolean,
+  killAfter?: (event: OptimizeEvent) => boolean,
+): Promise<{ out: string; killed: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -44,11 +49,18 @@ function runChild(dir: string, resume: boolean, killAfter?: RegExp): Promise<{ o
     );
     let out = '';
     let killed = false;
+    let pending = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;
-      if (killAfter && !killed && killAfter.test(out)) {
-        killed = true;
-        child.kill('SIGKILL');
+      pending += d;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (!line.startsWith('EVENT ') || !killAfter || killed) continue;
+        if (killAfter(JSON.parse(line.slice('EVENT '.length)) as OptimizeEvent)) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
       }
     });
     child.stderr.on('data', (d: Buffer) => (out += d));
@@ -78,16 +90,16 @@ test('a GEPA session killed mid-run resumes to the same result without re-making
   const interrupted = smallExample();
   // The uninterrupted run goes in this process while the child runs (and is killed); the resume too.
   const [killed, a] = await Promise.all([
-    runChild(interrupted, false, /gepa: iteration 3:/),
+    runChild(interrupted, false, (event) => event.type === 'gepa-iteration' && event.iteration === 3),
     runGepaSession(whole, OPTIONS, false),
   ]);
   assert.equal(killed.killed, true);
   assert.doesNotMatch(killed.out, /RESULT/, 'killed before the end');
   const partial = gepaState(interrupted);
   assert.ok(partial.iterations.length >= 3 && partial.stopReason === undefined);
-  const lines: string[] = [];
-  const b = await runGepaSession(interrupted, OPTIONS, true, (l) => lines.push(l));
-  assert.match(lines[0]!, /resuming/);
+  const events: OptimizeEvent[] = [];
+  const b = await runGepaSession(interrupted, OPTIONS, true, (e) => events.push(e));
+  assert.equal(events[0]?.type === 'session-start' && events[0].resuming, true);
   assert.equal(b.result.best.hash, a.result.best.hash);
   assert.equal(b.result.stopReason, a.result.stopReason);
   assert.deepEqual(b.test.best.summary.mean, a.test.best.summary.mean);

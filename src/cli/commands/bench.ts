@@ -5,7 +5,8 @@ import { runBench } from '../../bench/run.ts';
 import { parseBenchmarkTasks } from '../../bench/workspace.ts';
 import { FapoError } from '../../util/errors.ts';
 import { parsePositiveInt } from './eval.ts';
-import { type OptimizeFlags, sessionConfig, strategyFactory } from './optimize.ts';
+import { strategyFactory } from '../../optimize/strategies.ts';
+import { type OptimizeFlags, sessionConfig } from './optimize.ts';
 
 export interface BenchFlags {
   tasks?: string;

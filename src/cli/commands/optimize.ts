@@ -1,8 +1,8 @@
-import { createFapoStrategy } from '../../optimize/fapo/controller.ts';
-import { createGepaStrategy, PAPER_BUDGETS } from '../../optimize/gepa/index.ts';
+import { PAPER_BUDGETS } from '../../optimize/gepa/index.ts';
 import { DEFAULT_BUDGET, type BudgetOptions } from '../../optimize/budget.ts';
 import { type SessionConfig, type SessionOutcome, optimize } from '../../optimize/session.ts';
-import type { Strategy } from '../../optimize/strategy.ts';
+import { describeEvent, type OptimizeEvent } from '../../optimize/events.ts';
+import { strategyFactory } from '../../optimize/strategies.ts';
 import { formatMeanSd } from '../../eval/artifacts.ts';
 import { Store } from '../../eval/store.ts';
 import { loadTask } from '../../task/load.ts';
@@ -39,12 +39,6 @@ export interface OptimizeFlags {
   maxMetricCalls?: string;
   gepaBudget?: string;
   useMerge?: boolean;
-}
-
-export function strategyFactory(name: string): (options: Record<string, unknown>) => Strategy {
-  if (name === 'fapo') return (o) => createFapoStrategy(o);
-  if (name === 'gepa') return (o) => createGepaStrategy(o);
-  throw new FapoError(`unknown strategy "${name}"`, 'Use --strategy fapo or --strategy gepa.');
 }
 
 export function sessionConfig(flags: OptimizeFlags): SessionConfig {
@@ -128,7 +122,7 @@ export async function runOptimize(
       config,
       strategy: strategyFactory(config.strategy),
       resume: opts.resume,
-      log: opts.quiet ? undefined : (line) => console.log(line),
+      ...(opts.quiet ? {} : { onEvent: printEvent }),
       onProgress: (label, done, total) => {
         if (label !== lastLabel) lastLabel = label;
         if (done === total) return;
@@ -203,4 +197,8 @@ export async function optimizeCommand(taskDir: string, flags: OptimizeFlags): Pr
     if (notice) console.log(notice);
   }
   return 0;
+}
+
+function printEvent(event: OptimizeEvent): void {
+  for (const line of describeEvent(event)) console.log(line);
 }

@@ -11,6 +11,7 @@ import { type ReviewContext, reviewProposal } from '../review/review.ts';
 import type { Proposal, ReviewResult } from '../review/types.ts';
 import { decideAfterReview } from '../review/verdict.ts';
 import type { ValidationOutcome } from '../evaluator.ts';
+import type { OptimizeEvent, ScoreSnapshot } from '../events.ts';
 import type { Strategy, StrategyContext, StrategyResult, TrajectoryPoint } from '../strategy.ts';
 import { DEFAULT_ESCALATION, LevelTracker } from './escalation.ts';
 import type { MemoryRecord, VariantMemory } from './memory.ts';
@@ -80,7 +81,7 @@ function makeProposer(options: FapoOptions, ctx: StrategyContext): Proposer {
 }
 
 async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Proposer): Promise<StrategyResult> {
-  const { env, evaluator, state, budget, log } = ctx;
+  const { env, evaluator, state, budget, emit } = ctx;
   const { task, store } = env;
   const playbook = task.playbook;
   const levels = new LevelTracker(playbook.levels, options);
@@ -95,7 +96,7 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
 
   let best = ctx.baseline;
   let bestVal = await evaluator.validate(best);
-  log(`baseline v${best.seq}: validation ${fmt(bestVal)}`);
+  emit({ type: 'baseline', variantSeq: best.seq, validation: snapshot(bestVal) });
   const trajectory: TrajectoryPoint[] = [point(0, best, bestVal, true, bestVal)];
   let iteration = 0;
   let stopReason = '';
@@ -138,9 +139,13 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
       }
       budget.takeRound();
       let attribution = await attribute(round, `${best.hash.slice(0, 12)}:${levels.current}`);
-      log(
-        `round ${round}: train pass rate ${(100 * attribution.passRate).toFixed(1)}%, ${attribution.cases.length} failed cases, level ${levels.current}`,
-      );
+      emit({
+        type: 'round-start',
+        round,
+        passRate: attribution.passRate,
+        failedCases: attribution.cases.length,
+        level: levels.current,
+      });
 
       let proposal: Proposal | null = null;
       let target: FailureCluster | undefined;
@@ -156,7 +161,7 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
             variantsTried: levels.variantsTried(),
             note: exhaustionNote(reason, levels.triedTechniques()),
           });
-          log(`  ${levels.current} level exhausted: ${reason}`);
+          emit({ type: 'level-exhausted', round, level: levels.current, reason });
           levels.markExhausted(reason);
           // Re-attribute before escalating, so the decision rests on the current best's evidence.
           const fresh = await attribute(round, `${best.hash.slice(0, 12)}:escalate-from-${levels.current}`);
@@ -165,9 +170,7 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
             stopReason = 'every allowed level exhausted';
             break rounds;
           }
-          log(
-            `  escalating to ${next}: attribution names ${fresh.levelPartition[next].count} failed cases a ${next} change could address`,
-          );
+          emit({ type: 'escalation', round, to: next, failedCases: fresh.levelPartition[next].count });
           attribution = fresh;
           outOfIdeas = false;
         }
@@ -187,9 +190,12 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
             services,
           }),
         );
-        if (proposal) break;
+        if (proposal) {
+          emit(proposalEvent(round, proposal, false));
+          break;
+        }
         outOfIdeas = true;
-        log(`  the ${proposer.name} proposer has nothing left to try at the ${levels.current} level`);
+        emit({ type: 'no-proposal', round, level: levels.current, proposer: proposer.name });
       }
 
       budget.takeVariant();
@@ -206,9 +212,16 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
         }
         trajectory.push(point(iteration, outcome.variant, outcome.val, outcome.record.accepted, bestVal));
       }
-      log(
-        `  #${iteration} ${outcome.record.technique} on ${outcome.record.stepsChanged.join(', ')}: ${outcome.record.discarded ?? `val ${fmt(outcome.val!)}, Δ ${signed(outcome.record.delta!)}`} → ${outcome.record.accepted ? 'accepted' : 'rejected'}`,
-      );
+      emit({
+        type: 'validation',
+        iteration,
+        technique: outcome.record.technique,
+        stepsChanged: outcome.record.stepsChanged,
+        accepted: outcome.record.accepted,
+        ...(outcome.record.discarded !== undefined
+          ? { discarded: outcome.record.discarded }
+          : { validation: snapshot(outcome.val!), delta: outcome.record.delta! }),
+      });
     }
   } catch (err) {
     if (!(err instanceof BudgetExceededError)) throw err;
@@ -234,15 +247,15 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
           ...(options.smoke ? { smoke: (q: Proposal) => smokeRun(q) } : {}),
         }),
       );
-      const decision = decideAfterReview(blocks, review.verdict);
-      if (decision === 'evaluate') break;
-      blocks++;
       const reasons = review.checks
         .filter((c) => c.verdict === 'block')
         .flatMap((c) => c.reasons.map((r) => `${c.check}: ${r}`));
+      emit({ type: 'review', round, attempt, verdict: review.verdict, blocked: reasons });
+      const decision = decideAfterReview(blocks, review.verdict);
+      if (decision === 'evaluate') break;
+      blocks++;
       if (decision === 'discard')
         return { record: baseRecord(proposal, review, { discarded: `blocked twice: ${reasons.join('; ')}` }) };
-      log(`  review blocked (${reasons.join('; ')}); one revision allowed`);
       const revised = await state.memo(`proposal:${round}:${proposal.level}:${attempt + 1}`, async () => {
         const services = await createProposerServices({ env, evaluator, best });
         return proposer.propose({
@@ -264,6 +277,7 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
             discarded: `blocked, and no revision was proposed: ${reasons.join('; ')}`,
           }),
         };
+      emit(proposalEvent(round, revised, true));
       proposal = revised;
     }
     const variant = register(proposal);
@@ -362,9 +376,16 @@ function exhaustionNote(reason: string, techniques: string[]): string {
   return `The estimated ceiling is reached or no untried change is left (tried: ${techniques.join(', ') || 'none'}).`;
 }
 
-const fmt = (v: ValidationOutcome) =>
-  v.summary.mean === null ? 'n/a' : `${(100 * v.summary.mean).toFixed(1)} ± ${(100 * v.summary.sd).toFixed(1)}`;
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+const snapshot = (v: ValidationOutcome): ScoreSnapshot => ({ mean: v.summary.mean, sd: v.summary.sd });
+
+const proposalEvent = (round: number, p: Proposal, revision: boolean): OptimizeEvent => ({
+  type: 'proposal',
+  round,
+  level: p.level,
+  technique: p.technique,
+  hypothesis: p.hypothesis,
+  revision,
+});
 
 /**
  * The proposer sees why its draft was blocked, but never which held-out or train case a leak

@@ -26,6 +26,7 @@ import {
   bestCandidate,
   frontPrograms,
 } from './state.ts';
+import { COMPONENT_SELECTORS } from './component-selector.ts';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -124,13 +125,17 @@ export class GepaEngine {
     const { ctx, opts, state } = this;
     const b = opts.minibatchSize;
     const v = state.valIds.length * opts.valTrials;
-    ctx.log(
-      `gepa: ${state.components.length} components (${state.components.join(', ')}), |V| = ${state.valIds.length}, b = ${b}, budget ${opts.maxMetricCalls} metric calls, seed ${state.seed}, reflection ${this.reflector.id}`,
-    );
-    if (opts.maxMetricCalls < v + 3 * (b + v))
-      ctx.log(
-        `gepa: warning: ${opts.maxMetricCalls} metric calls allow fewer than 3 accepted proposals (|V| + 3·(b + |V|) = ${v + 3 * (b + v)})`,
-      );
+    const needed = v + 3 * (b + v);
+    ctx.emit({
+      type: 'gepa-start',
+      components: state.components,
+      valCases: state.valIds.length,
+      minibatch: b,
+      maxMetricCalls: opts.maxMetricCalls,
+      seed: state.seed,
+      reflection: this.reflector.id,
+      ...(opts.maxMetricCalls < needed ? { shortBudget: { needed } } : {}),
+    });
     try {
       await this.addCandidate(ctx.baseline, [], 'seed', -1, 'seed:val');
       this.trajectory.push(this.point(-1, 0, true, 'seed'));
@@ -146,7 +151,6 @@ export class GepaEngine {
     } catch (err) {
       if (!(err instanceof BudgetExceededError)) throw err;
       state.stopReason = `${err.message} (stopped mid-iteration; candidates validated so far are kept)`;
-      ctx.log(`gepa: ${state.stopReason}`);
     }
     state.best = bestCandidate(state.candidates);
     this.persist();
@@ -157,9 +161,14 @@ export class GepaEngine {
       summary: validated.summary,
       perCase: new Map(Object.entries(validated.scores)),
     };
-    ctx.log(
-      `gepa: best candidate #${state.best} (v${best.seq}) val mean ${state.candidates[state.best]!.valMean.toFixed(3)} after ${state.metricCalls} metric calls, ${state.candidates.length} candidates`,
-    );
+    ctx.emit({
+      type: 'gepa-best',
+      candidate: state.best,
+      variantSeq: best.seq,
+      valMean: state.candidates[state.best]!.valMean,
+      metricCalls: state.metricCalls,
+      candidates: state.candidates.length,
+    });
     return { best, bestValidation, trajectory: this.trajectory, stopReason: state.stopReason ?? 'stopped' };
   }
 
@@ -332,13 +341,8 @@ export class GepaEngine {
     return record;
   }
 
-  /** Round robin: the component under the candidate's pointer, then advance it; or every component. */
   private selectComponents(candidate: number): string[] {
-    const { state } = this;
-    if (this.opts.componentSelector === 'all') return [...state.components];
-    const pointer = state.pointers[candidate]!;
-    state.pointers[candidate] = (pointer + 1) % state.components.length;
-    return [state.components[pointer]!];
+    return COMPONENT_SELECTORS[this.opts.componentSelector].select(this.state, candidate);
   }
 
   private async reflect(
@@ -359,9 +363,7 @@ export class GepaEngine {
     });
     const repaired = repairPlaceholders(current, extractInstruction(raw));
     if (repaired.restored.length)
-      this.ctx.log(
-        `gepa: reflection on ${component} dropped ${repaired.restored.map((r) => `\${${r}}`).join(', ')}; re-appended`,
-      );
+      this.ctx.emit({ type: 'gepa-placeholders-restored', component, restored: repaired.restored });
     return {
       component,
       reflectionPrompt: prompt,
@@ -456,9 +458,14 @@ export class GepaEngine {
         ? `merge #${record.merge!.i} + #${record.merge!.j}`
         : `parent #${record.parent} [${record.minibatch!.join(' ')}]`;
     const outcome = record.note ?? (record.accepted ? `accepted as #${record.added}` : 'rejected');
-    this.ctx.log(
-      `gepa: iteration ${record.iteration}: ${what}: ${outcome}; ${record.metricCallsAfter} metric calls; front {${record.front.join(', ')}}`,
-    );
+    this.ctx.emit({
+      type: 'gepa-iteration',
+      iteration: record.iteration,
+      move: what,
+      outcome,
+      metricCalls: record.metricCallsAfter,
+      front: record.front,
+    });
     this.persist();
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FapoError } from '../../util/errors.ts';
+import { COMPONENT_SELECTOR_NAMES } from './component-selector.ts';
 
 /** The GEPA paper's per-benchmark budgets in metric calls (MIPROv2-heavy's measured rollouts). */
 export const PAPER_BUDGETS = {
@@ -22,7 +23,7 @@ export const GepaOptionsSchema = z
     minibatchSize: z.number().int().positive().default(3),
     /** Seed of GEPA's own draws (parents, minibatches, merges); default: the session seed. */
     seed: z.number().int().optional(),
-    componentSelector: z.enum(['round_robin', 'all']).default('round_robin'),
+    componentSelector: z.enum(COMPONENT_SELECTOR_NAMES).default('round_robin'),
     skipPerfectScore: z.boolean().default(true),
     perfectScore: z.number().default(1),
     useMerge: z.boolean().default(false),
