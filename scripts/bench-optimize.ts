@@ -13,6 +13,7 @@ import { copyExampleTask } from '../src/cli/commands/init.ts';
 import { createFapoStrategy } from '../src/optimize/fapo/controller.ts';
 import { EvaluationService } from '../src/optimize/evaluator.ts';
 import { optimize } from '../src/optimize/session.ts';
+import { taskCallSavings } from '../src/models/meter.ts';
 
 let evaluationMs = 0;
 for (const method of ['train', 'validate', 'test'] as const) {
@@ -45,8 +46,8 @@ try {
   });
   const wallMs = performance.now() - started;
   const task = out.usage.roles.task!;
-  const scratch = task.calls + task.cacheHits;
-  const saved = task.cacheHits / scratch;
+  const { fromScratch: scratch, savedFraction } = taskCallSavings(task);
+  const saved = savedFraction ?? 0;
   const overhead = (wallMs - evaluationMs) / Math.max(1, rounds);
   const line = (met: boolean, name: string, value: string, target: string) =>
     console.log(`${met ? 'MET    ' : 'NOT MET'}  ${name.padEnd(52)} ${value.padEnd(30)} target ${target}`);

@@ -8,6 +8,7 @@
  * defined as 0 for fewer than two values. Run summaries use it over per-trial means.
  */
 import { FapoError } from '../util/errors.ts';
+import { lcg } from '../util/random.ts';
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) throw new FapoError('mean of an empty list is undefined');
@@ -48,15 +49,6 @@ export function meanByCase(rows: Iterable<{ caseId: string; score: number }>): M
     acc.set(caseId, a);
   }
   return new Map([...acc].map(([id, a]) => [id, a.sum / a.n]));
-}
-
-/** A seeded LCG (Numerical Recipes constants) returning floats in [0, 1); reproducible across platforms. */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 /** Quantile with linear interpolation between order statistics (R type 7) of an ascending array. */

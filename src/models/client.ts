@@ -9,9 +9,10 @@ import { AISDKError } from '@ai-sdk/provider';
 import { APICallError, InvalidArgumentError, InvalidPromptError, RetryError } from 'ai';
 import pLimit from 'p-limit';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
-import { canonicalSchema, responseCacheKey } from './cache-key.ts';
+import { responseCacheKey } from './cache-key.ts';
 import { createLanguageModel } from './language-model.ts';
 import type { UsageMeter } from './meter.ts';
+import { meteredLanguageModel, roleFromCallOptions } from './metering.ts';
 import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
 import { DEFAULT_PRICES, costUsd, lookupPrice, type PriceTable } from './pricing.ts';
 import { callLanguageModel } from './provider-call.ts';
@@ -55,26 +56,25 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
   const inFlight = new Map<string, Promise<CachedResponse>>();
   const { cache, meter } = options;
 
+  // Budget reservation and usage booking happen in the one metering middleware, per provider attempt.
+  const metered = meteredLanguageModel(model, {
+    meter,
+    role: roleFromCallOptions(DEFAULT_ROLE),
+    price,
+    outputTokenAllowance: outputAllowance,
+  });
+
   const callProvider = async (req: ModelRequest, role: string): Promise<CachedResponse> => {
     req.signal?.throwIfAborted(); // cancelled while queued: spend no budget
-    const inputBound = inputTokenBound(req);
-    const outputBound = req.sampling.maxTokens ?? outputAllowance;
-    const reservation = await meter?.reserve(role, {
-      tokens: inputBound + outputBound,
-      costUsd: costUsd({ inputTokens: inputBound, outputTokens: outputBound }, price),
-    });
     const started = performance.now();
     try {
-      const { text, object, usage } = await callLanguageModel(model, req, { timeoutMs, maxRetries });
+      const { text, object, usage } = await callLanguageModel(metered, { ...req, role }, { timeoutMs, maxRetries });
       const latencyMs = performance.now() - started;
-      const cost = costUsd(usage, price);
-      reservation?.commit({ usage, costUsd: cost, latencyMs });
-      const response: CachedResponse = { text, usage, costUsd: cost, latencyMs, modelId: spec.id };
+      const response: CachedResponse = { text, usage, costUsd: costUsd(usage, price), latencyMs, modelId: spec.id };
       if (object !== undefined) response.object = object;
       return response;
     } catch (err) {
       const latencyMs = performance.now() - started;
-      reservation?.fail(latencyMs);
       throw toClientError(err, { spec, timeoutMs, elapsedMs: latencyMs, signal: req.signal, secrets });
     }
   };
@@ -118,13 +118,6 @@ function checkCallLimits(id: string, timeoutMs: number, maxRetries: number): voi
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
     throw new FapoError(`${id}: maxRetries is ${maxRetries}; it must be a whole number >= 0.`);
   }
-}
-
-/** An upper bound on input tokens: byte-level tokenizers emit at most one token per UTF-8 byte. */
-function inputTokenBound(req: ModelRequest): number {
-  let bytes = req.schema ? Buffer.byteLength(canonicalSchema(req.schema)) : 0;
-  for (const message of req.messages) bytes += Buffer.byteLength(message.content) + 8;
-  return bytes;
 }
 
 interface ErrorContext {

@@ -314,3 +314,30 @@ const roleUsageSchema = z.object({
   latencyMs: count,
 });
 const snapshotSchema = z.object({ version: z.literal(1), roles: z.record(z.string(), roleUsageSchema) });
+
+/** The "calls avoided" figure: computed here only, shown by reports, the CLI and the benches. */
+export interface TaskCallSavings {
+  /** Task-model provider calls actually paid. */
+  paid: number;
+  /** Calls avoided by the cache and by reusing unchanged upstream steps. */
+  avoided: number;
+  /** What re-running every variant from scratch would have paid: paid + avoided. */
+  fromScratch: number;
+  /** avoided / fromScratch; null when no task call was needed at all. */
+  savedFraction: number | null;
+  savedCostUsd: number;
+}
+
+/** Paid task calls vs re-running every variant from scratch (every cache hit would have been a call). */
+export function taskCallSavings(task: RoleUsage | undefined): TaskCallSavings {
+  const paid = task?.calls ?? 0;
+  const avoided = task?.cacheHits ?? 0;
+  const fromScratch = paid + avoided;
+  return {
+    paid,
+    avoided,
+    fromScratch,
+    savedFraction: fromScratch === 0 ? null : avoided / fromScratch,
+    savedCostUsd: task?.savedCostUsd ?? 0,
+  };
+}

@@ -16,6 +16,7 @@ import type {
 } from '@ai-sdk/provider';
 import { InvalidPromptError } from 'ai';
 import { prepareCallSettings, prepareRetries } from 'ai/internal';
+import { ROLE_OPTION } from './metering.ts';
 import { structuredOutputParser } from './structured-output.ts';
 import type { ChatMessage, ModelRequest, Usage } from './types.ts';
 
@@ -75,7 +76,11 @@ function toCallOptions(req: ModelRequest, deadline: { readonly signal: AbortSign
     get abortSignal() {
       return deadline.signal;
     },
-    providerOptions: { sim: { sampleKey: req.sampleKey ?? null }, openai: OPENAI_OPTIONS },
+    providerOptions: {
+      sim: { sampleKey: req.sampleKey ?? null },
+      openai: OPENAI_OPTIONS,
+      [ROLE_OPTION]: { role: req.role ?? null },
+    },
   };
   if (req.schema) options.responseFormat = { type: 'json', schema: req.schema };
   return options;

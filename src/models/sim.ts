@@ -16,7 +16,6 @@
  *
  * Token usage is a deterministic word-based estimate (about 4 tokens per 3 words), not a tokenizer.
  */
-import { createHash } from 'node:crypto';
 import type {
   LanguageModelV3,
   LanguageModelV3CallOptions,
@@ -25,6 +24,7 @@ import type {
   LanguageModelV3StreamPart,
 } from '@ai-sdk/provider';
 import { FapoError } from '../util/errors.ts';
+import { randomFromKey } from '../util/random.ts';
 import { textResult } from './v3-result.ts';
 import type { ChatMessage, Sampling } from './types.ts';
 
@@ -108,17 +108,7 @@ export function estimateTokens(text: string): number {
  * the sample key, the seed, the messages and an optional salt. Same call, same sequence.
  */
 export function simRandom(call: SimCall, salt = ''): () => number {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([call.sampleKey ?? '', call.sampling.seed ?? '', call.messages, salt]))
-    .digest();
-  let state = digest.readUInt32LE(0);
-  // mulberry32: a tiny, well-known 32-bit PRNG; a dependency would be heavier than these lines.
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return randomFromKey(JSON.stringify([call.sampleKey ?? '', call.sampling.seed ?? '', call.messages, salt]));
 }
 
 function toSimCall(options: LanguageModelV3CallOptions): SimCall {

@@ -9,9 +9,9 @@ import {
   lineageFromGepa,
   renderSessionHtml,
   renderSessionMarkdown,
-  savings,
   writeSessionReport,
 } from '../../src/optimize/report/index.ts';
+import { taskCallSavings as savings } from '../../src/models/meter.ts';
 import { H, HOSTILE_HYPOTHESIS, MEMORY, TRAJECTORY, sessionInput } from './fixtures.ts';
 
 const REAL = { taskModel: 'openai:gpt-4o-mini', reviewerModel: 'anthropic:claude-haiku' };

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import {
   aggregateTrialMeans,
   holmAdjust,
-  lcg,
   mean,
   meanByCase,
   pairedBootstrap,
@@ -11,6 +10,7 @@ import {
   quantileSorted,
   sampleSd,
 } from '../../src/eval/stats.ts';
+import { lcg } from '../../src/util/random.ts';
 import { FapoError } from '../../src/util/errors.ts';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);

@@ -1,4 +1,4 @@
-import { lcg } from '../../eval/stats.ts';
+import { lcg } from '../../util/random.ts';
 
 /** Fisher–Yates with the project's seeded LCG: the same seed gives the same order on every platform. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {

@@ -1,6 +1,7 @@
 import { PAPER_BUDGETS } from '../../optimize/gepa/index.ts';
 import { DEFAULT_BUDGET, type BudgetOptions } from '../../optimize/budget.ts';
 import { type SessionConfig, type SessionOutcome, optimize } from '../../optimize/session.ts';
+import { taskCallSavings } from '../../models/meter.ts';
 import { describeEvent, type OptimizeEvent } from '../../optimize/events.ts';
 import { strategyFactory } from '../../optimize/strategies.ts';
 import { formatMeanSd } from '../../eval/artifacts.ts';
@@ -143,9 +144,9 @@ export function printOutcome(outcome: SessionOutcome): void {
   console.log(
     `test (evaluated once): baseline ${formatMeanSd(test.baseline.summary)} → selected ${formatMeanSd(test.best.summary)}; Δ ${(100 * test.comparison.delta).toFixed(1)} points, 95% CI [${(100 * test.comparison.ci.low).toFixed(1)}, ${(100 * test.comparison.ci.high).toFixed(1)}], paired permutation p = ${test.comparison.pValue.toFixed(3)}`,
   );
-  const task = usage.roles.task ?? { calls: 0, cacheHits: 0 };
+  const calls = taskCallSavings(usage.roles.task);
   console.log(
-    `task-model calls paid: ${task.calls}; avoided by the cache and upstream reuse: ${task.cacheHits} (${task.calls + task.cacheHits ? ((100 * task.cacheHits) / (task.calls + task.cacheHits)).toFixed(0) : 0}% fewer than re-running every variant from scratch)`,
+    `task-model calls paid: ${calls.paid}; avoided by the cache and upstream reuse: ${calls.avoided} (${(100 * (calls.savedFraction ?? 0)).toFixed(0)}% fewer than re-running every variant from scratch)`,
   );
   for (const [role, u] of Object.entries(usage.roles)) {
     if (role === 'task') continue;

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { randomFromKey, type Rng } from '../../util/random.ts';
 
-export type Rng = () => number;
+export type { Rng } from '../../util/random.ts';
 
 /**
  * A seeded uniform generator in [0,1) for one named purpose (e.g. `parent:i7`). Each purpose gets its
@@ -8,14 +8,7 @@ export type Rng = () => number;
  * draws inside it) still makes exactly the same draws everywhere else.
  */
 export function rngFor(seed: number, purpose: string): Rng {
-  let state = createHash('sha256').update(`${seed}\u0000${purpose}`).digest().readUInt32LE(0);
-  // mulberry32: a tiny, well-known 32-bit PRNG; these lines are lighter than a dependency.
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return randomFromKey(`${seed}\u0000${purpose}`);
 }
 
 /** Python's `rng.choice`. */

@@ -1,19 +1,12 @@
 /** Builds the session report's JSON document from a finished session (plain data, no Maps). */
 import type { RunSummary } from '../../eval/types.ts';
-import type { RoleUsage } from '../../models/meter.ts';
+import { type RoleUsage, taskCallSavings } from '../../models/meter.ts';
 import type { ExhaustionMemory, VariantMemory } from '../fapo/memory.ts';
 import { OPTIMIZER_ROLES } from '../budget.ts';
 import { diffVariant, renderDiff } from '../review/diff.ts';
 import { describeScope } from '../session.ts';
 import type { TrajectoryPoint } from '../strategy.ts';
-import type {
-  AcceptedVariant,
-  RoleCompute,
-  ScoreSummary,
-  SessionReportData,
-  SessionReportInput,
-  TaskCallSavings,
-} from './types.ts';
+import type { AcceptedVariant, RoleCompute, ScoreSummary, SessionReportData, SessionReportInput } from './types.ts';
 
 export const REPORT_FILES = {
   markdown: 'report.md',
@@ -172,21 +165,7 @@ function compute(
     wallMs,
     roles: rows,
     total: { ...total, tokens: total.inputTokens + total.outputTokens },
-    taskCalls: savings(roles[TASK_ROLE]),
-  };
-}
-
-/** Paid task calls vs re-running every variant from scratch (every cache hit would have been a call). */
-export function savings(task: RoleUsage | undefined): TaskCallSavings {
-  const paid = task?.calls ?? 0;
-  const avoided = task?.cacheHits ?? 0;
-  const fromScratch = paid + avoided;
-  return {
-    paid,
-    avoided,
-    fromScratch,
-    savedFraction: fromScratch === 0 ? null : avoided / fromScratch,
-    savedCostUsd: task?.savedCostUsd ?? 0,
+    taskCalls: taskCallSavings(roles[TASK_ROLE]),
   };
 }
 

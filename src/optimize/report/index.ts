@@ -1,4 +1,4 @@
-export { buildSessionReport, REPORT_FILES, savings } from './build.ts';
+export { buildSessionReport, REPORT_FILES } from './build.ts';
 export { renderSessionMarkdown } from './markdown.ts';
 export { renderSessionHtml } from './html.ts';
 export { renderTrajectorySvg } from './chart.ts';
@@ -11,6 +11,5 @@ export type {
   ScoreSummary,
   SessionReportData,
   SessionReportInput,
-  TaskCallSavings,
 } from './types.ts';
 export { loadSessionReportInput } from './load.ts';

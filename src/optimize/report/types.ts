@@ -1,7 +1,7 @@
 /** Inputs and the JSON document of the optimization session report. */
 import type { AttributionReport } from '../../attribution/report.ts';
 import type { Variant } from '../../eval/types.ts';
-import type { RoleUsage } from '../../models/meter.ts';
+import type { RoleUsage, TaskCallSavings } from '../../models/meter.ts';
 import type { Playbook } from '../../task/schema.ts';
 import type { ExhaustionMemory, MemoryRecord } from '../fapo/memory.ts';
 import type { SessionConfig, SessionOutcome } from '../session.ts';
@@ -72,18 +72,6 @@ export interface RoleCompute extends RoleUsage {
   model: string | null;
   simulated: boolean;
   tokens: number;
-}
-
-export interface TaskCallSavings {
-  /** Task-model provider calls actually paid. */
-  paid: number;
-  /** Calls avoided by the cache and by reusing unchanged upstream steps. */
-  avoided: number;
-  /** What re-running every variant from scratch would have paid: paid + avoided. */
-  fromScratch: number;
-  /** avoided / fromScratch; null when no task call was needed at all. */
-  savedFraction: number | null;
-  savedCostUsd: number;
 }
 
 export interface SessionReportData {

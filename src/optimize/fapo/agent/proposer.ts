@@ -7,13 +7,13 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { generateText, hasToolCall, stepCountIs } from 'ai';
 import { createLanguageModel, type LanguageModelOptions } from '../../../models/language-model.ts';
 import type { UsageMeter } from '../../../models/meter.ts';
+import { meteredLanguageModel } from '../../../models/metering.ts';
 import { parseModelId } from '../../../models/model-id.ts';
 import { DEFAULT_PRICES, lookupPrice, type PriceTable } from '../../../models/pricing.ts';
 import type { Sampling } from '../../../models/types.ts';
 import { BudgetExceededError, errorMessage } from '../../../util/errors.ts';
 import type { Proposal } from '../../review/types.ts';
 import type { Proposer, ProposerInput } from '../proposer.ts';
-import { meteredModel } from './metered-model.ts';
 import { systemPrompt, taskBrief } from './prompt.ts';
 import { createProposerTools, ToolRefusal } from './tools.ts';
 import { AgentSession, type AgentRunSummary } from './transcript.ts';
@@ -66,7 +66,7 @@ export function createAgentProposer(options: AgentProposerOptions): AgentPropose
   async function propose(input: ProposerInput): Promise<Proposal | null> {
     const session = new AgentSession(input.round, input.level, input.revision !== undefined);
     const { usage } = session.summary;
-    const metered = meteredModel(model, {
+    const metered = meteredLanguageModel(model, {
       meter: options.meter,
       role: options.role ?? 'proposer',
       price,
