@@ -26,6 +26,8 @@ export interface EnvironmentOptions {
   timeoutMs?: number;
   maxRetries?: number;
   meter?: UsageMeter;
+  /** `false`: no response cache, so every model call is paid (default: the workspace's cache). */
+  responseCache?: boolean;
 }
 
 /** Everything an evaluation or optimization needs for one workspace, opened once. */
@@ -51,7 +53,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
     const client = (id: string) =>
       createModelClient(id, {
-        cache: store.cache,
+        ...(opts.responseCache === false ? {} : { cache: store.cache }),
         meter,
         concurrency: opts.concurrency ?? 8,
         ...(prices ? { prices } : {}),

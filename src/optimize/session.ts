@@ -31,6 +31,8 @@ export interface SessionConfig {
   accept: 'mean' | 'significant';
   target?: number;
   sandbox: boolean;
+  /** `false`: no response cache (every model call is paid); for like-for-like cost comparisons. */
+  responseCache?: boolean;
   /** Strategy-specific settings (e.g. GEPA's minibatch size, FAPO's proposer kind). */
   strategyOptions: Record<string, unknown>;
 }
@@ -117,6 +119,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     concurrency: config.concurrency,
     sandbox: config.sandbox,
     meter,
+    ...(config.responseCache === false ? { responseCache: false } : {}),
   });
   try {
     return await runSession(env, record, req, meter);
