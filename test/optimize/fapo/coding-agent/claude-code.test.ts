@@ -13,7 +13,7 @@ import { createCodingAgentProposer } from '../../../../src/optimize/fapo/coding-
 import type { TranscriptEntry } from '../../../../src/optimize/fapo/coding-agent/backend.ts';
 import type { AgentRunSummary } from '../../../../src/optimize/fapo/agent/transcript.ts';
 import { BudgetExceededError } from '../../../../src/util/errors.ts';
-import { makeInput, makeServices, makeWorkspace, type Workspace } from '../../../agent/helpers.ts';
+import { makeInput, makeServices, makeWorkspace, type Workspace } from '../agent/helpers.ts';
 import { startFakeAnthropic, type FakeLlmServer } from '../../../fixtures/fake-anthropic.ts';
 
 const REAL_KEY = 'sk-ant-real-key-that-must-stay-in-fapo';

@@ -11,7 +11,7 @@ import { UsageMeter } from '../../../../src/models/meter.ts';
 import type { AgentRunSummary } from '../../../../src/optimize/fapo/agent/transcript.ts';
 import type { TranscriptEntry } from '../../../../src/optimize/fapo/coding-agent/backend.ts';
 import { createCodingAgentProposer } from '../../../../src/optimize/fapo/coding-agent/proposer.ts';
-import { makeInput, makeServices, makeWorkspace, type Workspace } from '../../../agent/helpers.ts';
+import { makeInput, makeServices, makeWorkspace, type Workspace } from '../agent/helpers.ts';
 import { type FakeResponsesServer, startFakeResponses } from '../../../fixtures/fake-openai-responses.ts';
 
 const REAL_KEY = 'sk-openai-real-key-that-must-stay-in-fapo';

@@ -12,7 +12,7 @@ import { createProposerTools } from '../../../../src/optimize/fapo/agent/tools.t
 import { AgentSession } from '../../../../src/optimize/fapo/agent/transcript.ts';
 import { createProposerMcpServer } from '../../../../src/optimize/fapo/mcp/bridge.ts';
 import { serveMcpOverHttp } from '../../../../src/optimize/fapo/mcp/http.ts';
-import { makeInput, makeServices, makeWorkspace, type Workspace } from '../../../agent/helpers.ts';
+import { makeInput, makeServices, makeWorkspace, type Workspace } from '../agent/helpers.ts';
 
 const textOf = (result: { content: unknown }) =>
   (result.content as { type: string; text: string }[]).map((c) => c.text).join('\n');
