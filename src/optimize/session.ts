@@ -285,20 +285,17 @@ function withRole(client: Environment['model'], role: string): Environment['mode
   return { id: client.id, generate: (req) => client.generate({ ...req, role }) };
 }
 
-/** Event documents of a session are stored under this kind, keyed `<session>:<seq>` in order. */
-export const EVENTS_DOC = 'event';
+/** The store's event log of a session (`store.events(sessionEventKind(id), { afterId })` tails it). */
+export const sessionEventKind = (sessionId: string): string => `session-events:${sessionId}`;
 
 /**
- * Stores each event with the session (a viewer follows a running session from them; a resumed
- * session appends after the events of the run it continues) and hands it to the subscriber.
+ * Appends each event to the session's event log (a viewer follows a running session from it; a
+ * resumed session appends after the events of the run it continues) and hands it to the subscriber.
  */
 function sessionEventSink(store: Store, sessionId: string, subscriber: EventSink | undefined): EventSink {
-  let seq = store.listDocs(EVENTS_DOC, { prefix: `${sessionId}:` }).length;
+  const kind = sessionEventKind(sessionId);
   return (event) => {
-    store.putDoc(EVENTS_DOC, `${sessionId}:${String(seq++).padStart(6, '0')}`, {
-      at: new Date().toISOString(),
-      ...event,
-    });
+    store.appendEvent(kind, event);
     subscriber?.(event);
   };
 }

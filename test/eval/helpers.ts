@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { NewVariant } from '../../src/eval/store.ts';
 import { variantHash } from '../../src/eval/variant.ts';
 import type { CaseResult, RunSpec } from '../../src/eval/types.ts';
+import { tempDir } from '../fixtures/temp.ts';
 
 export function tempWorkspace(): string {
-  return mkdtempSync(join(tmpdir(), 'fapo-store-'));
+  return tempDir('fapo-store-');
 }
 
 export function newVariant(prompt: string, parent: string | null = null): NewVariant {

@@ -4,15 +4,14 @@
  * is opt-in for users; `npm test` installs it (scripts/ensure-test-deps.mjs), so this never skips.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createModelClient } from '../../src/models/index.ts';
 import { writeTinyGguf } from '../fixtures/tiny-gguf.ts';
+import { tempDir } from '../fixtures/temp.ts';
 
 describe('local provider on a tiny random GGUF', () => {
-  const modelPath = join(mkdtempSync(join(tmpdir(), 'fapo-gguf-')), 'tiny.gguf');
+  const modelPath = join(tempDir('fapo-gguf-'), 'tiny.gguf');
   writeTinyGguf(modelPath);
   const client = createModelClient(`local:${modelPath}`, { concurrency: 1 });
 

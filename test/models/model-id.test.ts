@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../src/models/index.ts';
 import { FapoError } from '../../src/util/errors.ts';
 import { installSimBehaviours } from '../../src/testing/index.ts';
+import { tempDir } from '../fixtures/temp.ts';
 
 installSimBehaviours();
 
@@ -88,7 +88,7 @@ describe('pricing', () => {
   });
 
   it('overlays a validated JSON price file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fapo-prices-'));
+    const dir = tempDir('fapo-prices-');
     const good = join(dir, 'prices.json');
     writeFileSync(good, JSON.stringify({ 'openai-compatible:llama3': { input: 0.1, output: 0.2 } }));
     const table = loadPriceTable(good);
@@ -105,7 +105,7 @@ describe('pricing', () => {
 
 describe('local provider without node-llama-cpp', () => {
   it('tells the user to install node-llama-cpp on first use', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fapo-local-'));
+    const dir = tempDir('fapo-local-');
     const modelPath = join(dir, 'model.gguf');
     writeFileSync(modelPath, 'not really a model');
     // In a child whose module resolution hides the package, so this runs whether or not it is installed.

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { DEMO_CONFIG } from '../../src/cli/commands/demo.ts';
 import { Store } from '../../src/eval/store.ts';
 import { describeEvent, type OptimizeEvent } from '../../src/optimize/events.ts';
-import { EVENTS_DOC, optimize } from '../../src/optimize/session.ts';
+import { optimize, sessionEventKind } from '../../src/optimize/session.ts';
 import { STRATEGIES, strategyFactory } from '../../src/optimize/strategies.ts';
 import { installSimBehaviours } from '../../src/testing/index.ts';
 import { FapoError } from '../../src/util/errors.ts';
@@ -44,9 +44,7 @@ describe('optimization events', () => {
 
     const store = Store.open(dir);
     try {
-      const stored = store
-        .listDocs<OptimizeEvent>(EVENTS_DOC, { prefix: `${out.session.id}:` })
-        .map((d) => d.value.type);
+      const stored = store.events<OptimizeEvent>(sessionEventKind(out.session.id)).map((e) => e.value.type);
       assert.deepEqual(stored, types);
     } finally {
       store.close();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { moduleFingerprint } from '../../src/task/fingerprint.ts';
+import { tempDir } from '../fixtures/temp.ts';
 
 function scorerIn(dir: string, scorer: string, helper = 'export const weight = 1;\n'): string {
   mkdirSync(dir, { recursive: true });
@@ -16,7 +16,7 @@ const SCORER =
   "import { defineScorer } from 'fapo';\nimport { outputField } from 'fapo/bench';\nimport { weight } from './helper.ts';\nexport default defineScorer(({ case: c, output }) => weight * Number(outputField(output, 'answer') === String(c.expected)));\n";
 
 it('a module fingerprint follows its code and its imports, not its location or comments', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'fapo-fingerprint-'));
+  const root = tempDir('fapo-fingerprint-');
   const base = await moduleFingerprint(scorerIn(join(root, 'a'), SCORER));
   assert.match(base, /^[0-9a-f]{64}$/);
   assert.equal(await moduleFingerprint(scorerIn(join(root, 'elsewhere', 'b'), SCORER)), base, 'another folder');

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { FailureCluster } from '../../attribution/cluster.ts';
 import { type AttributionReport, attributeFailures } from '../../attribution/report.ts';
 import type { Variant } from '../../eval/types.ts';
 import { variantHash } from '../../eval/variant.ts';
@@ -56,7 +55,7 @@ export function createFapoStrategy(raw: Record<string, unknown>, deps: { propose
   }
   return {
     name: 'fapo',
-    run: (ctx) => runFapo(ctx, options, deps.proposer ?? makeProposer(options, ctx)),
+    run: (ctx) => new FapoLoop(ctx, options, deps.proposer ?? makeProposer(options, ctx)).run(),
   };
 }
 
@@ -80,216 +79,202 @@ function makeProposer(options: FapoOptions, ctx: StrategyContext): Proposer {
   });
 }
 
-async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Proposer): Promise<StrategyResult> {
-  const { env, evaluator, state, budget, emit } = ctx;
-  const { task, store } = env;
-  const playbook = task.playbook;
-  const levels = new LevelTracker(playbook.levels, options);
-  const memory: MemoryRecord[] = [];
-  const reviewBase: Omit<ReviewContext, 'existingFiles' | 'previousBlocks'> = {
-    playbook,
-    heldOut: createLeakageOracle({ val: task.datasets.val.cases, test: task.datasets.test.cases }),
-    train: createLeakageOracle({ train: task.datasets.train.cases }),
-    ...(options.reviewerModel && ctx.roles.reviewer ? { model: ctx.roles.reviewer } : {}),
-    chainCode: { fapoTypesPath: fileURLToPath(new URL('../../authoring.ts', import.meta.url)) },
-  };
+type RoundOutcome = { stop: string } | { record: VariantMemory; variant?: Variant; val?: ValidationOutcome };
 
-  let best = ctx.baseline;
-  let bestVal = await evaluator.validate(best);
-  emit({ type: 'baseline', variantSeq: best.seq, validation: snapshot(bestVal) });
-  const trajectory: TrajectoryPoint[] = [point(0, best, bestVal, true, bestVal)];
-  let iteration = 0;
-  let stopReason = '';
-  let outOfIdeas = false;
+/**
+ * One FAPO search. The loop's state lives in fields; each phase of a round is a method: attribute
+ * the current best, choose the level and get a proposal (escalating when a level is exhausted),
+ * review it, evaluate it on validation, remember. Every stage that costs model calls is memoized in
+ * the session state, so a killed session resumes to the same result.
+ */
+class FapoLoop {
+  private readonly levels: LevelTracker;
+  private readonly memory: MemoryRecord[] = [];
+  private readonly trajectory: TrajectoryPoint[] = [];
+  private readonly reviewBase: Omit<ReviewContext, 'existingFiles' | 'previousBlocks'>;
+  private best: Variant;
+  private bestVal: ValidationOutcome | undefined;
+  private iteration = 0;
+  /** The proposer had nothing left to try at the current level. */
+  private outOfIdeas = false;
 
-  const attribute = (round: number, tag: string) =>
-    state.memo<AttributionReport>(`attribution:${round}:${tag}`, async () => {
-      const train = await evaluator.train(best);
-      const report = await attributeFailures(
-        {
-          variant: best.hash,
-          round,
-          split: 'train',
-          cases: task.datasets.train.cases,
-          results: train.results,
-          chain: await env.executor.describe(best),
-          prompts: best.prompts,
-          goldEvidenceKey: task.manifest.goldEvidence,
-          allowedLevels: playbook.levels,
-          caps: playbook.caps,
-          tunableParams: playbook.tunableParams,
-          params: best.params,
-        },
-        { ...(ctx.roles.analyst ? { analyst: ctx.roles.analyst } : {}), useAnalyst: options.analyst },
-      );
-      store.putDoc(ATTRIBUTION_DOC, `${state.id}:${round}:${tag}`, report);
-      return report;
-    });
-
-  try {
-    rounds: for (let round = 1; ; round++) {
-      const spent = budget.exhausted();
-      if (spent) {
-        stopReason = spent;
-        break;
-      }
-      if (ctx.target !== undefined && (bestVal.summary.mean ?? 0) >= ctx.target) {
-        stopReason = `target ${(100 * ctx.target).toFixed(1)} reached`;
-        break;
-      }
-      budget.takeRound();
-      let attribution = await attribute(round, `${best.hash.slice(0, 12)}:${levels.current}`);
-      emit({
-        type: 'round-start',
-        round,
-        passRate: attribution.passRate,
-        failedCases: attribution.cases.length,
-        level: levels.current,
-      });
-
-      let proposal: Proposal | null = null;
-      let target: FailureCluster | undefined;
-      for (;;) {
-        const reason = levels.exhaustionReason(attribution, outOfIdeas);
-        if (reason) {
-          memory.push({
-            kind: 'exhaustion',
-            round,
-            level: levels.current,
-            reason,
-            finalScore: bestVal.summary.mean,
-            variantsTried: levels.variantsTried(),
-            note: exhaustionNote(reason, levels.triedTechniques()),
-          });
-          emit({ type: 'level-exhausted', round, level: levels.current, reason });
-          levels.markExhausted(reason);
-          // Re-attribute before escalating, so the decision rests on the current best's evidence.
-          const fresh = await attribute(round, `${best.hash.slice(0, 12)}:escalate-from-${levels.current}`);
-          const next = levels.escalate(fresh);
-          if (!next) {
-            stopReason = 'every allowed level exhausted';
-            break rounds;
-          }
-          emit({ type: 'escalation', round, to: next, failedCases: fresh.levelPartition[next].count });
-          attribution = fresh;
-          outOfIdeas = false;
-        }
-        target = attribution.clusters.find((c) => c.level === levels.current);
-        const services = await createProposerServices({ env, evaluator, best });
-        proposal = await state.memo(`proposal:${round}:${levels.current}:0`, () =>
-          proposer.propose({
-            round,
-            level: levels.current,
-            parent: best,
-            structure: services.structure,
-            playbook,
-            attribution,
-            target,
-            memory: [...memory],
-            triedTechniques: levels.triedTechniques(),
-            services,
-          }),
-        );
-        if (proposal) {
-          emit(proposalEvent(round, proposal, false));
-          break;
-        }
-        outOfIdeas = true;
-        emit({ type: 'no-proposal', round, level: levels.current, proposer: proposer.name });
-      }
-
-      budget.takeVariant();
-      iteration++;
-      const outcome = await reviewAndEvaluate(round, proposal);
-      memory.push(outcome.record);
-      state.put('memory', memory);
-      levels.record(outcome.record.technique, outcome.record.accepted);
-      if (outcome.variant && outcome.val) {
-        if (outcome.record.accepted) {
-          best = outcome.variant;
-          bestVal = outcome.val;
-          outOfIdeas = false;
-        }
-        trajectory.push(point(iteration, outcome.variant, outcome.val, outcome.record.accepted, bestVal));
-      }
-      emit({
-        type: 'validation',
-        iteration,
-        technique: outcome.record.technique,
-        stepsChanged: outcome.record.stepsChanged,
-        accepted: outcome.record.accepted,
-        ...(outcome.record.discarded !== undefined
-          ? { discarded: outcome.record.discarded }
-          : { validation: snapshot(outcome.val!), delta: outcome.record.delta! }),
-      });
-    }
-  } catch (err) {
-    if (!(err instanceof BudgetExceededError)) throw err;
-    stopReason = `budget: ${err.message}`;
+  constructor(
+    private readonly ctx: StrategyContext,
+    private readonly options: FapoOptions,
+    private readonly proposer: Proposer,
+  ) {
+    const { task } = ctx.env;
+    this.levels = new LevelTracker(task.playbook.levels, options);
+    this.best = ctx.baseline;
+    this.reviewBase = {
+      playbook: task.playbook,
+      heldOut: createLeakageOracle({ val: task.datasets.val.cases, test: task.datasets.test.cases }),
+      train: createLeakageOracle({ train: task.datasets.train.cases }),
+      ...(options.reviewerModel && ctx.roles.reviewer ? { model: ctx.roles.reviewer } : {}),
+      chainCode: { fapoTypesPath: fileURLToPath(new URL('../../authoring.ts', import.meta.url)) },
+    };
   }
-  state.put('memory', memory);
-  return { best, bestValidation: bestVal, trajectory, stopReason };
 
-  async function reviewAndEvaluate(
-    round: number,
-    first: Proposal,
-  ): Promise<{ record: VariantMemory; variant?: Variant; val?: ValidationOutcome }> {
+  private get current(): ValidationOutcome {
+    return this.bestVal!;
+  }
+
+  async run(): Promise<StrategyResult> {
+    const { ctx } = this;
+    this.bestVal = await ctx.evaluator.validate(this.best);
+    ctx.emit({ type: 'baseline', variantSeq: this.best.seq, validation: snapshot(this.current) });
+    this.trajectory.push(point(0, this.best, this.current, true, this.current));
+    let stopReason = '';
+    try {
+      for (let round = 1; !stopReason; round++) stopReason = (await this.round(round)) ?? '';
+    } catch (err) {
+      if (!(err instanceof BudgetExceededError)) throw err;
+      stopReason = `budget: ${err.message}`;
+    }
+    ctx.state.put('memory', this.memory);
+    return { best: this.best, bestValidation: this.current, trajectory: this.trajectory, stopReason };
+  }
+
+  /** One round; returns why the search stops, or undefined to go on. */
+  private async round(round: number): Promise<string | undefined> {
+    const { ctx, levels } = this;
+    const spent = ctx.budget.exhausted();
+    if (spent) return spent;
+    if (ctx.target !== undefined && (this.current.summary.mean ?? 0) >= ctx.target)
+      return `target ${(100 * ctx.target).toFixed(1)} reached`;
+    ctx.budget.takeRound();
+    const attribution = await this.attribute(round, `${this.best.hash.slice(0, 12)}:${levels.current}`);
+    ctx.emit({
+      type: 'round-start',
+      round,
+      passRate: attribution.passRate,
+      failedCases: attribution.cases.length,
+      level: levels.current,
+    });
+    const proposal = await this.propose(round, attribution);
+    if ('stop' in proposal) return proposal.stop;
+
+    ctx.budget.takeVariant();
+    this.iteration++;
+    const outcome = await this.reviewAndEvaluate(round, proposal);
+    this.remember(outcome);
+    return undefined;
+  }
+
+  /**
+   * A proposal at the current level; when the level is exhausted (plateau, resolved, out of ideas),
+   * records why and escalates if attribution supports the next allowed level.
+   */
+  private async propose(round: number, first: AttributionReport): Promise<Proposal | { stop: string }> {
+    const { ctx, levels } = this;
+    let attribution = first;
+    for (;;) {
+      const reason = levels.exhaustionReason(attribution, this.outOfIdeas);
+      if (reason) {
+        this.memory.push({
+          kind: 'exhaustion',
+          round,
+          level: levels.current,
+          reason,
+          finalScore: this.current.summary.mean,
+          variantsTried: levels.variantsTried(),
+          note: exhaustionNote(reason, levels.triedTechniques()),
+        });
+        ctx.emit({ type: 'level-exhausted', round, level: levels.current, reason });
+        levels.markExhausted(reason);
+        // Re-attribute before escalating, so the decision rests on the current best's evidence.
+        const fresh = await this.attribute(round, `${this.best.hash.slice(0, 12)}:escalate-from-${levels.current}`);
+        const next = levels.escalate(fresh);
+        if (!next) return { stop: 'every allowed level exhausted' };
+        ctx.emit({ type: 'escalation', round, to: next, failedCases: fresh.levelPartition[next].count });
+        attribution = fresh;
+        this.outOfIdeas = false;
+      }
+      const target = attribution.clusters.find((c) => c.level === levels.current);
+      const services = await createProposerServices({ env: ctx.env, evaluator: ctx.evaluator, best: this.best });
+      const proposal = await ctx.state.memo(`proposal:${round}:${levels.current}:0`, () =>
+        this.proposer.propose({
+          round,
+          level: levels.current,
+          parent: this.best,
+          structure: services.structure,
+          playbook: ctx.env.task.playbook,
+          attribution,
+          target,
+          memory: [...this.memory],
+          triedTechniques: levels.triedTechniques(),
+          services,
+        }),
+      );
+      if (proposal) {
+        ctx.emit(proposalEvent(round, proposal, false));
+        return proposal;
+      }
+      this.outOfIdeas = true;
+      ctx.emit({ type: 'no-proposal', round, level: levels.current, proposer: this.proposer.name });
+    }
+  }
+
+  /** Review (one revision after a block), then validation over the same cases and trial seeds. */
+  private async reviewAndEvaluate(round: number, first: Proposal): Promise<Exclude<RoundOutcome, { stop: string }>> {
+    const { ctx } = this;
+    const { task, store } = ctx.env;
     let proposal = first;
     let blocks = 0;
     let review: ReviewResult;
     for (let attempt = 0; ; attempt++) {
       const p = proposal;
-      review = await state.memo(`review:${round}:${attempt}`, () =>
+      review = await ctx.state.memo(`review:${round}:${attempt}`, () =>
         reviewProposal(p, {
-          ...reviewBase,
+          ...this.reviewBase,
           existingFiles: workspaceFiles(task.dir, store),
           previousBlocks: blocks,
-          ...(options.smoke ? { smoke: (q: Proposal) => smokeRun(q) } : {}),
+          ...(this.options.smoke ? { smoke: (q: Proposal) => this.smokeRun(q) } : {}),
         }),
       );
       const reasons = review.checks
         .filter((c) => c.verdict === 'block')
         .flatMap((c) => c.reasons.map((r) => `${c.check}: ${r}`));
-      emit({ type: 'review', round, attempt, verdict: review.verdict, blocked: reasons });
+      ctx.emit({ type: 'review', round, attempt, verdict: review.verdict, blocked: reasons });
       const decision = decideAfterReview(blocks, review.verdict);
       if (decision === 'evaluate') break;
       blocks++;
       if (decision === 'discard')
-        return { record: baseRecord(proposal, review, { discarded: `blocked twice: ${reasons.join('; ')}` }) };
-      const revised = await state.memo(`proposal:${round}:${proposal.level}:${attempt + 1}`, async () => {
-        const services = await createProposerServices({ env, evaluator, best });
-        return proposer.propose({
+        return { record: this.baseRecord(proposal, review, { discarded: `blocked twice: ${reasons.join('; ')}` }) };
+      const revised = await ctx.state.memo(`proposal:${round}:${proposal.level}:${attempt + 1}`, async () => {
+        const services = await createProposerServices({ env: ctx.env, evaluator: ctx.evaluator, best: this.best });
+        return this.proposer.propose({
           round,
           level: proposal.level,
-          parent: best,
+          parent: this.best,
           structure: services.structure,
-          playbook,
-          attribution: lastAttribution(),
-          memory: [...memory],
-          triedTechniques: levels.triedTechniques(),
+          playbook: task.playbook,
+          attribution: this.lastAttribution(),
+          memory: [...this.memory],
+          triedTechniques: this.levels.triedTechniques(),
           revision: { proposal, review: redactForProposer(review) },
           services,
         });
       });
       if (!revised)
         return {
-          record: baseRecord(proposal, review, {
+          record: this.baseRecord(proposal, review, {
             discarded: `blocked, and no revision was proposed: ${reasons.join('; ')}`,
           }),
         };
-      emit(proposalEvent(round, revised, true));
+      ctx.emit(proposalEvent(round, revised, true));
       proposal = revised;
     }
-    const variant = register(proposal);
-    const train = await evaluator.train(variant);
-    const val = await evaluator.validate(variant);
-    const cmp = evaluator.compare(bestVal, val, ctx.seed + iteration);
-    const gain = (val.summary.mean ?? -1) - (bestVal.summary.mean ?? 0);
+    const variant = this.register(proposal);
+    const train = await ctx.evaluator.train(variant);
+    const val = await ctx.evaluator.validate(variant);
+    const cmp = ctx.evaluator.compare(this.current, val, ctx.seed + this.iteration);
+    const gain = (val.summary.mean ?? -1) - (this.current.summary.mean ?? 0);
     const accepted = ctx.accept === 'significant' ? cmp.ci.low > 0 : gain > 1e-12;
     return {
       variant,
       val,
-      record: baseRecord(proposal, review, {
+      record: this.baseRecord(proposal, review, {
         variant: variant.hash,
         seq: variant.seq,
         trainMean: train.summary.mean,
@@ -303,11 +288,64 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
     };
   }
 
-  function baseRecord(p: Proposal, review: ReviewResult, rest: Partial<VariantMemory>): VariantMemory {
+  /** Writes the iteration memory, moves the current best on acceptance, extends the trajectory. */
+  private remember(outcome: Exclude<RoundOutcome, { stop: string }>): void {
+    const { ctx } = this;
+    this.memory.push(outcome.record);
+    ctx.state.put('memory', this.memory);
+    this.levels.record(outcome.record.technique, outcome.record.accepted);
+    if (outcome.variant && outcome.val) {
+      if (outcome.record.accepted) {
+        this.best = outcome.variant;
+        this.bestVal = outcome.val;
+        this.outOfIdeas = false;
+      }
+      this.trajectory.push(point(this.iteration, outcome.variant, outcome.val, outcome.record.accepted, this.current));
+    }
+    ctx.emit({
+      type: 'validation',
+      iteration: this.iteration,
+      technique: outcome.record.technique,
+      stepsChanged: outcome.record.stepsChanged,
+      accepted: outcome.record.accepted,
+      ...(outcome.record.discarded !== undefined
+        ? { discarded: outcome.record.discarded }
+        : { validation: snapshot(outcome.val!), delta: outcome.record.delta! }),
+    });
+  }
+
+  private attribute(round: number, tag: string): Promise<AttributionReport> {
+    const { ctx, best } = this;
+    const { task, store } = ctx.env;
+    return ctx.state.memo<AttributionReport>(`attribution:${round}:${tag}`, async () => {
+      const train = await ctx.evaluator.train(best);
+      const report = await attributeFailures(
+        {
+          variant: best.hash,
+          round,
+          split: 'train',
+          cases: task.datasets.train.cases,
+          results: train.results,
+          chain: await ctx.env.executor.describe(best),
+          prompts: best.prompts,
+          goldEvidenceKey: task.manifest.goldEvidence,
+          allowedLevels: task.playbook.levels,
+          caps: task.playbook.caps,
+          tunableParams: task.playbook.tunableParams,
+          params: best.params,
+        },
+        { ...(ctx.roles.analyst ? { analyst: ctx.roles.analyst } : {}), useAnalyst: this.options.analyst },
+      );
+      store.putDoc(ATTRIBUTION_DOC, `${ctx.state.id}:${round}:${tag}`, report);
+      return report;
+    });
+  }
+
+  private baseRecord(p: Proposal, review: ReviewResult, rest: Partial<VariantMemory>): VariantMemory {
     return {
       kind: 'variant',
-      iteration,
-      round: iteration === 0 ? 0 : trajectory.length,
+      iteration: this.iteration,
+      round: this.iteration === 0 ? 0 : this.trajectory.length,
       parent: p.parent.hash,
       level: p.level,
       stepsChanged: stepsChanged(p.parent, p),
@@ -322,27 +360,28 @@ async function runFapo(ctx: StrategyContext, options: FapoOptions, proposer: Pro
     };
   }
 
-  function lastAttribution(): AttributionReport {
-    return store.listDocs<AttributionReport>(ATTRIBUTION_DOC, { prefix: `${state.id}:` }).at(-1)!.value;
+  private lastAttribution(): AttributionReport {
+    const { store } = this.ctx.env;
+    return store.listDocs<AttributionReport>(ATTRIBUTION_DOC, { prefix: `${this.ctx.state.id}:` }).at(-1)!.value;
   }
 
-  function register(p: Proposal): Variant {
+  private register(p: Proposal): Variant {
     const content = { chainPath: p.chainPath, chainSource: p.chainSource, prompts: p.prompts, params: p.params };
-    return store.putVariant({
+    return this.ctx.env.store.putVariant({
       ...content,
       hash: variantHash(content),
       parent: p.parent.hash,
       level: p.level,
       hypothesis: p.hypothesis,
       technique: p.technique,
-      createdBy: `fapo:${proposer.name}`,
+      createdBy: `fapo:${this.proposer.name}`,
     });
   }
 
-  async function smokeRun(p: Proposal): Promise<{ ok: boolean; errors: string[] }> {
-    const variant = register(p);
-    const ids = evaluator.trainCaseIds().slice(0, 2);
-    const { results } = await evaluator.train(variant, ids, 1);
+  private async smokeRun(p: Proposal): Promise<{ ok: boolean; errors: string[] }> {
+    const variant = this.register(p);
+    const ids = this.ctx.evaluator.trainCaseIds().slice(0, 2);
+    const { results } = await this.ctx.evaluator.train(variant, ids, 1);
     const errors = results
       .filter((r) => r.status === 'task_error' || r.status === 'scorer_error')
       .map((r) => `case ${r.caseId}: ${r.error}`);
