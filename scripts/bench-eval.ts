@@ -57,7 +57,7 @@ const instant = (): LanguageModelV3 => ({
 });
 
 function line(name: string, value: string, target: string, met: boolean): void {
-  console.log(`${met ? 'MET    ' : 'NOT MET'}  ${name.padEnd(58)} ${value.padEnd(26)} target ${target}`);
+  console.log(`${met ? 'MET    ' : 'NOT MET'}  ${name.padEnd(78)} ${value.padEnd(26)} target ${target}`);
 }
 
 /** A workspace with `n` cases per split, 6-step chain (the example's, hops = 2). */
@@ -304,18 +304,25 @@ for (const name of chosen)
 const runs = (section: (typeof SECTIONS)[number]) => chosen.length === 0 || chosen.includes(section);
 
 try {
-  console.log('fapo bench:eval (2-core machine; figures vary with load)\n');
+  console.log(
+    'fapo bench:eval (2-core machine; figures vary with load).\nOverhead per model step = median over cases of (case wall time ÷ 4 llm steps) on a 2-retrieve + 4-llm chain with a model that answers at once; it includes the 2 BM25 searches of a case; process start excluded.\n',
+  );
   if (runs('overhead')) {
     const o = await overheadFigures();
-    line('overhead per model step, in-process (median)', `${o.framework.toFixed(1)} µs`, '≤ 50 µs', o.framework <= 50);
     line(
-      '  same, through evaluate(): cache, journal, store, scorer',
+      'per model step, in-process: chain, templates, step records, model client (no cache/store)',
+      `${o.framework.toFixed(1)} µs`,
+      '≤ 50 µs',
+      o.framework <= 50,
+    );
+    line(
+      'per model step, in-process via evaluate(): + response cache, journal, results store, scorer',
       `${o.evaluateInProcess.toFixed(1)} µs`,
       '≤ 50 µs',
       o.evaluateInProcess <= 50,
     );
     line(
-      'overhead per model step, sandbox + tracing + store (median)',
+      'per model step, sandboxed via evaluate(): + child process IPC (7 round trips per case)',
       `${o.evaluateSandbox.toFixed(1)} µs`,
       '≤ 100 µs',
       o.evaluateSandbox <= 100,
@@ -329,7 +336,7 @@ try {
     const t = await throughput();
     const ratio = t.wallMs / t.bound;
     line(
-      `2,000 cases, ${t.calls} calls at 200 ms, concurrency 32`,
+      `2,000 cases, ${t.calls} calls to a fake server answering in 200 ms, concurrency 32: wall time`,
       `${(t.wallMs / 1000).toFixed(2)} s (${ratio.toFixed(3)}× bound)`,
       `≤ 1.1× ${(t.bound / 1000).toFixed(1)} s`,
       ratio <= 1.1,
@@ -338,7 +345,7 @@ try {
   if (runs('reuse')) {
     const r = await lastStepReuse();
     line(
-      're-evaluation after a final-step change: model calls',
+      're-evaluating a variant that changed only its final step: model calls paid',
       `${r.calls}`,
       `= cases × trials = ${r.expected}`,
       r.calls === r.expected,
@@ -349,7 +356,7 @@ try {
     const max = Math.max(...rss);
     const growth = rss[2]! - rss[0]!;
     line(
-      '10,000 cases × 6 steps: resident memory after runs 1/2/3',
+      '10,000 cases × 6 steps, 3 runs in one process: resident set size after each run',
       `${rss.map((x) => `${x.toFixed(0)}`).join('/')} MB`,
       '< 500 MB, flat',
       max < 500 && growth < 50,

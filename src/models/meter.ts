@@ -279,7 +279,8 @@ function zeroAmount(): Amount {
   return { calls: 0, tokens: 0, costUsd: 0 };
 }
 
-function zeroUsage(): RoleUsage {
+/** A role that has spent nothing. */
+export function zeroUsage(): RoleUsage {
   return {
     calls: 0,
     cacheHits: 0,

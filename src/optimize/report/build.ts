@@ -1,6 +1,6 @@
 /** Builds the session report's JSON document from a finished session (plain data, no Maps). */
 import type { RunSummary } from '../../eval/types.ts';
-import { type RoleUsage, taskCallSavings } from '../../models/meter.ts';
+import { type RoleUsage, taskCallSavings, zeroUsage } from '../../models/meter.ts';
 import type { ExhaustionMemory, VariantMemory } from '../fapo/memory.ts';
 import { OPTIMIZER_ROLES } from '../budget.ts';
 import { diffVariant, renderDiff } from '../review/diff.ts';
@@ -171,16 +171,3 @@ function compute(
 
 const rank = (order: readonly string[], name: string): number =>
   order.includes(name) ? order.indexOf(name) : order.length;
-
-function zeroUsage(): RoleUsage {
-  return {
-    calls: 0,
-    cacheHits: 0,
-    errors: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    savedCostUsd: 0,
-    latencyMs: 0,
-  };
-}

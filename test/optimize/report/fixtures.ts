@@ -1,7 +1,7 @@
 /** A synthetic finished session (no model runs): variants, trajectory, memory, attribution, usage. */
 import type { AttributionReport } from '../../../src/attribution/report.ts';
 import type { RunSummary, Variant } from '../../../src/eval/types.ts';
-import type { RoleUsage } from '../../../src/models/meter.ts';
+import { type RoleUsage, zeroUsage } from '../../../src/models/meter.ts';
 import type { MemoryRecord } from '../../../src/optimize/fapo/memory.ts';
 import type { SessionReportInput } from '../../../src/optimize/report/index.ts';
 import type { SessionOutcome } from '../../../src/optimize/session.ts';
@@ -105,17 +105,7 @@ export const TRAJECTORY: TrajectoryPoint[] = [
   point(4, VARIANTS[4]!, null, 0, false, 0.56, 'every trial failed'),
 ];
 
-const usage = (u: Partial<RoleUsage>): RoleUsage => ({
-  calls: 0,
-  cacheHits: 0,
-  errors: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  costUsd: 0,
-  savedCostUsd: 0,
-  latencyMs: 0,
-  ...u,
-});
+const usage = (u: Partial<RoleUsage>): RoleUsage => ({ ...zeroUsage(), ...u });
 
 export const ROLES = {
   task: usage({
