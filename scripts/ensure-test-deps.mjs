@@ -3,9 +3,10 @@
 // proposer backends (@anthropic-ai/claude-agent-sdk, proprietary licence, ~450 MB; @openai/codex-sdk
 // with its native CLI). Users opt in (docs/models.md, docs/optimize.md). The test command installs
 // them here without touching package.json or the lockfile, so `npm ci && npm test` on a fresh
-// machine still runs every test.
+// machine still runs every test. The explorer's browser tests drive Debian's Chromium (no browser
+// download): it is installed with apt-get when missing.
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 
 export const TEST_ONLY_PACKAGES = {
   'node-llama-cpp': '3.21.1',
@@ -13,15 +14,11 @@ export const TEST_ONLY_PACKAGES = {
   '@openai/codex-sdk': '0.163.0',
 };
 
-const require = createRequire(import.meta.url);
-const missing = Object.entries(TEST_ONLY_PACKAGES).filter(([name]) => {
-  try {
-    require.resolve(`${name}/package.json`);
-    return false;
-  } catch {
-    return true;
-  }
-});
+// Looked up on disk: these packages' "exports" do not expose package.json to require.resolve.
+const ROOT = new URL('..', import.meta.url);
+const missing = Object.entries(TEST_ONLY_PACKAGES).filter(
+  ([name]) => !existsSync(new URL(`node_modules/${name}/package.json`, ROOT)),
+);
 if (missing.length > 0) {
   // All of them in one install: npm may prune unsaved packages that a later `install --no-save` does not name.
   const specs = Object.entries(TEST_ONLY_PACKAGES).map(([name, version]) => `${name}@${version}`);
@@ -30,5 +27,20 @@ if (missing.length > 0) {
   if (r.status !== 0) {
     console.error(`could not install ${specs.join(', ')}; the tests need them`);
     process.exit(r.status ?? 1);
+  }
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  const root = process.getuid?.() === 0;
+  const sudo = root ? [] : ['sudo', '-n'];
+  console.log(`installing Debian's chromium for the explorer's browser tests (${CHROMIUM} is missing)`);
+  const run = (args) =>
+    spawnSync(sudo[0] ?? args[0], [...sudo.slice(1), ...(sudo.length ? args : args.slice(1))], { stdio: 'inherit' });
+  const ok =
+    run(['apt-get', 'update', '-qq']).status === 0 && run(['apt-get', 'install', '-y', '-qq', 'chromium']).status === 0;
+  if (!ok || !existsSync(CHROMIUM)) {
+    console.error(`could not install chromium; install it (Debian: apt-get install chromium) and run the tests again`);
+    process.exit(1);
   }
 }

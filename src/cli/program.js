@@ -160,6 +160,14 @@ program
   .option('--dir <dir>', 'where to put the demo workspace (default: a temp folder)')
   .action(lazy('demo', 'demoCommand'));
 
+program
+  .command('ui')
+  .argument('[dirs...]', 'task workspaces, or folders holding them (e.g. a fapo bench output folder)', ['.'])
+  .description("serve a read-only local explorer of sessions, runs, variants and every case's steps")
+  .option('--port <n>', 'port (default: a free one)')
+  .option('--host <host>', 'address to bind (default 127.0.0.1; any other gets an access token)')
+  .action(lazy('ui', 'uiCommand'));
+
 program.addOption(new Option('--debug', 'print stack traces').hideHelp());
 
 await program.parseAsync(process.argv);

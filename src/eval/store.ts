@@ -12,14 +12,14 @@ import type { Split } from '../task/schema.ts';
 import { CacheStore } from './store/cache.ts';
 import { openDatabase, WriteBehind } from './store/database.ts';
 import { DocumentStore, type StoredDoc, type StoredEvent } from './store/documents.ts';
-import { ResultStore } from './store/results.ts';
+import { type ResultPage, type ResultPageQuery, ResultStore } from './store/results.ts';
 import { RunStore } from './store/runs.ts';
 import { type NewVariant, VariantStore } from './store/variants.ts';
 import type { CaseResult, RunRecord, RunSpec, RunState, RunSummary, Variant } from './types.ts';
 
 export { STORE_SCHEMA_VERSION } from './store/database.ts';
 export type { StoredDoc, StoredEvent } from './store/documents.ts';
-export { resultKey } from './store/results.ts';
+export { RESULT_SORTS, type ResultPage, type ResultPageQuery, type ResultSort, resultKey } from './store/results.ts';
 export type { NewVariant } from './store/variants.ts';
 
 export class Store {
@@ -138,6 +138,11 @@ export class Store {
   /** Results of the given cases (all of the run's when omitted), ordered like `results`. */
   resultsFor(runId: string, caseIds?: readonly string[]): CaseResult[] {
     return this.resultStore.forCases(runId, caseIds);
+  }
+
+  /** A filtered, sorted page of a run's results (SQL-side paging for large runs). */
+  resultsPage(runId: string, query: ResultPageQuery): ResultPage {
+    return this.resultStore.page(runId, query);
   }
 
   /** Per-trial means (task errors count as 0), their mean and sample SD, and counts per status. */

@@ -80,6 +80,11 @@ export interface OptimizeRequest {
 
 const SESSIONS = 'sessions';
 
+/** Every session recorded in a workspace store, oldest first. */
+export function listSessions(store: Store): SessionRecord[] {
+  return store.listDocs<SessionRecord>(SESSIONS).map((d) => d.value);
+}
+
 /** Prints the scope contract the runtime will enforce (stored with the session too). */
 export function describeScope(p: Playbook): string[] {
   return [
@@ -161,7 +166,7 @@ function requireSameScoring(env: Environment, state: SessionState, sessionId: st
 }
 
 function pickSession(store: Store, req: OptimizeRequest): SessionRecord {
-  const sessions = store.listDocs<SessionRecord>(SESSIONS).map((d) => d.value);
+  const sessions = listSessions(store);
   if (req.resume) {
     const found =
       typeof req.resume === 'string'

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../fixtures/cli.ts';
 
-const COMMANDS = ['init', 'eval', 'variants', 'optimize', 'attribute', 'bench', 'report', 'demo'];
+const COMMANDS = ['init', 'eval', 'variants', 'optimize', 'attribute', 'bench', 'report', 'demo', 'ui'];
 
 describe('fapo command table', () => {
   it('lists every command in --help and prints the package version', async () => {

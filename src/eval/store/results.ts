@@ -33,6 +33,32 @@ const ResultRowSchema = z.object({
   body: z.string(),
 });
 
+export const RESULT_SORTS = ['case', 'score', 'latency', 'status'] as const;
+export type ResultSort = (typeof RESULT_SORTS)[number];
+
+export interface ResultPageQuery {
+  offset: number;
+  limit: number;
+  status?: CaseStatus;
+  /** Substring of the case id or of the stored output, steps and error (case-insensitive for ASCII). */
+  search?: string;
+  sort?: ResultSort;
+  descending?: boolean;
+}
+
+/** One page of a run's results, filtered and sorted in SQL (a viewer pages through large runs). */
+export interface ResultPage {
+  total: number;
+  results: CaseResult[];
+}
+
+const SORT_COLUMNS: Record<ResultSort, string> = {
+  case: 'case_pos, trial',
+  score: 'score IS NULL, score',
+  latency: 'latency_ms',
+  status: 'status, case_pos',
+};
+
 /** Key used by `doneKeys`: the NUL separator keeps ("a1", 2) and ("a", 12) apart. */
 export function resultKey(caseId: string, trial: number): string {
   return `${caseId}\u0000${trial}`;
@@ -108,6 +134,33 @@ export class ResultStore {
     this.writes.flush();
     if (caseIds === undefined) return [...this.stream(runId)];
     return this.stmt.forCases.all(runId, JSON.stringify(caseIds)).map(parseResultRow);
+  }
+
+  /** A filtered, sorted page of a run's results, with the number of results the filter matches. */
+  page(runId: string, query: ResultPageQuery): ResultPage {
+    this.writes.flush();
+    const where = ['run_id = @runId'];
+    if (query.status) where.push('status = @status');
+    // LIKE is case-insensitive for ASCII and scans faster than lower() + instr(); % _ \ are escaped.
+    if (query.search) where.push("(case_id LIKE @pattern ESCAPE '\\' OR body LIKE @pattern ESCAPE '\\')");
+    const pattern = query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const params = { runId, status: query.status ?? null, pattern };
+    const filter = where.join(' AND ');
+    const { n: total } = this.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE ${filter}`).get(params) as {
+      n: number;
+    };
+    // The ORDER BY comes from a fixed table of columns, never from the query text.
+    const order = SORT_COLUMNS[query.sort ?? 'case']
+      .split(', ')
+      .map((column) => `${column} ${query.descending ? 'DESC' : 'ASC'}`)
+      .join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT case_id, trial, status, score, latency_ms, body FROM results WHERE ${filter}
+         ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...params, limit: query.limit, offset: query.offset });
+    return { total, results: rows.map(parseResultRow) };
   }
 
   /**

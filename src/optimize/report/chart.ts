@@ -138,3 +138,15 @@ export function renderTrajectorySvg(d: SessionReportData): string {
     '</svg>',
   ].join('\n');
 }
+
+/** The styles of renderTrajectorySvg's classes, for every page that shows the chart (report, explorer). */
+export const TRAJECTORY_CSS = `svg.trajectory{max-width:100%;height:auto;font-size:11px}
+svg .grid{stroke:#eaeef2}svg .tick,svg .axis-label{fill:#59636e}svg .divider{stroke:#d0d7de;stroke-dasharray:2 3}
+svg .baseline{stroke:#6e7781;stroke-width:1.5;stroke-dasharray:6 4;fill:none}
+svg .best-line{stroke:#0969da;stroke-width:2;fill:none}
+svg .whisker{stroke:#8c959f;stroke-width:1.2;fill:none}
+svg .point.accepted circle,svg .legend-accepted{fill:#1a7f37;stroke:#fff;stroke-width:1.5}
+svg .point.rejected circle,svg .legend-rejected{fill:#fff;stroke:#8c959f;stroke-width:1.5}
+svg .point.missing path,svg .point-legend.missing path{stroke:#cf222e;stroke-width:1.5}
+svg .test-baseline .diamond{fill:#8c959f}svg .test-best .diamond,svg .legend-test{fill:#bc4c00}
+svg .legend text,svg .test-marker text{fill:#1f2328}`;

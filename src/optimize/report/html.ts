@@ -1,7 +1,7 @@
 /** The session report as one self-contained HTML page: inline CSS and SVG, no scripts, no external files. */
 import type { AttributionReport } from '../../attribution/report.ts';
 import { LEVEL_COST_ORDER } from '../../attribution/types.ts';
-import { renderTrajectorySvg } from './chart.ts';
+import { renderTrajectorySvg, TRAJECTORY_CSS } from './chart.ts';
 import { escapeHtml as esc } from './escape.ts';
 import { percent } from './format.ts';
 import { candidateLabel, lineageForest, type LineageNode } from './lineage.ts';
@@ -33,16 +33,7 @@ th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#59636e;font-size:13px}
 pre.diff{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:12px}.add{color:#1a7f37}.del{color:#cf222e}.hunk{color:#8250df}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}
-svg.trajectory{max-width:100%;height:auto;font-size:11px}
-svg .grid{stroke:#eaeef2}svg .tick,svg .axis-label{fill:#59636e}svg .divider{stroke:#d0d7de;stroke-dasharray:2 3}
-svg .baseline{stroke:#6e7781;stroke-width:1.5;stroke-dasharray:6 4;fill:none}
-svg .best-line{stroke:#0969da;stroke-width:2;fill:none}
-svg .whisker{stroke:#8c959f;stroke-width:1.2;fill:none}
-svg .point.accepted circle,svg .legend-accepted{fill:#1a7f37;stroke:#fff;stroke-width:1.5}
-svg .point.rejected circle,svg .legend-rejected{fill:#fff;stroke:#8c959f;stroke-width:1.5}
-svg .point.missing path,svg .point-legend.missing path{stroke:#cf222e;stroke-width:1.5}
-svg .test-baseline .diamond{fill:#8c959f}svg .test-best .diamond,svg .legend-test{fill:#bc4c00}
-svg .legend text,svg .test-marker text{fill:#1f2328}
+${TRAJECTORY_CSS}
 ul.lineage{list-style:none;padding-left:18px;border-left:1px dotted #d0d7de}ul.lineage.root{border-left:none;padding-left:0}
 .best{font-weight:700;color:#bc4c00}.rejected{color:#8c959f}
 `;

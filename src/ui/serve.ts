@@ -1,0 +1,46 @@
+/** Starts the explorer's HTTP server (loopback by default; a token when bound elsewhere). */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createUiApp } from './app.ts';
+import { openWorkspaces } from './workspaces.ts';
+
+export interface ServeUiOptions {
+  dirs: string[];
+  /** 0 (default): a free port. */
+  port?: number;
+  /** Default 127.0.0.1; any other host gets a random access token. */
+  host?: string;
+}
+
+export interface RunningUi {
+  url: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export async function serveUi(options: ServeUiOptions): Promise<RunningUi> {
+  const workspaces = openWorkspaces(options.dirs);
+  const host = options.host ?? '127.0.0.1';
+  const token = LOOPBACK.has(host) ? undefined : randomBytes(16).toString('hex');
+  const app = createUiApp({ workspaces, ...(token ? { token } : {}) });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shown}:${port}/${token ? `?token=${token}` : ''}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Idle keep-alive connections would otherwise hold close() open until they time out.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close(() => {
+          for (const w of workspaces) w.store.close();
+          resolve();
+        });
+      }),
+  };
+}

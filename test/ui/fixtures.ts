@@ -1,0 +1,98 @@
+/**
+ * A workspace store for the explorer's tests, written directly (no model involved): a baseline and a
+ * child variant whose prompt carries an XSS attempt, a run of each with many cases whose outputs and
+ * step messages carry XSS attempts too, and failures of every status.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../../src/eval/store.ts';
+import type { CaseResult, Variant } from '../../src/eval/types.ts';
+import { variantHash } from '../../src/eval/variant.ts';
+import { tempDir } from '../fixtures/temp.ts';
+
+export const XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
+export const CASES = 120;
+
+const STATUSES = ['ok', 'ok', 'ok', 'task_error', 'infra_error'] as const;
+
+function variantOf(prompt: string, parent: Variant | null): Omit<Variant, 'seq' | 'createdAt'> {
+  const content = {
+    chainPath: 'chain.ts',
+    chainSource: 'export default {}',
+    prompts: { answer: prompt },
+    params: { k: 3 },
+  };
+  return {
+    ...content,
+    hash: variantHash(content),
+    parent: parent?.hash ?? null,
+    level: parent ? 'prompt' : 'baseline',
+    createdBy: 'test',
+    ...(parent ? { hypothesis: `hostile ${XSS}`, technique: 'format-constraints' } : {}),
+  };
+}
+
+function result(caseId: string, i: number, variantTag: string): CaseResult {
+  const status = STATUSES[i % STATUSES.length]!;
+  return {
+    caseId,
+    trial: 0,
+    status,
+    output: { answer: `${variantTag} answer ${i} ${XSS}` },
+    score: status === 'ok' ? (i % 7) / 6 : null,
+    ...(status !== 'ok' ? { error: `failure ${i}` } : {}),
+    steps: [
+      {
+        name: 'answer',
+        kind: 'llm',
+        iteration: 0,
+        inputs: { question: `question ${i}` },
+        messages: [
+          { role: 'system', content: 'Answer briefly.' },
+          { role: 'user', content: `question ${i} ${XSS}` },
+        ],
+        output: `answer ${i} ${XSS}`,
+        model: 'sim:qa',
+        tokens: { input: 10, output: 3 },
+        costUsd: 0.0001,
+        latencyMs: 5 + (i % 13),
+        cacheHit: i % 2 === 0,
+        diagnostics: [],
+      },
+    ],
+    diagnostics: [],
+    latencyMs: 10 + (i % 17),
+  };
+}
+
+/** Writes the store; returns the workspace folder and the two runs' ids. */
+export function hostileWorkspace(): { dir: string; runs: [string, string] } {
+  const dir = join(tempDir('fapo-ui-'), 'hostile-ws');
+  mkdirSync(dir, { recursive: true });
+  const store = Store.open(dir);
+  try {
+    const base = store.putVariant(variantOf('Answer: ${input.question}', null));
+    const child = store.putVariant(variantOf(`Answer: \${input.question} ${XSS}`, base));
+    const caseIds = Array.from({ length: CASES }, (_, i) => `case-${String(i).padStart(3, '0')}`);
+    const runs = [base, child].map((v, n) => {
+      const run = store.openRun({
+        variant: v.hash,
+        split: 'val',
+        trials: 1,
+        model: 'sim:qa',
+        sampling: { temperature: 0 },
+        datasetFingerprint: 'f'.repeat(64),
+        caseIds,
+      });
+      store.putResults(
+        run.id,
+        caseIds.map((id, i) => result(id, i, n === 0 ? 'base' : 'child')),
+      );
+      store.setRunState(run.id, 'complete');
+      return run.id;
+    });
+    return { dir, runs: runs as [string, string] };
+  } finally {
+    store.close();
+  }
+}
