@@ -10,6 +10,8 @@ import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { type ResultSort, RESULT_SORTS } from '../eval/store.ts';
 import type { CaseStatus } from '../eval/types.ts';
+import type { AttributionReport } from '../attribution/report.ts';
+import { ATTRIBUTION_DOC } from '../optimize/fapo/controller.ts';
 import { buildSessionReport } from '../optimize/report/build.ts';
 import { renderTrajectorySvg, TRAJECTORY_CSS } from '../optimize/report/chart.ts';
 import { loadSessionReportInput } from '../optimize/report/load.ts';
@@ -84,6 +86,13 @@ export function createUiApp(options: UiOptions): Hono {
       ? renderTrajectorySvg(buildSessionReport(loadSessionReportInput(w.store, outcome)))
       : undefined;
     const withLast = { ...session, ...(events.length ? { lastEventAt: events.at(-1)!.at } : {}) };
+    const trainRuns = w.store.listRuns({ split: 'train' });
+    const rounds = w.store.listDocs<AttributionReport>(ATTRIBUTION_DOC, { prefix: `${session.id}:` }).map((d) => {
+      const run = trainRuns.find(
+        (r) => r.spec.variant === d.value.variant && r.spec.purpose === `optimize:${session.id}`,
+      );
+      return { id: d.id, report: d.value, ...(run ? { trainRunId: run.id } : {}) };
+    });
     return c.html(
       layout(
         `Session ${session.id}`,
@@ -92,6 +101,8 @@ export function createUiApp(options: UiOptions): Hono {
           w,
           withLast,
           events.map((e) => e.value),
+          rounds,
+          outcome?.usage,
           chart,
           l(c),
         ),

@@ -6,9 +6,11 @@
  */
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import type { AttributionReport } from '../attribution/report.ts';
 import type { StepRecord } from '../chain/types.ts';
 import type { ResultPage } from '../eval/store.ts';
 import type { CaseResult, RunRecord, Variant } from '../eval/types.ts';
+import type { MeterSnapshot } from '../models/meter.ts';
 import type { OptimizeEvent } from '../optimize/events.ts';
 import { describeEvent } from '../optimize/events.ts';
 import type { SessionRecord } from '../optimize/session.ts';
@@ -94,10 +96,19 @@ function runsTable(w: { id: string }, runs: RunRecord[], variants: Variant[], li
   )}</tbody></table>`;
 }
 
+/** One attribution round of a session, with the train run its cases link to. */
+export interface AttributionRound {
+  id: string;
+  report: AttributionReport;
+  trainRunId?: string;
+}
+
 export function sessionPage(
   w: { id: string },
   session: SessionRecord & { lastEventAt?: string },
   events: OptimizeEvent[],
+  rounds: AttributionRound[],
+  compute: MeterSnapshot | undefined,
   /** The trajectory chart of a finished session (SVG built by the report code, text already escaped). */
   chartSvg: string | undefined,
   links: PageLinks,
@@ -116,9 +127,43 @@ ${
     : ''
 }
 ${chartSvg ? html`<h2>Validation trajectory</h2><figure class="chart">${raw(chartSvg)}</figure>` : ''}
+${compute ? computeTable(compute) : ''}
+${rounds.length ? html`<h2>Attribution per round</h2>${rounds.map((r) => attributionRound(w, r, links))}` : ''}
 <h2>Events</h2>
 <ol class="events">${events.map((e) => html`<li><code>${e.type}</code> ${describeEvent(e).join(' ')}</li>`)}</ol>
 <p><a href="${links.href(`/w/${w.id}`)}">runs of this workspace</a></p>`;
+}
+
+function computeTable(compute: MeterSnapshot): Html {
+  const rows = [...Object.entries(compute.roles), ['total', compute.total] as const];
+  return html`<h2>Compute per role</h2><table>
+<thead><tr><th scope="col">role</th><th scope="col">calls paid</th><th scope="col">cache hits</th><th scope="col">errors</th><th scope="col">input tokens</th><th scope="col">output tokens</th><th scope="col">cost $</th><th scope="col">saved by the cache $</th></tr></thead>
+<tbody>${rows.map(
+    ([role, u]) =>
+      html`<tr><td>${role}</td><td>${u.calls}</td><td>${u.cacheHits}</td><td>${u.errors}</td><td>${u.inputTokens}</td><td>${u.outputTokens}</td><td>${u.costUsd.toFixed(4)}</td><td>${u.savedCostUsd.toFixed(4)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function attributionRound(w: { id: string }, r: AttributionRound, links: PageLinks): Html {
+  const caseLink = (caseId: string) =>
+    r.trainRunId
+      ? html`<a href="${links.href(`/w/${w.id}/run/${r.trainRunId}/case/${encodeURIComponent(caseId)}?trial=0`)}">${caseId}</a>`
+      : html`${caseId}`;
+  const report = r.report;
+  return html`<section aria-label="attribution ${r.id}">
+<h3>Round ${report.round ?? '?'} <small>(${r.id})</small></h3>
+<p>Train pass rate ${fmt(report.passRate)}; ${report.cases.length} failed cases; recommended level ${report.recommendedLevel}; levels: ${Object.entries(
+    report.levelPartition,
+  )
+    .map(([level, b]) => `${level} ${b.count}`)
+    .join(', ')}.</p>
+<table>
+<thead><tr><th scope="col">cluster</th><th scope="col">label</th><th scope="col">step</th><th scope="col">level</th><th scope="col">cases</th><th scope="col">examples</th><th scope="col">suggested fix</th></tr></thead>
+<tbody>${report.clusters.map(
+    (c) =>
+      html`<tr><td>${c.id}</td><td>${c.label}</td><td>${c.step}</td><td>${c.level}</td><td>${c.count}</td><td>${c.caseIds.map((id, i) => html`${i ? ', ' : ''}${caseLink(id)}`)}</td><td>${c.suggestedFix}</td></tr>`,
+  )}</tbody></table>
+</section>`;
 }
 
 export interface RunPageState {

@@ -108,6 +108,12 @@ describe('fapo ui in Chromium', () => {
     assert.ok((await page.locator('table tbody tr').count()) >= 1, 'variants tried');
     assert.equal(await page.locator('svg.trajectory').count(), 1);
     assert.ok((await page.locator('ol.events li').count()) > 3);
+    const compute = page.locator('table', { has: page.locator('th', { hasText: 'calls paid' }) });
+    assert.ok((await compute.locator('tr', { hasText: 'task' }).count()) >= 1, 'compute per role');
+    const attribution = page.locator('section[aria-label^="attribution"]');
+    assert.ok((await attribution.count()) >= 1, 'attribution per round');
+    await attribution.first().locator('tbody a').first().click();
+    assert.match((await page.locator('main > h1').textContent()) ?? '', /^Case /, 'a cluster example opens its case');
     assert.deepEqual(pageErrors, []);
   });
 });
