@@ -28,8 +28,10 @@ import {
   type PageLinks,
   runPage,
   sessionPage,
+  studyPage,
   variantPage,
 } from './views.ts';
+import type { BenchStudy } from './bench-study.ts';
 import type { Workspace } from './workspaces.ts';
 
 export const PAGE_SIZE = 50;
@@ -40,6 +42,7 @@ const CSS = `${readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8'
 
 export interface UiOptions {
   workspaces: Workspace[];
+  studies?: BenchStudy[];
   /** Required on every request when set (the server is bound beyond loopback). */
   token?: string;
 }
@@ -68,7 +71,15 @@ export function createUiApp(options: UiOptions): Hono {
 
   app.get('/assets/app.css', (c) => c.body(CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
 
-  app.get('/', (c) => c.html(layout('Workspaces', l(c), homePage(options.workspaces.map(summary), l(c)))));
+  app.get('/', (c) =>
+    c.html(layout('Workspaces', l(c), homePage(options.workspaces.map(summary), l(c), options.studies ?? []))),
+  );
+
+  app.get('/study/:id', (c) => {
+    const study = options.studies?.find((s) => s.id === c.req.param('id'));
+    if (!study) return c.html(notFound('No such bench study.', l(c)), 404);
+    return c.html(layout(`Bench study ${study.id}`, l(c), studyPage(study)));
+  });
 
   app.get('/w/:ws', (c) => {
     const w = byId.get(c.req.param('ws'));

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createUiApp } from './app.ts';
-import { openWorkspaces } from './workspaces.ts';
+import { openServed } from './workspaces.ts';
 
 export interface ServeUiOptions {
   dirs: string[];
@@ -21,10 +21,10 @@ export interface RunningUi {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function serveUi(options: ServeUiOptions): Promise<RunningUi> {
-  const workspaces = openWorkspaces(options.dirs);
+  const { workspaces, studies } = openServed(options.dirs);
   const host = options.host ?? '127.0.0.1';
   const token = LOOPBACK.has(host) ? undefined : randomBytes(16).toString('hex');
-  const app = createUiApp({ workspaces, ...(token ? { token } : {}) });
+  const app = createUiApp({ workspaces, studies, ...(token ? { token } : {}) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
     s.once('error', reject);

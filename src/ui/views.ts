@@ -14,6 +14,7 @@ import type { MeterSnapshot } from '../models/meter.ts';
 import type { OptimizeEvent } from '../optimize/events.ts';
 import { describeEvent } from '../optimize/events.ts';
 import type { SessionRecord } from '../optimize/session.ts';
+import type { BenchStudy } from './bench-study.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -52,8 +53,14 @@ export interface WorkspaceSummary {
   variants: Variant[];
 }
 
-export function homePage(workspaces: WorkspaceSummary[], links: PageLinks): Html {
-  return html`${workspaces.map(
+export function homePage(workspaces: WorkspaceSummary[], links: PageLinks, studies: BenchStudy[] = []): Html {
+  return html`${
+    studies.length
+      ? html`<section aria-labelledby="studies"><h2 id="studies">Bench studies</h2><ul>${studies.map(
+          (s) => html`<li><a href="${links.href(`/study/${s.id}`)}">${s.id}</a> <small>${s.dir}</small></li>`,
+        )}</ul></section>`
+      : ''
+  }${workspaces.map(
     (w) => html`<section aria-labelledby="ws-${w.id}">
 <h2 id="ws-${w.id}">${w.id} <small>${w.dir}</small></h2>
 <h3>Sessions</h3>
@@ -308,4 +315,27 @@ export function notFound(what: string, links: PageLinks): Html {
 
 function stringify(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? String(value));
+}
+
+export function studyPage(study: BenchStudy): Html {
+  const pct = (x: number | null) => (x === null ? '—' : (100 * x).toFixed(1));
+  const { header, table } = study;
+  return html`<p>Task models ${header.taskModels.join(', ')}${header.optimizerModel ? html`; optimizer model ${header.optimizerModel}` : ''}; budget ${header.budget}; ${header.trials} trial(s); generated ${header.generatedAt}. FAPO against GEPA: ${table.wins.wins} wins, ${table.wins.ties} ties, ${table.wins.losses} losses over ${table.wins.cells} cells.</p>
+<h2>Test scores (points, mean ± sd over trials)</h2>
+<table>
+<thead><tr><th scope="col">task</th><th scope="col">model</th><th scope="col">strategy</th><th scope="col">status</th><th scope="col">test</th><th scope="col">trials</th><th scope="col">calls</th><th scope="col">tokens</th><th scope="col">cost $</th><th scope="col">wall s</th></tr></thead>
+<tbody>${table.rows.map(
+    (
+      r,
+    ) => html`<tr><td>${r.task}</td><td>${r.model}</td><td>${r.strategy}</td><td>${r.status}${r.reason ? html` <small>(${r.reason})</small>` : ''}</td>
+<td>${r.mean === null ? '—' : `${pct(r.mean)} ± ${(100 * r.sd).toFixed(1)}`}</td><td>${r.trialMeans.map(pct).join(' / ')}</td>
+<td>${r.compute.calls}</td><td>${r.compute.tokens}</td><td>${r.compute.costUsd.toFixed(2)}</td><td>${(r.compute.wallMs / 1000).toFixed(0)}</td></tr>`,
+  )}</tbody></table>
+<h2>Paired comparisons (same test cases and trials)</h2>
+<table>
+<thead><tr><th scope="col">task</th><th scope="col">model</th><th scope="col">comparison</th><th scope="col">Δ points</th><th scope="col">95% CI</th><th scope="col">p</th><th scope="col">p (Holm)</th><th scope="col">pairs</th></tr></thead>
+<tbody>${table.comparisons.map(
+    (c) =>
+      html`<tr><td>${c.task}</td><td>${c.model}</td><td>${c.a} − ${c.b}</td><td>${c.deltaPoints.toFixed(1)}</td><td>[${c.ci.low.toFixed(1)}, ${c.ci.high.toFixed(1)}]</td><td>${c.pValue.toFixed(3)}</td><td>${c.pHolm.toFixed(3)}</td><td>${c.pairs}</td></tr>`,
+  )}</tbody></table>`;
 }

@@ -1,11 +1,19 @@
 /**
  * What the explorer reads: the stores of the workspaces it was pointed at (a `fapo bench` output
- * folder counts as the workspaces of its cells). Read-only by construction: nothing here writes.
+ * folder counts as the workspaces of its cells, plus its study table). The explorer never writes task
+ * data (opening a store may replay a killed process's cache journal into it, as every fapo command does).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Store } from '../eval/store.ts';
 import { FapoError } from '../util/errors.ts';
+import { type BenchStudy, readBenchStudy } from './bench-study.ts';
+
+export interface Served {
+  workspaces: Workspace[];
+  /** Study tables of `fapo bench` output folders among the given folders. */
+  studies: BenchStudy[];
+}
 
 export interface Workspace {
   /** URL-safe name, unique among the served workspaces. */
@@ -15,6 +23,15 @@ export interface Workspace {
 }
 
 const STORE_FILE = join('.fapo', 'store.sqlite');
+
+/** The given folders' bench study tables and their workspaces. */
+export function openServed(dirs: string[]): Served {
+  const studies = dirs.flatMap((dir, i) => {
+    const study = readBenchStudy(resolve(dir), `study-${i + 1}`);
+    return study ? [study] : [];
+  });
+  return { workspaces: openWorkspaces(dirs), studies };
+}
 
 /** Finds workspaces (folders with a fapo store) in the given folders, looking two levels down. */
 export function openWorkspaces(dirs: string[]): Workspace[] {

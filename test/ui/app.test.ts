@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createUiApp, PAGE_SIZE } from '../../src/ui/app.ts';
-import { openWorkspaces, type Workspace } from '../../src/ui/workspaces.ts';
-import { CASES, hostileWorkspace, XSS } from './fixtures.ts';
+import { openServed, openWorkspaces, type Workspace } from '../../src/ui/workspaces.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FapoError } from '../../src/util/errors.ts';
+import { benchFolder, CASES, hostileWorkspace, XSS } from './fixtures.ts';
 
 describe('fapo ui routes', () => {
   let workspaces: Workspace[];
@@ -85,5 +88,32 @@ describe('fapo ui routes', () => {
     const cookie = ok.headers.get('set-cookie')?.split(';')[0] ?? '';
     assert.match(cookie, /^fapo_token=secret-token$/);
     assert.equal((await app.request('/assets/app.css', { headers: { cookie } })).status, 200);
+  });
+
+  it("shows a bench folder's study table with its paired statistics, escaped", async () => {
+    const { root } = benchFolder();
+    const served = openServed([root]);
+    try {
+      const app = createUiApp(served);
+      const home = await (await app.request('/')).text();
+      assert.match(home, /href="\/study\/study-1"/);
+      assert.match(home, /hostile-ws/, 'the cell workspace is served too');
+      const study = await (await app.request('/study/study-1')).text();
+      assert.match(study, /1 wins, 0 ties, 0 losses over 1 cells/);
+      assert.match(study, /58\.0 ± 1\.4/);
+      assert.match(study, /fapo − gepa<\/td><td>6\.0<\/td><td>\[1\.5, 10\.2\]/);
+      assert.ok(!study.includes(XSS) && study.includes('&lt;script&gt;'));
+    } finally {
+      for (const w of served.workspaces) w.store.close();
+    }
+  });
+
+  it('a damaged study table is a clear error naming the file', () => {
+    const { root } = benchFolder();
+    writeFileSync(join(root, 'bench-table.json'), '{"header": 1}');
+    assert.throws(
+      () => openServed([root]),
+      (err: unknown) => err instanceof FapoError && /bench-table\.json: not a fapo bench table/.test(err.message),
+    );
   });
 });

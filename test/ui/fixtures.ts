@@ -3,7 +3,7 @@
  * child variant whose prompt carries an XSS attempt, a run of each with many cases whose outputs and
  * step messages carry XSS attempts too, and failures of every status.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/eval/store.ts';
 import type { CaseResult, Variant } from '../../src/eval/types.ts';
@@ -95,4 +95,46 @@ export function hostileWorkspace(): { dir: string; runs: [string, string] } {
   } finally {
     store.close();
   }
+}
+
+/** A `fapo bench` output folder: the hostile workspace as a cell, and a study table beside it. */
+export function benchFolder(): { root: string; runs: [string, string] } {
+  const { dir, runs } = hostileWorkspace();
+  const root = join(dir, '..');
+  const compute = { calls: 1200, tokens: 340_000, costUsd: 1.25, wallMs: 95_000 };
+  const row = (strategy: string, mean: number) => ({
+    task: `hotpotqa ${XSS}`,
+    model: 'openai:gpt-4.1-mini',
+    strategy,
+    status: 'complete',
+    trialMeans: [mean - 0.01, mean + 0.01],
+    mean,
+    sd: 0.014,
+    compute,
+  });
+  writeFileSync(
+    join(root, 'bench-table.json'),
+    JSON.stringify({
+      header: { taskModels: ['openai:gpt-4.1-mini'], budget: 'paper', trials: 2, generatedAt: '2026-12-04T00:00:00Z' },
+      table: {
+        rows: [row('baseline', 0.41), row('fapo', 0.58), row('gepa', 0.52)],
+        comparisons: [
+          {
+            task: 'hotpotqa',
+            model: 'openai:gpt-4.1-mini',
+            a: 'fapo',
+            b: 'gepa',
+            deltaPoints: 6,
+            ci: { low: 1.5, high: 10.2 },
+            pValue: 0.01,
+            pHolm: 0.03,
+            pairs: 600,
+          },
+        ],
+        wins: { wins: 1, ties: 0, losses: 0, cells: 1, significantWins: 1, significantLosses: 0 },
+      },
+      cells: [],
+    }),
+  );
+  return { root, runs };
 }
