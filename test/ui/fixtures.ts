@@ -6,31 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/eval/store.ts';
-import type { CaseResult, Variant } from '../../src/eval/types.ts';
-import { variantHash } from '../../src/eval/variant.ts';
+import type { CaseResult } from '../../src/eval/types.ts';
+import { newVariant } from '../eval/helpers.ts';
 import { tempDir } from '../fixtures/temp.ts';
 
 export const XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
 export const CASES = 120;
 
 const STATUSES = ['ok', 'ok', 'ok', 'task_error', 'infra_error'] as const;
-
-function variantOf(prompt: string, parent: Variant | null): Omit<Variant, 'seq' | 'createdAt'> {
-  const content = {
-    chainPath: 'chain.ts',
-    chainSource: 'export default {}',
-    prompts: { answer: prompt },
-    params: { k: 3 },
-  };
-  return {
-    ...content,
-    hash: variantHash(content),
-    parent: parent?.hash ?? null,
-    level: parent ? 'prompt' : 'baseline',
-    createdBy: 'test',
-    ...(parent ? { hypothesis: `hostile ${XSS}`, technique: 'format-constraints' } : {}),
-  };
-}
 
 function result(caseId: string, i: number, variantTag: string): CaseResult {
   const status = STATUSES[i % STATUSES.length]!;
@@ -71,8 +54,12 @@ export function hostileWorkspace(): { dir: string; runs: [string, string] } {
   mkdirSync(dir, { recursive: true });
   const store = Store.open(dir);
   try {
-    const base = store.putVariant(variantOf('Answer: ${input.question}', null));
-    const child = store.putVariant(variantOf(`Answer: \${input.question} ${XSS}`, base));
+    const base = store.putVariant(newVariant('Answer: ${input.question}'));
+    const child = store.putVariant({
+      ...newVariant(`Answer: \${input.question} ${XSS}`, base.hash),
+      hypothesis: `hostile ${XSS}`,
+      technique: 'format-constraints',
+    });
     const caseIds = Array.from({ length: CASES }, (_, i) => `case-${String(i).padStart(3, '0')}`);
     const runs = [base, child].map((v, n) => {
       const run = store.openRun({
