@@ -210,7 +210,9 @@ describe('sandbox executor: same behaviour as in-process', () => {
     assert.equal(new Set(pids).size, 2, `expected the cases to share exactly 2 processes, saw ${new Set(pids).size}`);
   });
 
-  test('per-step IPC round trip is small', async (t) => {
+  // The round trip's speed is measured by `npm run bench:eval` (sandboxed overhead and the bare IPC
+  // round trip), not asserted here: a timed assertion fails whenever the machine is busy.
+  test('a thousand host steps in one case each make exactly one round trip, in order', async (t) => {
     const loop = variant(
       'chains/loop.ts',
       `
@@ -218,14 +220,22 @@ import { defineChain, llm } from 'fapo';
 export default defineChain({ name: 'loop', steps: [llm('draft')], async flow(ctx) { for (let i = 0; i < Number(ctx.input.n); i++) await ctx.run('draft', { i }); return 'done'; } });
 `,
     );
-    const gateway: StepGateway = { hostStep: async () => 'x', recordCode: () => {} };
-    await sbx.run(loop, { n: 300 }, gateway, 10000); // warm up
+    const seen: unknown[] = [];
+    const gateway: StepGateway = {
+      hostStep: async (_name, vars) => {
+        seen.push(vars.i);
+        return 'x';
+      },
+      recordCode: () => {},
+    };
     const n = 1000;
     const started = performance.now();
-    await sbx.run(loop, { n }, gateway, 10000);
-    const perStepUs = ((performance.now() - started) / n) * 1000;
-    t.diagnostic(`sandbox round trip per host step: ${perStepUs.toFixed(1)} µs`);
-    assert.ok(perStepUs < 2000, `per-step overhead ${perStepUs} µs`);
+    await sbx.run(loop, { n }, gateway, 30_000);
+    t.diagnostic(`sandbox round trip per host step: ${(((performance.now() - started) / n) * 1000).toFixed(1)} µs`);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: n }, (_, i) => i),
+    );
   });
 });
 
