@@ -1,14 +1,14 @@
 import pLimit from 'p-limit';
-import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
-import { RetrievalCapError } from '../chain/caps.ts';
+import type { RetrievalGuard } from '../chain/host.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
-import { checkScore } from '../task/check-score.ts';
-import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import { type BudgetExceededError, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.js';
+import { type CaseContext, runCase } from './case-run.ts';
+import type { RemoteCases } from './remote.ts';
 import type { Store } from './store.ts';
 import { chainFingerprint } from './variant.ts';
 import type { CaseResult, RunRecord, RunSpec, RunSummary, Variant } from './types.ts';
@@ -33,6 +33,8 @@ export interface EvaluateOptions {
   /** Accounting role of the model calls (default `task`). */
   role?: string;
   onResult?: (result: CaseResult, progress: { done: number; total: number }) => void;
+  /** Compute the cases elsewhere (queue workers, src/scale) instead of with the local executor. */
+  remote?: RemoteCases;
 }
 
 export interface EvaluateOutcome {
@@ -76,61 +78,44 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
   }
   const total = cases.length * opts.trials;
   let finished = total - jobs.length;
-  const limit = pLimit(Math.max(1, opts.concurrency));
+  // Remote cases queue on the workers' side: enqueue them all so every worker has work at once.
+  const limit = pLimit(opts.remote ? Number.POSITIVE_INFINITY : Math.max(1, opts.concurrency));
   let fatal: BudgetExceededError | FapoError | undefined;
 
+  const ctx: CaseContext = {
+    task,
+    variant,
+    structure,
+    model: opts.model,
+    sampling: opts.sampling,
+    executor: opts.executor,
+    retrievers: opts.retrievers,
+    caseTimeoutMs: opts.caseTimeoutMs,
+    retrievalGuard: opts.retrievalGuard,
+    role: opts.role,
+  };
   const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
     if (fatal) return;
-    const host = new CaseHost(
-      {
-        structure,
-        prompts: variant.prompts,
-        params: variant.params,
-        model: opts.model,
-        sampling: opts.sampling,
-        retrievers: opts.retrievers,
-        trial,
-        retrievalGuard: opts.retrievalGuard,
-        role: opts.role,
-      },
-      c.input,
-    );
-    const started = performance.now();
-    const result: CaseResult = {
-      caseId: c.id,
-      trial,
-      status: 'ok',
-      output: null,
-      score: null,
-      steps: host.records,
-      diagnostics: host.diagnostics,
-      latencyMs: 0,
-    };
-    try {
-      result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
-    } catch (err) {
-      if (err instanceof BudgetExceededError || isConfigError(err)) {
-        fatal ??= err as BudgetExceededError | FapoError;
-        return; // not stored: a resumed run (larger budget, fixed config) does this case
-      }
-      result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
-      result.error = errorMessage(err);
+    const outcome = opts.remote
+      ? await opts.remote.run({
+          runId: run.id,
+          spec,
+          variant,
+          case: c,
+          trial,
+          model: opts.model.id,
+          sampling: opts.sampling,
+          ...(opts.role ? { role: opts.role } : {}),
+          ...(opts.caseTimeoutMs ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
+        })
+      : await runCase(ctx, c, trial);
+    if ('fatal' in outcome) {
+      fatal ??= outcome.fatal;
+      return; // not stored: a resumed run (larger budget, fixed config) does this case
     }
-    if (result.status === 'ok') {
-      try {
-        const scored = checkScore(await task.scorer({ case: c, output: result.output, steps: host.records }));
-        result.score = scored.score;
-        if (scored.breakdown) result.breakdown = scored.breakdown;
-        if (scored.feedback) result.feedback = scored.feedback;
-      } catch (err) {
-        result.status = 'scorer_error';
-        result.error = `case "${c.id}" (trial ${trial}): ${errorMessage(err)}`;
-      }
-    }
-    result.latencyMs = performance.now() - started;
-    store.putResult(run.id, result);
+    store.putResult(run.id, outcome.result);
     finished++;
-    opts.onResult?.(result, { done: finished, total });
+    opts.onResult?.(outcome.result, { done: finished, total });
   };
 
   await Promise.all(jobs.map((job) => limit(() => runJob(job))));
@@ -151,13 +136,4 @@ function selectCases(all: Case[], ids: string[] | undefined, path: string): Case
     if (!c) throw new FapoError(`case "${id}" is not in ${path}`);
     return c;
   });
-}
-
-/**
- * A configuration problem (bad key, unknown model) fails every case the same way: stop the run
- * with the message instead of recording N identical task errors. Errors raised by the chain code
- * itself (a retrieval over the caps, a bad template) stay per-case task errors.
- */
-function isConfigError(err: unknown): boolean {
-  return err instanceof FapoError && !(err instanceof RetrievalCapError);
 }

@@ -1,0 +1,93 @@
+/**
+ * One case × trial of an evaluation: run the chain through a CaseHost, then score the output. Shared
+ * by the local runner and by queue workers (src/scale/worker.ts), so a case scores the same wherever
+ * it runs.
+ */
+import { RetrievalCapError } from '../chain/caps.ts';
+import type { ChainExecutor } from '../chain/executor.ts';
+import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
+import type { ChainStructure, ChainVariant } from '../chain/types.ts';
+import type { ModelClient, Sampling } from '../models/types.ts';
+import type { Retriever } from '../retrieval/types.ts';
+import { checkScore } from '../task/check-score.ts';
+import type { Task } from '../task/load.ts';
+import type { Case } from '../task/schema.ts';
+import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import type { CaseResult } from './types.ts';
+
+export interface CaseContext {
+  task: Task;
+  variant: ChainVariant;
+  structure: ChainStructure;
+  model: ModelClient;
+  sampling: Sampling;
+  executor: ChainExecutor;
+  retrievers: ReadonlyMap<string, Retriever>;
+  caseTimeoutMs?: number;
+  retrievalGuard?: RetrievalGuard;
+  role?: string;
+}
+
+/**
+ * A stored result, or the error that stops the whole run (a budget or configuration error: such a
+ * case is not stored, so a resumed run with a larger budget or fixed config does it).
+ */
+export type CaseOutcome = { result: CaseResult } | { fatal: BudgetExceededError | FapoError };
+
+export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise<CaseOutcome> {
+  const host = new CaseHost(
+    {
+      structure: ctx.structure,
+      prompts: ctx.variant.prompts,
+      params: ctx.variant.params,
+      model: ctx.model,
+      sampling: ctx.sampling,
+      retrievers: ctx.retrievers,
+      trial,
+      retrievalGuard: ctx.retrievalGuard,
+      role: ctx.role,
+    },
+    c.input,
+  );
+  const started = performance.now();
+  const result: CaseResult = {
+    caseId: c.id,
+    trial,
+    status: 'ok',
+    output: null,
+    score: null,
+    steps: host.records,
+    diagnostics: host.diagnostics,
+    latencyMs: 0,
+  };
+  try {
+    result.output = await ctx.executor.run(ctx.variant, c.input, host, ctx.caseTimeoutMs ?? 300_000);
+  } catch (err) {
+    if (err instanceof BudgetExceededError || isConfigError(err))
+      return { fatal: err as BudgetExceededError | FapoError };
+    result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
+    result.error = errorMessage(err);
+  }
+  if (result.status === 'ok') {
+    try {
+      const scored = checkScore(await ctx.task.scorer({ case: c, output: result.output, steps: host.records }));
+      result.score = scored.score;
+      if (scored.breakdown) result.breakdown = scored.breakdown;
+      if (scored.feedback) result.feedback = scored.feedback;
+    } catch (err) {
+      result.status = 'scorer_error';
+      result.error = `case "${c.id}" (trial ${trial}): ${errorMessage(err)}`;
+    }
+  }
+  result.latencyMs = performance.now() - started;
+  return { result };
+}
+
+/**
+ * A configuration problem (bad key, unknown model) fails every case the same way: stop the run
+ * with the message instead of recording N identical task errors. Errors raised by the chain code
+ * itself (a retrieval over the caps, a bad template) stay per-case task errors.
+ */
+function isConfigError(err: unknown): boolean {
+  return err instanceof FapoError && !(err instanceof RetrievalCapError);
+}
