@@ -50,8 +50,27 @@ program
   .option('--timeout <ms>', 'per model call timeout, retries included')
   .option('--max-retries <n>', 'provider retries after the first attempt (honouring Retry-After)', '3')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--queue <url>', 'dispatch the cases to `fapo worker`s through BullMQ on this Redis (redis://host:6379)')
+  .option('--max-calls <n>', 'hard cap on provider calls (shared by every worker with --queue)')
+  .option('--max-cost <usd>', 'hard cap on dollars spent (shared by every worker with --queue)')
   .option('--json', 'machine-readable output')
   .action(lazy('eval', 'evalCommand'));
+
+program
+  .command('worker')
+  .argument('<tasks...>', 'task workspace folders this worker serves (one queue per task name)')
+  .description('run evaluation cases taken from BullMQ queues on Redis (see docs/scale-out.md)')
+  .requiredOption('--queue <url>', 'Redis holding the queues, e.g. redis://host:6379')
+  .option('--concurrency <n>', 'cases run at once per task', '4')
+  .option('--model-concurrency <n>', 'concurrent provider calls per model', '8')
+  .option('--lock-ms <ms>', 'job lock: a worker silent this long is presumed dead and its case retried', '30000')
+  .option('--stalled-ms <ms>', 'how often to look for cases of dead workers (default: half the lock)')
+  .option('--max-stalled <n>', 'times a case may lose its worker before it is reported failed', '5')
+  .option('--prices <file>', 'JSON price table overriding the defaults')
+  .option('--timeout <ms>', 'per model call timeout, retries included')
+  .option('--max-retries <n>', 'provider retries after the first attempt (honouring Retry-After)', '3')
+  .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .action(lazy('worker', 'workerCommand'));
 
 program
   .command('variants')

@@ -4,7 +4,7 @@ import type { RetrievalGuard } from '../chain/host.ts';
 import { InProcessExecutor } from '../chain/in-process.ts';
 import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { enforceRetrievalCaps } from '../chain/caps.ts';
-import { UsageMeter, createModelClient, loadPriceTable } from '../models/index.ts';
+import { UsageMeter, createModelClient, loadPriceTable, parseModelId } from '../models/index.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
@@ -28,6 +28,11 @@ export interface EnvironmentOptions {
   meter?: UsageMeter;
   /** `false`: no response cache, so every model call is paid (default: the workspace's cache). */
   responseCache?: boolean;
+  /**
+   * Model calls happen on queue workers (src/scale): clients carry the model id only and refuse to
+   * call, so the coordinator needs no keys or endpoints.
+   */
+  remoteModels?: boolean;
 }
 
 /** Everything an evaluation or optimization needs for one workspace, opened once. */
@@ -51,15 +56,17 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   try {
     const meter = opts.meter ?? new UsageMeter();
     const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
-    const client = (id: string) =>
-      createModelClient(id, {
-        ...(opts.responseCache === false ? {} : { cache: store.cache }),
-        meter,
-        concurrency: opts.concurrency ?? 8,
-        ...(prices ? { prices } : {}),
-        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
-      });
+    const client = (id: string): ModelClient =>
+      opts.remoteModels
+        ? remoteOnlyClient(id)
+        : createModelClient(id, {
+            ...(opts.responseCache === false ? {} : { cache: store.cache }),
+            meter,
+            concurrency: opts.concurrency ?? 8,
+            ...(prices ? { prices } : {}),
+            ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+            ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
+          });
     const retrievers = new Map<string, Retriever>();
     for (const [name, r] of Object.entries(task.manifest.resources)) {
       retrievers.set(
@@ -98,6 +105,15 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     store.close();
     throw err;
   }
+}
+
+function remoteOnlyClient(id: string): ModelClient {
+  // The base URL is the workers' business; any placeholder gives the same id (it excludes the URL).
+  const spec = parseModelId(id, { openaiCompatibleBaseUrl: 'http://workers.invalid/v1' });
+  return {
+    id: spec.id,
+    generate: () => Promise.reject(new FapoError(`${spec.id} is called by the queue workers, not by the coordinator`)),
+  };
 }
 
 function taskModelId(task: Task, flag: string | undefined): string {

@@ -2,6 +2,9 @@ import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
 import { openEnvironment } from '../../eval/environment.ts';
 import { evaluate } from '../../eval/runner.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
+import { UsageMeter, type RoleUsage } from '../../models/index.ts';
+import { QueueDispatcher } from '../../scale/dispatcher.ts';
+import { redisOptions, safeRedisUrl } from '../../scale/redis.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
 import { FapoError } from '../../util/errors.ts';
 import { simNotice, table } from '../format.ts';
@@ -19,6 +22,9 @@ export interface EvalFlags {
   prices?: string;
   timeout?: string;
   maxRetries?: string;
+  queue?: string;
+  maxCalls?: string;
+  maxCost?: string;
 }
 
 export function parseSplit(value: string): Split {
@@ -45,7 +51,14 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
   const trials = parsePositiveInt('trials', flags.trials);
   const concurrency = parsePositiveInt('concurrency', flags.concurrency);
   const limit = flags.limit ? parsePositiveInt('limit', flags.limit) : undefined;
+  const caps = {
+    ...(flags.maxCalls ? { maxCalls: parsePositiveInt('max-calls', flags.maxCalls) } : {}),
+    ...(flags.maxCost ? { maxCostUsd: parsePositiveNumber('max-cost', flags.maxCost) } : {}),
+  };
+  if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
   const env = await openEnvironment(taskDir, {
+    meter: new UsageMeter({ total: caps }),
+    remoteModels: Boolean(flags.queue),
     model: flags.model,
     concurrency,
     sandbox: flags.sandbox,
@@ -53,7 +66,16 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
   });
+  let remote: QueueDispatcher | undefined;
   try {
+    if (flags.queue) {
+      remote = await QueueDispatcher.open({
+        url: flags.queue,
+        taskName: env.task.manifest.name,
+        budget: caps,
+        log: (line) => console.error(line),
+      });
+    }
     const variant = resolveVariant(env.store, env.task, flags.variant);
     const caseIds = limit ? env.task.datasets[split].cases.slice(0, limit).map((c) => c.id) : undefined;
     const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
@@ -71,12 +93,13 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       retrievalGuard: env.retrievalGuard,
       concurrency: Math.max(concurrency, 4),
       caseIds,
+      ...(remote ? { remote } : {}),
       purpose: 'eval',
       onResult: (_r, p) => progress?.update(p.done, p.total),
     });
     progress?.stop();
     const wallMs = performance.now() - started;
-    const usage = env.meter.usage();
+    const usage = remote ? remoteUsage(remote) : env.meter.usage();
     const { dir, report } = await writeRunArtifacts({
       task: env.task,
       store: env.store,
@@ -96,6 +119,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
             usage,
             wallMs,
             resumed: outcome.resumed,
+            ...(remote ? { workers: [...remote.workers].sort() } : {}),
             artifacts: dir,
           },
           null,
@@ -144,6 +168,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
         `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
+      if (remote) console.log(`computed by ${remote.workers.size} worker(s) through ${safeRedisUrl(flags.queue!)}`);
       console.log(`artifacts: ${dir}`);
       const notice = simNotice([env.model.id]);
       if (notice) console.log(notice);
@@ -154,6 +179,28 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     }
     return s.counts.infra_error > 0 ? 1 : 0;
   } finally {
+    await remote?.close();
     await env.close();
   }
+}
+
+export function parsePositiveNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new FapoError(`--${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+/** The workers' usage in the shape of the local meter's (calls paid, cache hits, tokens, cost). */
+function remoteUsage(remote: QueueDispatcher): RoleUsage {
+  const u = remote.usage;
+  return {
+    calls: u.calls,
+    cacheHits: u.cacheHits,
+    errors: 0,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    costUsd: u.costUsd,
+    savedCostUsd: 0,
+    latencyMs: 0,
+  };
 }
