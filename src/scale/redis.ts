@@ -32,8 +32,8 @@ export function redisOptions(url: string): RedisOptions {
     ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
     // BullMQ's blocking connections need this; our commands then wait through a Redis restart too.
     maxRetriesPerRequest: null,
-    // Reconnect quickly after a Redis restart, backing off to 2 s.
-    retryStrategy: (times: number) => Math.min(100 * times, 2000),
+    // Reconnect quickly after a Redis restart (job locks keep running out meanwhile), backing off to 1 s.
+    retryStrategy: (times: number) => Math.min(50 * times, 1000),
   };
 }
 

@@ -1,0 +1,149 @@
+/**
+ * Scale-out end to end: a real redis-server on a free 127.0.0.1 port, `fapo worker` child processes
+ * calling a fake model endpoint each, and `fapo eval --queue` as the coordinator. Every run is compared
+ * with a local run of the same workspace: identical results, and exactly as many answered (paid) model
+ * calls, whatever was killed or restarted on the way.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli } from '../fixtures/cli.ts';
+import { type CountingLlm, startCountingLlm } from '../fixtures/counting-llm.ts';
+import { startRedis, type TestRedis } from '../fixtures/redis-server.ts';
+import { MODEL, latestResults, spawnWorker, stopWorkers, type WorkerProc, workspaces } from './helpers.ts';
+
+const TRIALS = '3';
+let redis: TestRedis;
+let llm: CountingLlm;
+let reference: { results: ReturnType<typeof latestResults>; paid: number };
+
+before(async () => {
+  redis = await startRedis();
+  llm = await startCountingLlm(150);
+  // The local run every distributed run must match: same cases, same scores, same number of paid calls.
+  const ws = workspaces('local');
+  const local = await runCli(['eval', ws.local!, '--model', MODEL, '--trials', TRIALS, '--no-sandbox', '--json'], {
+    env: { FAPO_OPENAI_COMPATIBLE_BASE_URL: llm.url('local') },
+  });
+  assert.equal(local.code, 0, local.stderr);
+  reference = { results: latestResults(ws.local!), paid: llm.stats('local').answered };
+  assert.equal(reference.results.size, 30 * Number(TRIALS));
+  assert.ok(reference.paid >= 300, `the reference run paid only ${reference.paid} calls`);
+});
+
+after(async () => {
+  await llm?.close();
+  await redis?.stop();
+});
+
+function evalArgs(ws: string, ...extra: string[]): string[] {
+  return ['eval', ws, '--queue', redis.url, '--model', MODEL, '--trials', TRIALS, '--no-sandbox', '--json', ...extra];
+}
+
+async function startWorkers(prefix: string, ws: Record<string, string>, n: number, extra: string[] = []) {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      spawnWorker(`${prefix}${i}`, ws[`${prefix}${i}`]!, redis.url, llm.url(`${prefix}${i}`), extra),
+    ),
+  );
+}
+
+test('3 workers, killed at random mid-call and replaced: same results as a local run, no completed call repaid', async () => {
+  redis.flush();
+  const ws = workspaces('coord', ...Array.from({ length: 6 }, (_, i) => `k${i}`));
+  const workers: WorkerProc[] = await startWorkers('k', ws, 3);
+  const coordinator = runCli(evalArgs(ws.coord!));
+  let finished = false;
+  void coordinator.then(() => (finished = true));
+  const killed: string[] = [];
+  while (!finished && killed.length < 3) {
+    await sleep(100 + Math.random() * 300);
+    const alive = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+    const victim = alive[Math.floor(Math.random() * alive.length)]!;
+    const s = llm.stats(victim.name);
+    // Mid-call, and not in the instant between an answer arriving and the worker caching it.
+    if (s.open > 0 && performance.now() - s.lastAnsweredAt > 60) {
+      victim.proc.kill('SIGKILL');
+      killed.push(victim.name);
+      workers.push(
+        await spawnWorker(
+          `k${3 + killed.length - 1}`,
+          ws[`k${3 + killed.length - 1}`]!,
+          redis.url,
+          llm.url(`k${3 + killed.length - 1}`),
+        ),
+      );
+    }
+  }
+  const run = await coordinator;
+  await stopWorkers(workers);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(killed.length, 3, 'the run finished before three workers could be killed mid-call');
+  const aborted = killed.reduce((n, name) => n + llm.stats(name).aborted, 0);
+  assert.ok(aborted >= killed.length, `only ${aborted} calls were cut by the kills`);
+  const out = JSON.parse(run.stdout);
+  assert.ok(out.workers.length >= 3, `results came from ${out.workers.join(', ')}`);
+  assert.deepEqual(latestResults(ws.coord!), reference.results);
+  assert.equal(llm.answered('k'), reference.paid, 'completed model calls were paid again');
+});
+
+test('a coordinator killed mid-run resumes with the jobs already done (no case recomputed, no call repaid)', async () => {
+  redis.flush();
+  const ws = workspaces('coord', 'r0', 'r1', 'r2');
+  const workers = await startWorkers('r', ws, 3);
+  let child: ChildProcess | undefined;
+  const first = runCli(evalArgs(ws.coord!), { onSpawn: (c) => (child = c) });
+  while (llm.answered('r') < reference.paid / 3) await sleep(20);
+  child!.kill('SIGKILL');
+  assert.equal((await first).signal, 'SIGKILL');
+  await sleep(500); // the workers go on with the queued cases meanwhile
+  const second = await runCli(evalArgs(ws.coord!));
+  await stopWorkers(workers);
+  assert.equal(second.code, 0, second.stderr);
+  assert.ok(JSON.parse(second.stdout).resumed > 0, 'nothing stored before the kill was kept');
+  assert.deepEqual(latestResults(ws.coord!), reference.results);
+  assert.equal(llm.answered('r'), reference.paid, 'model calls were paid again after the restart');
+});
+
+test('Redis restarted mid-run: the run completes with the same results and no call repaid', async () => {
+  redis.flush();
+  const ws = workspaces('coord', 's0', 's1', 's2');
+  // Job locks longer than the outage: a worker that lives through it keeps its cases.
+  const workers = await startWorkers('s', ws, 3, ['--lock-ms', '10000']);
+  const run = runCli(evalArgs(ws.coord!));
+  while (llm.answered('s') < reference.paid / 3) await sleep(20);
+  await redis.stop();
+  await sleep(1000);
+  await redis.start();
+  const done = await run;
+  await stopWorkers(workers);
+  assert.equal(done.code, 0, done.stderr);
+  assert.deepEqual(latestResults(ws.coord!), reference.results);
+  assert.equal(llm.answered('s'), reference.paid, 'model calls were paid again after the Redis restart');
+});
+
+test('--max-calls is a hard cap across workers: the run stops with a budget error and never passes it', async () => {
+  redis.flush();
+  const ws = workspaces('coord', 'b0', 'b1', 'b2');
+  const workers = await startWorkers('b', ws, 3);
+  const run = await runCli(evalArgs(ws.coord!, '--max-calls', '25'));
+  await stopWorkers(workers); // lets calls still in flight finish first
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /shared budget maxCalls reached across workers/);
+  assert.ok(llm.answered('b') <= 25, `${llm.answered('b')} calls were paid with a cap of 25`);
+  assert.ok(llm.answered('b') >= 20, `the run stopped after only ${llm.answered('b')} calls`);
+});
+
+test('a bad Redis URL or a Redis that is down is a clear error with exit code 2', async () => {
+  const ws = workspaces('coord');
+  const bad = await runCli(['eval', ws.coord!, '--queue', 'http://127.0.0.1:1', '--no-sandbox']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /is not a Redis URL: the scheme is "http"/);
+  const down = await runCli(['eval', ws.coord!, '--queue', 'redis://127.0.0.1:1', '--no-sandbox']);
+  assert.equal(down.code, 2);
+  assert.match(down.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+  const worker = await runCli(['worker', ws.coord!, '--queue', 'redis://127.0.0.1:1', '--no-sandbox']);
+  assert.equal(worker.code, 2);
+  assert.match(worker.stderr, /cannot reach Redis/);
+});
