@@ -61,9 +61,7 @@ test('3 workers, killed at random mid-call and replaced: same results as a local
     await sleep(100 + Math.random() * 300);
     const alive = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
     const victim = alive[Math.floor(Math.random() * alive.length)]!;
-    const s = llm.stats(victim.name);
-    // Mid-call, and not in the instant between an answer arriving and the worker caching it.
-    if (s.open > 0 && performance.now() - s.lastAnsweredAt > 60) {
+    if (llm.midCall(victim.name)) {
       victim.proc.kill('SIGKILL');
       killed.push(victim.name);
       workers.push(
