@@ -4,7 +4,8 @@
 // with its native CLI). Users opt in (docs/models.md, docs/optimize.md). The test command installs
 // them here without touching package.json or the lockfile, so `npm ci && npm test` on a fresh
 // machine still runs every test. The explorer's browser tests drive Debian's Chromium (no browser
-// download): it is installed with apt-get when missing.
+// download): it is installed with apt-get when missing, and so is Debian's redis-server, which the
+// scale-out tests (test/scale) start on a free 127.0.0.1 port for BullMQ.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -30,17 +31,24 @@ if (missing.length > 0) {
   }
 }
 
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
+/** Installs Debian packages with apt-get (through `sudo -n` when not root); exits when that fails. */
+function aptInstall(pkg, why, present) {
   const root = process.getuid?.() === 0;
   const sudo = root ? [] : ['sudo', '-n'];
-  console.log(`installing Debian's chromium for the explorer's browser tests (${CHROMIUM} is missing)`);
+  console.log(`installing Debian's ${pkg} for ${why}`);
   const run = (args) =>
     spawnSync(sudo[0] ?? args[0], [...sudo.slice(1), ...(sudo.length ? args : args.slice(1))], { stdio: 'inherit' });
-  const ok =
-    run(['apt-get', 'update', '-qq']).status === 0 && run(['apt-get', 'install', '-y', '-qq', 'chromium']).status === 0;
-  if (!ok || !existsSync(CHROMIUM)) {
-    console.error(`could not install chromium; install it (Debian: apt-get install chromium) and run the tests again`);
+  const ok = run(['apt-get', 'update', '-qq']).status === 0 && run(['apt-get', 'install', '-y', '-qq', pkg]).status === 0;
+  if (!ok || !present()) {
+    console.error(`could not install ${pkg}; install it (Debian: apt-get install ${pkg}) and run the tests again`);
     process.exit(1);
   }
 }
+
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  aptInstall('chromium', `the explorer's browser tests (${CHROMIUM} is missing)`, () => existsSync(CHROMIUM));
+}
+
+const hasRedis = () => spawnSync('redis-server', ['--version']).status === 0;
+if (!hasRedis()) aptInstall('redis-server', 'the scale-out tests (redis-server is not on the PATH)', hasRedis);
