@@ -38,7 +38,8 @@ function aptInstall(pkg, why, present) {
   console.log(`installing Debian's ${pkg} for ${why}`);
   const run = (args) =>
     spawnSync(sudo[0] ?? args[0], [...sudo.slice(1), ...(sudo.length ? args : args.slice(1))], { stdio: 'inherit' });
-  const ok = run(['apt-get', 'update', '-qq']).status === 0 && run(['apt-get', 'install', '-y', '-qq', pkg]).status === 0;
+  const ok =
+    run(['apt-get', 'update', '-qq']).status === 0 && run(['apt-get', 'install', '-y', '-qq', pkg]).status === 0;
   if (!ok || !present()) {
     console.error(`could not install ${pkg}; install it (Debian: apt-get install ${pkg}) and run the tests again`);
     process.exit(1);

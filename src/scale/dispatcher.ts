@@ -219,19 +219,20 @@ export class QueueDispatcher implements RemoteCases {
 
   private async checkOne(id: string): Promise<'missing' | 'open' | 'settled'> {
     if (!this.pending.has(id)) return 'settled';
+    // State first, then the job: completion writes the return value and the state in one script, so
+    // a job read after it was seen completed has its value (read before, it may not yet).
+    const state = await this.queue.getJobState(id);
+    if (state === 'unknown') return 'missing';
+    if (state !== 'completed' && state !== 'failed') return 'open';
     const job = await Job.fromId(this.queue, id);
     if (!job) return 'missing';
-    const state = await job.getState();
     if (state === 'completed') {
       this.settle(id, job.returnvalue);
       return 'settled';
     }
-    if (state === 'failed') {
-      this.fail(id, job.failedReason || 'no reason given');
-      await job.remove().catch(() => {});
-      return 'settled';
-    }
-    return 'open';
+    this.fail(id, job.failedReason || 'no reason given');
+    await job.remove().catch(() => {});
+    return 'settled';
   }
 
   private settle(jobId: string, raw: unknown): void {

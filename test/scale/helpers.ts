@@ -40,10 +40,23 @@ export function spawnWorker(
   redisUrl: string,
   baseUrl: string,
   extra: string[] = [],
+  opts: { sandbox?: boolean } = {},
 ): Promise<WorkerProc> {
   const proc = spawn(
     process.execPath,
-    [FAPO_BIN, 'worker', ws, '--queue', redisUrl, '--concurrency', '2', '--lock-ms', '2000', '--no-sandbox', ...extra],
+    [
+      FAPO_BIN,
+      'worker',
+      ws,
+      '--queue',
+      redisUrl,
+      '--concurrency',
+      '2',
+      '--lock-ms',
+      '2000',
+      ...(opts.sandbox ? [] : ['--no-sandbox']),
+      ...extra,
+    ],
     { env: { ...process.env, FAPO_OPENAI_COMPATIBLE_BASE_URL: baseUrl }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   children.add(proc);
