@@ -6,8 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue } from 'bullmq';
+import { queueName } from '../../src/scale/protocol.ts';
+import { bullConnection } from '../../src/scale/redis.ts';
+import { startWorker } from '../../src/scale/worker.ts';
+import { installSimBehaviours } from '../../src/testing/index.ts';
 import { runCli } from '../fixtures/cli.ts';
 import { type CountingLlm, startCountingLlm } from '../fixtures/counting-llm.ts';
 import { startRedis, type TestRedis } from '../fixtures/redis-server.ts';
@@ -144,4 +151,41 @@ test('a bad Redis URL or a Redis that is down is a clear error with exit code 2'
   const worker = await runCli(['worker', ws.coord!, '--queue', 'redis://127.0.0.1:1', '--no-sandbox']);
   assert.equal(worker.code, 2);
   assert.match(worker.stderr, /cannot reach Redis/);
+});
+
+test('a worker whose workspace differs (another scorer) refuses the cases and the run stops naming the difference', async () => {
+  redis.flush();
+  const ws = workspaces('coord', 'm0');
+  // A real change (a comment would not do: fingerprints are taken of the minified bundle).
+  const scorer = join(ws.m0!, 'scorer.ts');
+  writeFileSync(scorer, readFileSync(scorer, 'utf8').replace("'Correct.'", "'Right.'"));
+  const workers = await startWorkers('m', ws, 1);
+  const run = await runCli(evalArgs(ws.coord!));
+  await stopWorkers(workers);
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /its copy of task "multi-hop-qa" differs from the coordinator's \(the scorer\)/);
+  assert.equal(llm.answered('m'), 0);
+});
+
+test('a job payload that is not a case job fails at once with the reason (zod), and is not retried', async () => {
+  redis.flush();
+  const ws = workspaces('z0');
+  installSimBehaviours(); // the workspace's manifest model is sim:qa (the CLI installs the stand-ins)
+  const worker = await startWorker({ url: redis.url, taskDirs: [ws.z0!], concurrency: 1, sandbox: false });
+  const queue = new Queue(queueName('multi-hop-qa'), { connection: bullConnection(redis.url) });
+  try {
+    const job = await queue.add('case', { v: 1, task: 'multi-hop-qa', trial: -1 }, { attempts: 3 });
+    let state = await job.getState();
+    for (let i = 0; i < 200 && state !== 'failed'; i++) {
+      await sleep(25);
+      state = await job.getState();
+    }
+    assert.equal(state, 'failed');
+    const failed = await Job.fromId(queue, job.id!);
+    assert.match(failed!.failedReason, /invalid case job/);
+    assert.equal(failed!.attemptsMade, 1, 'an invalid payload was retried');
+  } finally {
+    await queue.close();
+    await worker.close();
+  }
 });
