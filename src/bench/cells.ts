@@ -67,6 +67,11 @@ export interface CellResult extends CellKey {
 
 const RESULT_FILE = 'bench-cell.json';
 
+/** Where a finished cell's result is written; a cell whose file exists is done. */
+export function cellResultPath(outDir: string, key: CellKey): string {
+  return join(cellDir(outDir, key), RESULT_FILE);
+}
+
 export function cellDir(outDir: string, key: CellKey): string {
   return join(outDir, 'cells', key.task, key.model.replace(/[^\w.-]+/g, '_'), key.strategy, `trial-${key.trial}`);
 }
@@ -261,7 +266,7 @@ function countCapViolations(results: readonly CaseResult[]): number {
 
 export const label = (k: CellKey) => `${k.task} × ${k.model} × ${k.strategy} × trial ${k.trial}`;
 
-const CellResultSchema = z
+export const CellResultSchema = z
   .object({
     task: z.string(),
     model: z.string(),
@@ -271,7 +276,7 @@ const CellResultSchema = z
   })
   .passthrough();
 
-function readCellResult(path: string): CellResult {
+export function readCellResult(path: string): CellResult {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -42,6 +42,11 @@ export interface BenchOptions {
   sessionConfig: (flags: SessionFlags) => SessionConfig;
   strategyFactory: (name: string) => ((options: Record<string, unknown>) => Strategy) | undefined;
   log?: (line: string) => void;
+  /**
+   * Runs a cell elsewhere (`fapo worker --bench-out`, src/bench/queue.ts); cells then run all at once
+   * and each result is also written here, so a re-run reads it back.
+   */
+  remoteCell?: (key: CellKey) => Promise<CellResult>;
 }
 
 /** The subset of `fapo optimize` flags a bench cell sets. */
@@ -85,7 +90,13 @@ export function planCells(o: Pick<BenchOptions, 'tasks' | 'taskModels' | 'strate
   return cells;
 }
 
-function cellSessionConfig(o: BenchOptions, key: CellKey): SessionConfig {
+export function cellSessionConfig(
+  o: Pick<
+    BenchOptions,
+    'budget' | 'proposer' | 'optimizerModel' | 'concurrency' | 'maxVariants' | 'maxRounds' | 'sandbox' | 'sessionConfig'
+  >,
+  key: CellKey,
+): SessionConfig {
   const gepaBudget: Partial<SessionFlags> = {};
   if (key.strategy === 'gepa') {
     if (o.budget === 'paper') {
@@ -131,18 +142,25 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const starts = new Map<BenchmarkTask, StartingPoint>();
   for (const task of o.tasks) starts.set(task, await shippedStartingPoint(task));
   const cells: CellResult[] = [];
-  for (const key of planCells(o)) {
+  const keys = planCells(o);
+  // Remote cells all start at once (the workers bound the parallelism); results are taken in plan order.
+  const remote = o.remoteCell ? keys.map((key) => o.remoteCell!(key)) : undefined;
+  // Awaited below in order: a later cell's rejection must not count as unhandled meanwhile.
+  for (const p of remote ?? []) p.catch(() => {});
+  for (const [i, key] of keys.entries()) {
     const started = performance.now();
-    const result = await runCell(key, {
-      outDir,
-      ...(o.limit !== undefined ? { limit: o.limit } : {}),
-      sandbox: o.sandbox,
-      concurrency: o.concurrency,
-      sessionConfig: (k) => cellSessionConfig(o, k),
-      strategyFactory: o.strategyFactory,
-      ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
-      ...(o.log ? { log: o.log } : {}),
-    });
+    const result = remote
+      ? await remote[i]!
+      : await runCell(key, {
+          outDir,
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+          sandbox: o.sandbox,
+          concurrency: o.concurrency,
+          sessionConfig: (k) => cellSessionConfig(o, k),
+          strategyFactory: o.strategyFactory,
+          ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
+          ...(o.log ? { log: o.log } : {}),
+        });
     checkFairness(result, starts.get(key.task)!);
     cells.push(result);
     o.log?.(

@@ -58,9 +58,10 @@ program
 
 program
   .command('worker')
-  .argument('<tasks...>', 'task workspace folders this worker serves (one queue per task name)')
-  .description('run evaluation cases taken from BullMQ queues on Redis (see docs/scale-out.md)')
+  .argument('[tasks...]', 'task workspace folders whose evaluation cases this worker runs (one queue per task name)')
+  .description('run evaluation cases and bench cells taken from BullMQ queues on Redis (see docs/scale-out.md)')
   .requiredOption('--queue <url>', 'Redis holding the queues, e.g. redis://host:6379')
+  .option('--bench-out <dir>', 'also run `fapo bench --queue` cells, in per-settings folders under this one')
   .option('--concurrency <n>', 'cases run at once per task', '4')
   .option('--model-concurrency <n>', 'concurrent provider calls per model', '8')
   .option('--lock-ms <ms>', 'job lock: a worker silent this long is presumed dead and its case retried', '30000')
@@ -154,6 +155,7 @@ const bench = program
   .option('--out <dir>', 'output folder: per-cell workspaces (sessions resume there) and the table', 'bench-out')
   .option('--concurrency <n>', 'concurrent task-model calls', '8')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--queue <url>', 'run the cells on `fapo worker --bench-out`s through BullMQ on this Redis')
   .option('--json', 'machine-readable output')
   .action(lazy('bench', 'benchCommand'));
 

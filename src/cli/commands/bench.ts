@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BENCH_STRATEGIES, type BenchStrategy } from '../../bench/cells.ts';
 import { runIfbenchVerify } from '../../bench/ifbench/index.ts';
-import { runBench } from '../../bench/run.ts';
+import { openRemoteCells, type CellSettings } from '../../bench/queue.ts';
+import { runBench, type SessionFlags } from '../../bench/run.ts';
+import { redisOptions } from '../../scale/redis.ts';
 import { parseBenchmarkTasks } from '../../bench/workspace.ts';
 import { FapoError } from '../../util/errors.ts';
 import { parsePositiveInt } from './eval.ts';
@@ -24,6 +27,7 @@ export interface BenchFlags {
   concurrency: string;
   sandbox: boolean;
   json?: boolean;
+  queue?: string;
 }
 
 function parseStrategies(list: string): BenchStrategy[] {
@@ -45,6 +49,16 @@ function parseStrategies(list: string): BenchStrategy[] {
 
 function parseBudget(value: string): 'paper' | number {
   return value === 'paper' ? 'paper' : parsePositiveInt('budget', value);
+}
+
+export const benchSessionConfig = (f: SessionFlags) => sessionConfig(f as OptimizeFlags);
+
+export function benchStrategyFactory(name: string) {
+  try {
+    return strategyFactory(name);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `fapo bench`: runs (or resumes) every cell and writes the study's table; returns the exit code. */
@@ -69,31 +83,36 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     .filter(Boolean);
   if (taskModels.length === 0)
     throw new FapoError('--task-model names no model', 'Pass --task-model provider:model (several: comma-separated).');
-  const outcome = await runBench({
-    tasks: parseBenchmarkTasks(flags.tasks),
-    strategies: parseStrategies(flags.strategies),
-    taskModels,
-    ...(flags.optimizerModel ? { optimizerModel: flags.optimizerModel } : {}),
-    ...(flags.pupaJudge ? { pupaJudge: flags.pupaJudge } : {}),
-    trials: parsePositiveInt('trials', flags.trials),
+  const settings: CellSettings = {
     budget: parseBudget(flags.budget),
     maxVariants: parsePositiveInt('max-variants', flags.maxVariants),
     maxRounds: parsePositiveInt('max-rounds', flags.maxRounds),
     proposer,
+    ...(flags.optimizerModel ? { optimizerModel: flags.optimizerModel } : {}),
     ...(flags.limit ? { limit: parsePositiveInt('limit', flags.limit) } : {}),
-    outDir: flags.out,
+    ...(flags.pupaJudge ? { pupaJudge: flags.pupaJudge } : {}),
     concurrency: parsePositiveInt('concurrency', flags.concurrency),
     sandbox: flags.sandbox,
-    sessionConfig: (f) => sessionConfig(f as OptimizeFlags),
-    strategyFactory: (name) => {
-      try {
-        return strategyFactory(name);
-      } catch {
-        return undefined;
-      }
-    },
-    ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
-  });
+  };
+  if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
+  const remote = flags.queue ? await openRemoteCells(flags.queue, settings, resolve(flags.out)) : undefined;
+  let outcome: Awaited<ReturnType<typeof runBench>>;
+  try {
+    outcome = await runBench({
+      ...settings,
+      tasks: parseBenchmarkTasks(flags.tasks),
+      strategies: parseStrategies(flags.strategies),
+      taskModels,
+      trials: parsePositiveInt('trials', flags.trials),
+      outDir: flags.out,
+      sessionConfig: benchSessionConfig,
+      strategyFactory: benchStrategyFactory,
+      ...(remote ? { remoteCell: (key) => remote.run(key) } : {}),
+      ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
+    });
+  } finally {
+    await remote?.close();
+  }
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({ table: outcome.table, markdown: outcome.markdownPath, json: outcome.jsonPath }, null, 2)}\n`,
