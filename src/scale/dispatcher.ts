@@ -72,7 +72,9 @@ export class QueueDispatcher implements RemoteCases {
     readonly budget: RedisBudget | undefined,
   ) {
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, returnvalue));
-    events.on('failed', ({ jobId }) => void this.checkOne(jobId));
+    events.on('failed', ({ jobId }) => {
+      this.checkOne(jobId).catch((err) => this.log(`job ${jobId}: ${errorMessage(err)}`));
+    });
     events.on('error', (err) => this.log(`queue events: ${errorMessage(err)}`));
     queue.on('error', (err) => this.log(`queue: ${errorMessage(err)}`));
     this.sweepTimer = setInterval(() => void this.sweep(), opts.sweepMs ?? 1000);
@@ -92,6 +94,9 @@ export class QueueDispatcher implements RemoteCases {
         // A fresh scope per coordinator, as a local run's meter starts at zero in each process.
         budget = new RedisBudget(redis, `${name}-${Date.now().toString(36)}-${process.pid}`);
         await budget.define(opts.budget);
+      }
+      if ((await queue.getWorkersCount()) === 0) {
+        opts.log?.(`no fapo worker is connected to queue ${name} yet: the cases wait until one is`);
       }
       return new QueueDispatcher(opts, redis, queue, events, budget);
     } catch (err) {
