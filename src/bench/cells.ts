@@ -142,6 +142,7 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
       executor: env.executor,
       retrievers: env.retrievers,
       retrievalGuard: env.retrievalGuard,
+      mcp: env.mcp,
       concurrency: Math.max(opts.concurrency, 4),
       purpose: `bench:baseline:trial-${key.trial}`,
       role: 'test',

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ChainExecutor } from '../chain/executor.ts';
 import type { RetrievalGuard } from '../chain/host.ts';
 import { InProcessExecutor } from '../chain/in-process.ts';
+import { McpServers } from '../chain/tools/mcp.ts';
 import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { enforceRetrievalCaps } from '../chain/caps.ts';
 import { UsageMeter, createModelClient, loadPriceTable } from '../models/index.ts';
@@ -40,6 +41,8 @@ export interface Environment {
   retrievers: ReadonlyMap<string, Retriever>;
   executor: ChainExecutor;
   retrievalGuard: RetrievalGuard;
+  /** The task's MCP servers (started on first use, stopped by close()). */
+  mcp: McpServers;
   /** Builds another client (e.g. an optimizer role) sharing the cache, meter and prices. */
   client(id: string): ModelClient;
   close(): Promise<void>;
@@ -79,9 +82,11 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       opts.sandbox === false
         ? new InProcessExecutor(task.dir)
         : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
+    const mcp = new McpServers(task.tools.mcp);
     return {
       task,
       store,
+      mcp,
       model: client(taskModelId(task, opts.model)),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
       meter,
@@ -90,7 +95,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       retrievalGuard: enforceRetrievalCaps(task.playbook.caps),
       client,
       async close() {
-        await executor.close();
+        await Promise.all([executor.close(), mcp.close()]);
         store.close();
       },
     };

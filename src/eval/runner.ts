@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
 import { RetrievalCapError } from '../chain/caps.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
+import type { McpToolSource } from '../chain/tools/mcp.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
@@ -29,6 +30,8 @@ export interface EvaluateOptions {
   caseIds?: string[];
   caseTimeoutMs?: number;
   retrievalGuard?: RetrievalGuard;
+  /** MCP servers agent steps may use. */
+  mcp?: McpToolSource;
   purpose?: string;
   /** Accounting role of the model calls (default `task`). */
   role?: string;
@@ -64,6 +67,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     resourceFingerprints: Object.fromEntries(
       [...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : [])),
     ),
+    ...(task.tools.fingerprint ? { toolsFingerprint: task.tools.fingerprint } : {}),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
@@ -92,9 +96,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
         trial,
         retrievalGuard: opts.retrievalGuard,
         role: opts.role,
+        ...(opts.mcp ? { mcp: opts.mcp } : {}),
       },
       c.input,
     );
+    // Every case and trial starts from a fresh copy of the tool environment.
+    if (task.tools.environment !== undefined) host.toolState = structuredClone(task.tools.environment);
     const started = performance.now();
     const result: CaseResult = {
       caseId: c.id,
@@ -118,7 +125,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     }
     if (result.status === 'ok') {
       try {
-        const scored = checkScore(await task.scorer({ case: c, output: result.output, steps: host.records }));
+        const scored = checkScore(await task.scorer({
+            case: c,
+            output: result.output,
+            steps: host.records,
+            ...(host.toolState !== undefined ? { finalState: host.toolState } : {}),
+          }));
         result.score = scored.score;
         if (scored.breakdown) result.breakdown = scored.breakdown;
         if (scored.feedback) result.feedback = scored.feedback;

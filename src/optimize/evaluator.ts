@@ -112,6 +112,7 @@ export class EvaluationService {
       executor: this.env.executor,
       retrievers: this.env.retrievers,
       retrievalGuard: this.env.retrievalGuard,
+      mcp: this.env.mcp,
       concurrency: this.opts.concurrency,
       caseIds,
       purpose: `optimize:${this.opts.sessionId}`,

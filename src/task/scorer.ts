@@ -6,6 +6,8 @@ export interface ScorerInput {
   /** The chain's final output. */
   output: unknown;
   steps: StepRecord[];
+  /** The case's tool environment as the tools left it (tasks with `tools.environment` only). */
+  finalState?: unknown;
 }
 
 export interface ScoreResult {

@@ -47,6 +47,7 @@ export async function attributeCommand(taskDir: string, flags: AttributeFlags): 
         executor: env.executor,
         retrievers: env.retrievers,
         retrievalGuard: env.retrievalGuard,
+        mcp: env.mcp,
         concurrency: 8,
         purpose: 'attribute',
       });

@@ -69,6 +69,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       executor: env.executor,
       retrievers: env.retrievers,
       retrievalGuard: env.retrievalGuard,
+      mcp: env.mcp,
       concurrency: Math.max(concurrency, 4),
       caseIds,
       purpose: 'eval',
