@@ -125,12 +125,14 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     }
     if (result.status === 'ok') {
       try {
-        const scored = checkScore(await task.scorer({
+        const scored = checkScore(
+          await task.scorer({
             case: c,
             output: result.output,
             steps: host.records,
             ...(host.toolState !== undefined ? { finalState: host.toolState } : {}),
-          }));
+          }),
+        );
         result.score = scored.score;
         if (scored.breakdown) result.breakdown = scored.breakdown;
         if (scored.feedback) result.feedback = scored.feedback;

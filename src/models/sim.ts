@@ -52,7 +52,12 @@ export interface SimToolTurn {
 export type SimBehaviour = (call: SimCall) => string | object | SimToolTurn;
 
 function isToolTurn(call: SimCall, answer: unknown): answer is SimToolTurn {
-  return call.tools !== undefined && typeof answer === 'object' && answer !== null && Array.isArray((answer as SimToolTurn).toolCalls);
+  return (
+    call.tools !== undefined &&
+    typeof answer === 'object' &&
+    answer !== null &&
+    Array.isArray((answer as SimToolTurn).toolCalls)
+  );
 }
 
 const behaviours = new Map<string, SimBehaviour>();

@@ -61,7 +61,10 @@ export const ToolsSchema = z
      * The per-case environment of workspace tools: `reset` is a JSON file, copied fresh for every case
      * and trial; tools read and change the copy (`ctx.state`) and the scorer receives its final value.
      */
-    environment: z.object({ reset: z.string().min(1) }).strict().optional(),
+    environment: z
+      .object({ reset: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -33,7 +33,9 @@ export async function loadTaskTools(dir: string, manifest: Manifest): Promise<Ta
   return {
     mcp,
     ...(environment !== undefined ? { environment } : {}),
-    ...(used ? { fingerprint: canonicalHash({ modules, environment: environment ?? null, mcp: manifest.tools.mcp }) } : {}),
+    ...(used
+      ? { fingerprint: canonicalHash({ modules, environment: environment ?? null, mcp: manifest.tools.mcp }) }
+      : {}),
   };
 }
 
@@ -43,6 +45,9 @@ function readEnvironment(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new FapoError(`${path}: not valid JSON: ${errorMessage(err)}`, 'tools.environment.reset must be a JSON file.');
+    throw new FapoError(
+      `${path}: not valid JSON: ${errorMessage(err)}`,
+      'tools.environment.reset must be a JSON file.',
+    );
   }
 }

@@ -39,11 +39,13 @@ export function simSupport(call: SimCall): string | SimToolTurn {
   const customer = results.find((r) => r.tool === 'find_customer');
   if (!customer) return { toolCalls: [{ name: 'find_customer', args: { email } }] };
   const orders = results.find((r) => r.tool === 'list_orders');
-  if (!orders) return { toolCalls: [{ name: 'list_orders', args: { customer_id: parse<{ id: string }>(customer.text).id } }] };
+  if (!orders)
+    return { toolCalls: [{ name: 'list_orders', args: { customer_id: parse<{ id: string }>(customer.text).id } }] };
   const order = parse<Order[]>(orders.text).find((o) => o.item === item);
   if (!order) return `I could not find a ${item} order for ${email}.`;
   if (!cancel) return `Your ${item} order (${order.id}) is ${order.status}.`;
-  if (order.status !== 'processing') return `Order ${order.id} is ${order.status} and cannot be cancelled; a return is possible.`;
+  if (order.status !== 'processing')
+    return `Order ${order.id} is ${order.status} and cannot be cancelled; a return is possible.`;
   if (!results.some((r) => r.tool === 'cancel_order'))
     return { toolCalls: [{ name: 'cancel_order', args: { order_id: order.id } }] };
   return `Your ${item} order (${order.id}) is now cancelled.`;

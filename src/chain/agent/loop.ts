@@ -48,7 +48,12 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const { wire, byWire } = wireNames(opts.tools);
   const definitions: ToolDefinition[] = opts.tools.map((t) => ({ ...t.info, name: wire.get(t)! }));
   const messages = [...opts.messages];
-  const trace: AgentRecord = { tools: opts.tools.map((t) => t.info.name), turns: [], toolCalls: [], stopReason: 'final' };
+  const trace: AgentRecord = {
+    tools: opts.tools.map((t) => t.info.name),
+    turns: [],
+    toolCalls: [],
+    stopReason: 'final',
+  };
   const result: AgentLoopResult = {
     text: '',
     trace,
@@ -128,7 +133,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   }
   trace.stopReason = stop ?? 'max_steps';
   if (trace.stopReason === 'max_steps')
-    result.diagnostics.push(`no final answer: the model was still calling tools after ${opts.maxSteps} turns (maxSteps)`);
+    result.diagnostics.push(
+      `no final answer: the model was still calling tools after ${opts.maxSteps} turns (maxSteps)`,
+    );
   if (trace.stopReason === 'tool_cap')
     result.diagnostics.push(`tool-call cap hit: ${opts.maxToolCalls} calls (maxToolCallsPerStep)`);
   return result;

@@ -36,7 +36,8 @@ export function resolveList(value: string[] | string, ctx: RenderContext): strin
   const whole = /^\$\{([^}]+)\}$/.exec(value.trim());
   const raw = whole ? lookupPath(ctx, whole[1]!.trim()).value : renderTemplate(value, ctx).text;
   if (Array.isArray(raw)) return raw.map(String);
-  if (typeof raw !== 'string') throw new FapoError(`tool list "${value}" resolved to ${JSON.stringify(raw)}, not a list`);
+  if (typeof raw !== 'string')
+    throw new FapoError(`tool list "${value}" resolved to ${JSON.stringify(raw)}, not a list`);
   return raw
     .split(',')
     .map((s) => s.trim())
@@ -44,7 +45,12 @@ export function resolveList(value: string[] | string, ctx: RenderContext): strin
 }
 
 /** A count option: a positive integer or a template that renders to one. */
-export function resolveCount(value: number | string | undefined, fallback: number, what: string, ctx: RenderContext): number {
+export function resolveCount(
+  value: number | string | undefined,
+  fallback: number,
+  what: string,
+  ctx: RenderContext,
+): number {
   if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : Number(renderTemplate(value, ctx).text);
   if (!Number.isInteger(n) || n <= 0) throw new FapoError(`${what} must be a positive integer, got "${value}" -> ${n}`);
@@ -62,7 +68,9 @@ async function catalog(patterns: string[], sources: ToolSources): Promise<BoundT
   const mcp = sources.mcp;
   if (mcp) {
     // Only servers a pattern can reach are started.
-    const wanted = mcp.servers().filter((s) => patterns.some((p) => p.includes('.') && minimatch(`${s}.x`, `${p.split('.')[0]}.x`)));
+    const wanted = mcp
+      .servers()
+      .filter((s) => patterns.some((p) => p.includes('.') && minimatch(`${s}.x`, `${p.split('.')[0]}.x`)));
     for (const server of wanted)
       for (const info of await mcp.tools(server))
         tools.push({ info, source: 'mcp', call: (args, signal) => mcp.call(info.name, args, signal) });
@@ -104,7 +112,12 @@ function searchTool(resource: string, retriever: Retriever, guard?: (k: number) 
         type: 'object',
         properties: {
           query: { type: 'string', description: 'What to look for' },
-          k: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_K, description: `How many passages (default ${DEFAULT_SEARCH_K})` },
+          k: {
+            type: 'integer',
+            minimum: 1,
+            maximum: MAX_SEARCH_K,
+            description: `How many passages (default ${DEFAULT_SEARCH_K})`,
+          },
         },
         required: ['query'],
         additionalProperties: false,
@@ -113,7 +126,8 @@ function searchTool(resource: string, retriever: Retriever, guard?: (k: number) 
     source: 'resource',
     async call(args) {
       const { query, k = DEFAULT_SEARCH_K } = (args ?? {}) as { query?: unknown; k?: unknown };
-      if (typeof query !== 'string' || !query.trim()) throw new ToolCallError('invalid_args', 'query must be a non-empty string');
+      if (typeof query !== 'string' || !query.trim())
+        throw new ToolCallError('invalid_args', 'query must be a non-empty string');
       if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_SEARCH_K)
         throw new ToolCallError('invalid_args', `k must be an integer from 1 to ${MAX_SEARCH_K}`);
       guard?.(k);

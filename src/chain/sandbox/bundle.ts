@@ -76,10 +76,14 @@ async function bundle(entry: string | { contents: string; resolveDir: string }, 
  * The chain module, the workspace's tool modules and everything they import from the workspace, as
  * one ES module's text: its default export is the chain, `__fapoTools` the tool modules.
  */
-export function bundleChain(chainAbs: string, readable: (path: string) => boolean, toolFiles: string[] = []): Promise<string> {
+export function bundleChain(
+  chainAbs: string,
+  readable: (path: string) => boolean,
+  toolFiles: string[] = [],
+): Promise<string> {
   if (toolFiles.length === 0) return bundle(chainAbs, [sandboxResolution(readable)]);
   const lines = [`export { default } from ${JSON.stringify(chainAbs)};`];
-  toolFiles.forEach((file, i) => lines.push(`import * as tool${i} from ${JSON.stringify(file)};`));
+  for (const [i, file] of toolFiles.entries()) lines.push(`import * as tool${i} from ${JSON.stringify(file)};`);
   lines.push(
     `export const __fapoTools = [${toolFiles.map((file, i) => `{ path: ${JSON.stringify(file)}, mod: tool${i} }`).join(', ')}];`,
   );

@@ -45,7 +45,10 @@ export class SandboxChild {
   private readonly pings = new Map<number, () => void>();
   private nextPing = 0;
   /** Workspace-tool calls sent to the child, by call id. */
-  private readonly toolCalls = new Map<number, { job: number; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly toolCalls = new Map<
+    number,
+    { job: number; resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
   private nextToolCall = 0;
   private waitingForLoad = 0;
   private output = '';

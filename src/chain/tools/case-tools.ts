@@ -54,7 +54,9 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * The tools of the workspace's `tools/*.ts` modules: each default-exports one `defineTool(...)` or an
  * array of them. Names must be unique and callable by every provider.
  */
-export function toolsFromModules(modules: { path: string; mod: Record<string, unknown> }[]): Map<string, WorkspaceTool> {
+export function toolsFromModules(
+  modules: { path: string; mod: Record<string, unknown> }[],
+): Map<string, WorkspaceTool> {
   const tools = new Map<string, WorkspaceTool>();
   const origin = new Map<string, string>();
   for (const { path, mod } of modules) {
@@ -62,7 +64,9 @@ export function toolsFromModules(modules: { path: string; mod: Record<string, un
     const list = Array.isArray(exported) ? exported : [exported];
     for (const tool of list as Partial<WorkspaceTool>[]) {
       if (!tool || typeof tool.run !== 'function' || typeof tool.input?.safeParse !== 'function' || !tool.inputSchema)
-        throw new Error(`${path}: the default export must be defineTool({ name, description, input, run }) or an array of them`);
+        throw new Error(
+          `${path}: the default export must be defineTool({ name, description, input, run }) or an array of them`,
+        );
       if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name))
         throw new Error(`${path}: tool name ${JSON.stringify(tool.name)} must be 1-64 letters, digits, "_" or "-"`);
       if (typeof tool.description !== 'string' || !tool.description.trim())

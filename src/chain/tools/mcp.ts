@@ -63,9 +63,7 @@ export class McpServers implements McpToolSource {
       { signal },
     );
     const text = Array.isArray(result.content)
-      ? result.content
-          .map((part) => (part.type === 'text' ? part.text : JSON.stringify(part)))
-          .join('\n')
+      ? result.content.map((part) => (part.type === 'text' ? part.text : JSON.stringify(part))).join('\n')
       : '';
     if (result.isError) throw new ToolCallError('thrown', text || 'the MCP tool reported an error');
     return result.structuredContent ?? text;

@@ -90,7 +90,12 @@ describe('agent steps', () => {
     script = (call) => {
       choices.push(call.toolChoice);
       if (call.toolChoice === 'none') return 'final, without tools';
-      return { toolCalls: [{ name: 'add', args: { a: 1, b: 1 } }, { name: 'add', args: { a: 2, b: 2 } }] };
+      return {
+        toolCalls: [
+          { name: 'add', args: { a: 1, b: 1 } },
+          { name: 'add', args: { a: 2, b: 2 } },
+        ],
+      };
     };
     const dir = agentWorkspace({
       agentOptions: 'maxToolCallsPerStep: 3',

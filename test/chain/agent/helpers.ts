@@ -52,7 +52,9 @@ export function agentWorkspace(spec: AgentWorkspace = {}): string {
   );
   // Case ids are unique across splits: each split gets its own copies.
   for (const split of ['train', 'val', 'test']) {
-    const cases = (spec.cases ?? DEFAULT_CASES).map((c) => JSON.stringify({ ...c, id: split === 'val' ? c.id : `${split}-${c.id}` }));
+    const cases = (spec.cases ?? DEFAULT_CASES).map((c) =>
+      JSON.stringify({ ...c, id: split === 'val' ? c.id : `${split}-${c.id}` }),
+    );
     write(`data/${split}.jsonl`, `${cases.join('\n')}\n`);
   }
   for (const [path, text] of Object.entries(spec.files ?? {})) write(path, text);

@@ -99,7 +99,11 @@ describe('agent steps with an MCP server over stdio', () => {
     assert.equal(result!.status, 'ok');
     assert.equal(result!.score, 1);
     const trace = result!.steps[0]!.agent!;
-    assert.deepEqual(trace.tools, ['calc.add', 'calc.fail', 'calc.pid', 'calc.env'], 'in the order the server lists them');
+    assert.deepEqual(
+      trace.tools,
+      ['calc.add', 'calc.fail', 'calc.pid', 'calc.env'],
+      'in the order the server lists them',
+    );
     assert.deepEqual(
       trace.toolCalls.map((c) => [c.tool, c.source, c.error?.kind ?? 'ok']),
       [

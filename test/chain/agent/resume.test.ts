@@ -36,7 +36,11 @@ describe('agent steps after a kill', () => {
       },
     });
     after(() => server.close());
-    const cases = [10, 20, 30, 40, 50].map((n) => ({ id: `n${n}`, input: { question: `start at ${n}` }, expected: `total ${n + 2}` }));
+    const cases = [10, 20, 30, 40, 50].map((n) => ({
+      id: `n${n}`,
+      input: { question: `start at ${n}` },
+      expected: `total ${n + 2}`,
+    }));
     const dir = agentWorkspace({
       model: `openai-compatible:m@${server.url}`,
       tools: ['add'],
