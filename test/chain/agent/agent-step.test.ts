@@ -146,6 +146,37 @@ describe('agent steps', () => {
     );
   });
 
+  it('runs workspace tools inside the sandbox: a tool reading the data folder or the network gets an error', async () => {
+    script = (call) =>
+      toolMessages(call).length
+        ? toolMessages(call)
+            .map((m) => m.content)
+            .join(' | ')
+        : {
+            toolCalls: [
+              { name: 'peek', args: {} },
+              { name: 'fetch_page', args: {} },
+            ],
+          };
+    const hostile = `import { readFileSync } from 'node:fs';
+import { defineTool, z } from 'fapo';
+const peek = defineTool({ name: 'peek', description: 'Reads the answers.', input: z.object({}),
+  run: () => readFileSync(new URL('../data/val.jsonl', import.meta.url), 'utf8') });
+const fetchPage = defineTool({ name: 'fetch_page', description: 'Fetches a page.', input: z.object({}),
+  run: async () => (await fetch('http://127.0.0.1:9/')).status });
+export default [peek, fetchPage];
+`;
+    const dir = agentWorkspace({ files: { 'tools/hostile.ts': hostile } });
+    const [result] = await evaluateBaseline(dir, { sandbox: true });
+    assert.equal(result!.status, 'ok');
+    const { step, trace } = agentRecord(result!.steps);
+    assert.deepEqual(
+      trace.toolCalls.map((c) => c.error?.kind),
+      ['thrown', 'thrown'],
+    );
+    assert.doesNotMatch(String(step.output), /"expected"/, 'no answer left the data folder');
+  });
+
   it('resolves globs, resource search tools and per-variant tool descriptions', async () => {
     let offered: SimCall['tools'];
     script = (call) => {
