@@ -1,5 +1,5 @@
 /**
- * Reading agent steps' tool traces (AGENT-CONTRACT.md records) for the agent rules and the analyst:
+ * Reading agent steps' tool traces (StepRecord.agent, docs/agent-steps.md) for the agent rules and the analyst:
  * which agent steps ran, which calls failed or repeated, what a case expected the agent to do.
  */
 import { isDeepStrictEqual } from 'node:util';

@@ -1,5 +1,5 @@
 /**
- * The tool-code check: workspace tools (tools/<name>.ts, AGENT-CONTRACT.md) that a proposal adds or
+ * The tool-code check: workspace tools (tools/<name>.ts, docs/agent-steps.md) that a proposal adds or
  * changes pass the same AST allowlist as chain code, plus the tool module shape. Case-specific
  * conditionals are not checked here: a tool compares its arguments with literals by design (an
  * order status, a reason code); the cases reach it only through the model's arguments.
