@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { startFakeAnthropic } from '../../fixtures/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeRequest } from '../../fixtures/fake-openai.ts';
 import { registerSimBehaviour, type SimCall, type SimToolTurn } from '../../../src/models/sim.ts';
 import { CALC_TOOLS, agentWorkspace, evaluateBaseline } from './helpers.ts';
@@ -64,6 +65,43 @@ describe('agent steps with the openai-compatible provider', () => {
     const again = await evaluateBaseline(dir);
     assert.equal(again[0]!.score, 1);
     assert.equal(server.calls, 3, 'no turn was paid twice');
+  });
+});
+
+describe('agent steps with the anthropic provider', () => {
+  it('sends tools, tool_use and tool_result blocks, and loops until the text answer', async () => {
+    const server = await startFakeAnthropic({
+      respond: (request) => {
+        const results = (request.body.messages as { content: unknown }[]).flatMap((m) =>
+          Array.isArray(m.content) ? m.content.filter((b: { type: string }) => b.type === 'tool_result') : [],
+        );
+        if (results.length === 0) return { toolCall: { name: 'add', args: { a: 40, b: 2 } } };
+        return { text: `It is ${JSON.parse(results[0].content[0]?.text ?? results[0].content).sum}.` };
+      },
+    });
+    after(() => server.close());
+    Object.assign(process.env, { ANTHROPIC_API_KEY: 'sk-ant-test-0000000000', ANTHROPIC_BASE_URL: server.url });
+    after(() => {
+      delete process.env.ANTHROPIC_API_KEY;
+      delete process.env.ANTHROPIC_BASE_URL;
+    });
+    const dir = agentWorkspace({
+      model: 'anthropic:claude-haiku-4-5',
+      tools: ['add'],
+      files: { 'tools/calc.ts': CALC_TOOLS },
+      cases: [{ id: 'c1', input: { question: '40 + 2?' }, expected: 'It is 42.' }],
+    });
+    const [result] = await evaluateBaseline(dir);
+    assert.equal(result!.status, 'ok', result!.error);
+    assert.equal(result!.score, 1);
+    assert.equal(server.calls, 2);
+    const second = server.requests[1]!.body;
+    assert.equal(second.tools[0].name, 'add');
+    assert.deepEqual(second.tools[0].input_schema.required, ['a', 'b']);
+    const blocks = (second.messages as { role: string; content: { type: string }[] }[]).flatMap((m) =>
+      m.content.map((b) => `${m.role}:${b.type}`),
+    );
+    assert.deepEqual(blocks, ['user:text', 'assistant:tool_use', 'user:tool_result']);
   });
 });
 
