@@ -10,6 +10,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import { type Task, loadTask } from '../task/load.ts';
+import type { EvaluateOptions } from './runner.ts';
 import { Store } from './store.ts';
 import { FapoError } from '../util/errors.ts';
 
@@ -103,6 +104,17 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     store.close();
     throw err;
   }
+}
+
+/** What every evaluation in an environment shares: pass it to evaluate() with the run's own options. */
+export function evaluationInputs(
+  env: Environment,
+): Pick<
+  EvaluateOptions,
+  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp'
+> {
+  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp } = env;
+  return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp };
 }
 
 function taskModelId(task: Task, flag: string | undefined): string {

@@ -1,5 +1,5 @@
 import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
-import { openEnvironment } from '../../eval/environment.ts';
+import { evaluationInputs, openEnvironment } from '../../eval/environment.ts';
 import { evaluate } from '../../eval/runner.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
@@ -59,17 +59,10 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
     const started = performance.now();
     const outcome = await evaluate({
-      task: env.task,
-      store: env.store,
+      ...evaluationInputs(env),
       variant,
       split,
       trials,
-      model: env.model,
-      sampling: env.sampling,
-      executor: env.executor,
-      retrievers: env.retrievers,
-      retrievalGuard: env.retrievalGuard,
-      mcp: env.mcp,
       concurrency: Math.max(concurrency, 4),
       caseIds,
       purpose: 'eval',

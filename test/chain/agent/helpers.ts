@@ -1,7 +1,7 @@
 /** Small agent-step workspaces for tests, and a helper that evaluates their baseline. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { openEnvironment, type EnvironmentOptions } from '../../../src/eval/environment.ts';
+import { type EnvironmentOptions, evaluationInputs, openEnvironment } from '../../../src/eval/environment.ts';
 import { resolveVariant } from '../../../src/eval/resolve-variant.ts';
 import { evaluate } from '../../../src/eval/runner.ts';
 import type { CaseResult } from '../../../src/eval/types.ts';
@@ -67,17 +67,10 @@ export async function evaluateBaseline(dir: string, options: EnvironmentOptions 
   try {
     const variant = resolveVariant(env.store, env.task, undefined);
     const outcome = await evaluate({
-      task: env.task,
-      store: env.store,
+      ...evaluationInputs(env),
       variant,
       split: 'val',
       trials: 1,
-      model: env.model,
-      sampling: env.sampling,
-      executor: env.executor,
-      retrievers: env.retrievers,
-      retrievalGuard: env.retrievalGuard,
-      mcp: env.mcp,
       concurrency: 2,
       purpose: 'test',
     });
