@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
 import { RetrievalCapError } from '../chain/caps.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
-import type { McpToolSource } from '../chain/tools/mcp.ts';
+import type { McpServers } from '../chain/tools/mcp.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
@@ -31,7 +31,7 @@ export interface EvaluateOptions {
   caseTimeoutMs?: number;
   retrievalGuard?: RetrievalGuard;
   /** MCP servers agent steps may use. */
-  mcp?: McpToolSource;
+  mcp?: McpServers;
   purpose?: string;
   /** Accounting role of the model calls (default `task`). */
   role?: string;
@@ -85,6 +85,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
 
   const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
     if (fatal) return;
+    const mcp = opts.mcp?.forCase();
     const host = new CaseHost(
       {
         structure,
@@ -96,7 +97,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
         trial,
         retrievalGuard: opts.retrievalGuard,
         role: opts.role,
-        ...(opts.mcp ? { mcp: opts.mcp } : {}),
+        ...(mcp ? { mcp } : {}),
       },
       c.input,
     );
@@ -113,16 +114,21 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       diagnostics: host.diagnostics,
       latencyMs: 0,
     };
+    let stopped = false;
     try {
       result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
     } catch (err) {
       if (err instanceof BudgetExceededError || isConfigError(err)) {
         fatal ??= err as BudgetExceededError | FapoError;
-        return; // not stored: a resumed run (larger budget, fixed config) does this case
+        stopped = true;
+      } else {
+        result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
+        result.error = errorMessage(err);
       }
-      result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
-      result.error = errorMessage(err);
     }
+    // Read the case's MCP server states, and stop its own servers, whatever happened.
+    const serverStates = (await mcp?.finish()) ?? {};
+    if (stopped) return; // not stored: a resumed run (larger budget, fixed config) does this case
     if (result.status === 'ok') {
       try {
         const scored = checkScore(
@@ -131,6 +137,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
             output: result.output,
             steps: host.records,
             ...(host.toolState !== undefined ? { finalState: host.toolState } : {}),
+            ...(Object.keys(serverStates).length ? { serverStates } : {}),
           }),
         );
         result.score = scored.score;

@@ -48,9 +48,19 @@ const McpServerSchema = z.union([
       env: z.record(z.string(), z.string()).default({}),
       /** Variables of fapo's own environment passed to the server (e.g. an API key it needs). */
       passEnv: z.array(z.string()).default([]),
+      /** `case`: a fresh server process for every case and trial (its state starts over); default `run`. */
+      scope: z.enum(['run', 'case']).default('run'),
+      /** A tool called without arguments when a case ends; its result is the scorer's `serverStates[<name>]`. */
+      stateTool: z.string().min(1).optional(),
     })
     .strict(),
-  z.object({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) }).strict(),
+  z
+    .object({
+      url: z.url(),
+      headers: z.record(z.string(), z.string()).default({}),
+      stateTool: z.string().min(1).optional(),
+    })
+    .strict(),
 ]);
 
 export const ToolsSchema = z

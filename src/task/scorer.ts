@@ -8,6 +8,8 @@ export interface ScorerInput {
   steps: StepRecord[];
   /** The case's tool environment as the tools left it (tasks with `tools.environment` only). */
   finalState?: unknown;
+  /** What each MCP server's `stateTool` returned when the case ended (servers that declare one and were used). */
+  serverStates?: Record<string, unknown>;
 }
 
 export interface ScoreResult {

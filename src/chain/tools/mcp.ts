@@ -10,18 +10,28 @@ import { FapoError, errorMessage } from '../../util/errors.ts';
 import type { ToolInfo } from '../types.ts';
 import { ToolCallError } from './case-tools.ts';
 
-export type McpServerConfig =
-  | {
-      command: string;
-      args?: string[];
-      /** Working directory, absolute (the task loader resolves it against the workspace). */
-      cwd?: string;
-      /** Extra variables; the server otherwise gets only the SDK's safe set (PATH, HOME, …), no keys. */
-      env?: Record<string, string>;
-      /** Names of variables of fapo's own environment to pass on (e.g. a key the server needs). */
-      passEnv?: string[];
-    }
-  | { url: string; headers?: Record<string, string> };
+/** Settings every server has: when it starts fresh, and which of its tools reports its final state. */
+interface McpServerLifecycle {
+  /** `run` (default): one server for the whole run; `case`: a fresh server for every case and trial. */
+  scope?: 'run' | 'case';
+  /** A tool (without arguments) called when a case ends; its result reaches the scorer as `serverStates[<server>]`. */
+  stateTool?: string;
+}
+
+export type McpServerConfig = McpServerLifecycle &
+  (
+    | {
+        command: string;
+        args?: string[];
+        /** Working directory, absolute (the task loader resolves it against the workspace). */
+        cwd?: string;
+        /** Extra variables; the server otherwise gets only the SDK's safe set (PATH, HOME, …), no keys. */
+        env?: Record<string, string>;
+        /** Names of variables of fapo's own environment to pass on (e.g. a key the server needs). */
+        passEnv?: string[];
+      }
+    | { url: string; headers?: Record<string, string> }
+  );
 
 /** What an agent step needs of MCP: the servers, their tools, and a way to call one. */
 export interface McpToolSource {
@@ -39,6 +49,12 @@ interface Connection {
 const CONNECT_TIMEOUT_MS = 30_000;
 const STDERR_TAIL = 2000;
 
+/** The MCP servers of one case: run-scoped ones shared, case-scoped ones its own. */
+export interface CaseMcp extends McpToolSource {
+  /** Reads each started server's state tool, then stops the case's own servers. */
+  finish(): Promise<Record<string, unknown>>;
+}
+
 export class McpServers implements McpToolSource {
   private readonly connections = new Map<string, Promise<Connection>>();
   private closed = false;
@@ -47,6 +63,32 @@ export class McpServers implements McpToolSource {
 
   servers(): string[] {
     return Object.keys(this.configs);
+  }
+
+  /** The view of one case: servers with `scope: case` are started for it alone (on first use). */
+  forCase(): CaseMcp {
+    const own = Object.fromEntries(Object.entries(this.configs).filter(([, c]) => c.scope === 'case'));
+    const caseServers = Object.keys(own).length ? new McpServers(own) : undefined;
+    const owner = (server: string): McpServers => (caseServers && server in own ? caseServers : this);
+    return {
+      servers: () => this.servers(),
+      tools: (server) => owner(server).tools(server),
+      call: (tool, args, signal) => owner(tool.slice(0, tool.indexOf('.'))).call(tool, args, signal),
+      finish: async () => {
+        const states: Record<string, unknown> = {};
+        try {
+          for (const [server, config] of Object.entries(this.configs)) {
+            if (!config.stateTool || !owner(server).connections.has(server)) continue;
+            states[server] = await owner(server)
+              .call(`${server}.${config.stateTool}`, {}, AbortSignal.timeout(CONNECT_TIMEOUT_MS))
+              .catch((err: unknown) => ({ error: `state tool ${config.stateTool} failed: ${errorMessage(err)}` }));
+          }
+        } finally {
+          await caseServers?.close();
+        }
+        return states;
+      },
+    };
   }
 
   async tools(server: string): Promise<ToolInfo[]> {

@@ -139,7 +139,7 @@ describe('agent steps with an MCP server over stdio', () => {
     const trace = result!.steps[0]!.agent!;
     assert.deepEqual(
       trace.tools,
-      ['calc.add', 'calc.fail', 'calc.pid', 'calc.env'],
+      ['calc.add', 'calc.fail', 'calc.pid', 'calc.env', 'calc.inc', 'calc.count'],
       'in the order the server lists them',
     );
     assert.deepEqual(
@@ -155,6 +155,36 @@ describe('agent steps with an MCP server over stdio', () => {
     assert.deepEqual(JSON.parse(String(trace.toolCalls[3]!.result)), { openai: null, passed: 'plain' });
     assert.ok(pid > 0);
     assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the MCP server was stopped when the environment closed');
+  });
+
+  it('starts a fresh server per case with scope: case, and gives the scorer its state tool’s answer', async () => {
+    script = (call) =>
+      call.messages.some((m) => m.role === 'tool')
+        ? 'counted'
+        : {
+            toolCalls: [
+              { name: 'calc_inc', args: {} },
+              { name: 'calc_inc', args: {} },
+            ],
+          };
+    const server = `      command: ${process.execPath}\n      args: [${JSON.stringify(MCP_SERVER)}]\n      stateTool: count`;
+    const workspace = (scope: string) =>
+      agentWorkspace({
+        model: 'sim:mcp-test',
+        tools: ['calc.inc'],
+        cases: ['a', 'b', 'c'].map((id) => ({ id, input: { question: id }, expected: 2 })),
+        manifest: `tools:\n  mcp:\n    calc:\n${server}\n      scope: ${scope}`,
+        scorer: `import { defineScorer } from 'fapo';\nexport default defineScorer(({ case: c, serverStates }) => ({ score: (serverStates as { calc: { count: number } }).calc.count === c.expected ? 1 : 0, feedback: JSON.stringify(serverStates) }));\n`,
+      });
+    const fresh = await evaluateBaseline(workspace('case'));
+    assert.deepEqual(
+      fresh.map((r) => r.score),
+      [1, 1, 1],
+      'every case counted from 0 in its own server',
+    );
+    const shared = await evaluateBaseline(workspace('run'));
+    const counts = shared.map((r) => JSON.parse(r.feedback!).calc.count as number);
+    assert.equal(Math.max(...counts), 6, 'one server for the run: all six increments reached it');
   });
 
   it('names the server and its stderr when it does not start', async () => {
