@@ -15,6 +15,7 @@ import { buildFailureText } from '../../util/esbuild-errors.ts';
 
 const AUTHORING = fileURLToPath(new URL('../../authoring.ts', import.meta.url));
 const RUNTIME = fileURLToPath(new URL('./runtime.ts', import.meta.url));
+const DEFINE_TOOL = fileURLToPath(new URL('../tools/define.ts', import.meta.url));
 const RESOLVING = Symbol('resolving');
 
 function sandboxResolution(readable: (path: string) => boolean): Plugin {
@@ -33,7 +34,10 @@ function sandboxResolution(readable: (path: string) => boolean): Plugin {
           pluginData: RESOLVING,
         });
         if (found.errors.length) return { errors: found.errors };
-        return { path: pathToFileURL(found.path).href, external: true };
+        // The authoring API's zod import (for tools) is dropped from chains that define no tool, so
+        // their sandbox processes do not load zod.
+        const dropIfUnused = args.importer === DEFINE_TOOL ? { sideEffects: false } : {};
+        return { path: pathToFileURL(found.path).href, external: true, ...dropIfUnused };
       });
       // Bundling reads files in the parent: only from where the child itself may read.
       b.onLoad({ filter: /.*/ }, (args) => {
