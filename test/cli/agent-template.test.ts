@@ -25,7 +25,8 @@ describe('fapo init --template agent', () => {
     const [change] = report.accepted;
     assert.equal(change.technique, 'tool-use-instruction');
     assert.deepEqual(change.stepsChanged, ['support']);
-    assert.match(change.diff, /\+.*Use your tools to look up every fact/);
+    // the cases' expected_actions name the first tool the agent never called
+    assert.match(change.diff, /\+.*call the find_customer tool/);
     assert.ok(report.test.best.mean > report.test.baseline.mean, 'the held-out test set improves too');
   });
 
