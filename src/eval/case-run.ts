@@ -6,6 +6,7 @@
 import { RetrievalCapError } from '../chain/caps.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
 import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
+import type { McpServers } from '../chain/tools/mcp.ts';
 import type { ChainStructure, ChainVariant } from '../chain/types.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
@@ -26,6 +27,8 @@ export interface CaseContext {
   caseTimeoutMs?: number;
   retrievalGuard?: RetrievalGuard;
   role?: string;
+  /** MCP servers agent steps may use. */
+  mcp?: McpServers;
 }
 
 /**
@@ -35,6 +38,7 @@ export interface CaseContext {
 export type CaseOutcome = { result: CaseResult } | { fatal: BudgetExceededError | FapoError };
 
 export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise<CaseOutcome> {
+  const mcp = ctx.mcp?.forCase();
   const host = new CaseHost(
     {
       structure: ctx.structure,
@@ -46,9 +50,12 @@ export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise
       trial,
       retrievalGuard: ctx.retrievalGuard,
       role: ctx.role,
+      ...(mcp ? { mcp } : {}),
     },
     c.input,
   );
+  // Every case and trial starts from a fresh copy of the tool environment.
+  if (ctx.task.tools.environment !== undefined) host.toolState = structuredClone(ctx.task.tools.environment);
   const started = performance.now();
   const result: CaseResult = {
     caseId: c.id,

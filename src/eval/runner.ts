@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { RetrievalGuard } from '../chain/host.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
+import type { McpServers } from '../chain/tools/mcp.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
@@ -29,6 +30,8 @@ export interface EvaluateOptions {
   caseIds?: string[];
   caseTimeoutMs?: number;
   retrievalGuard?: RetrievalGuard;
+  /** MCP servers agent steps may use. */
+  mcp?: McpServers;
   purpose?: string;
   /** Accounting role of the model calls (default `task`). */
   role?: string;
@@ -66,6 +69,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     resourceFingerprints: Object.fromEntries(
       [...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : [])),
     ),
+    ...(task.tools.fingerprint ? { toolsFingerprint: task.tools.fingerprint } : {}),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
@@ -93,6 +97,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     caseTimeoutMs: opts.caseTimeoutMs,
     retrievalGuard: opts.retrievalGuard,
     role: opts.role,
+    ...(opts.mcp ? { mcp: opts.mcp } : {}),
   };
   const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
     if (fatal) return;

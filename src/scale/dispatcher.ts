@@ -147,6 +147,7 @@ export class QueueDispatcher implements RemoteCases {
         ...(d.spec.scorerFingerprint ? { scorer: d.spec.scorerFingerprint } : {}),
         ...(d.spec.chainFingerprint ? { chain: d.spec.chainFingerprint } : {}),
         ...(d.spec.resourceFingerprints ? { resources: d.spec.resourceFingerprints } : {}),
+        ...(d.spec.toolsFingerprint ? { tools: d.spec.toolsFingerprint } : {}),
         ...(d.spec.fapoVersion ? { fapoVersion: d.spec.fapoVersion } : {}),
       },
       variant: {

@@ -35,6 +35,7 @@ export const CaseJobSchema = z.object({
     scorer: z.string().optional(),
     chain: z.string().optional(),
     resources: z.record(z.string(), z.string()).optional(),
+    tools: z.string().optional(),
     fapoVersion: z.string().optional(),
   }),
   variant: z.object({

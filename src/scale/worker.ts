@@ -157,6 +157,7 @@ async function processJob(
         executor: env.executor,
         retrievers: env.retrievers,
         retrievalGuard: env.retrievalGuard,
+        mcp: env.mcp,
         ...(data.caseTimeoutMs ? { caseTimeoutMs: data.caseTimeoutMs } : {}),
         ...(data.role ? { role: data.role } : {}),
       },
@@ -212,6 +213,7 @@ async function checkWorkspace(
   if (job.fingerprints.scorer && job.fingerprints.scorer !== env.task.scorerFingerprint) return differs('the scorer');
   if (job.fingerprints.chain && job.fingerprints.chain !== (await chainFingerprint(env.task.dir, job.variant)))
     return differs('the chain module or a file it imports');
+  if ((job.fingerprints.tools ?? '') !== (env.task.tools.fingerprint ?? '')) return differs('the tool modules');
   for (const [name, fingerprint] of Object.entries(job.fingerprints.resources ?? {})) {
     if (env.retrievers.get(name)?.fingerprint !== fingerprint) return differs(`the retrieval resource "${name}"`);
   }

@@ -1,5 +1,5 @@
 import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
-import { openEnvironment } from '../../eval/environment.ts';
+import { evaluationInputs, openEnvironment } from '../../eval/environment.ts';
 import { evaluate } from '../../eval/runner.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { UsageMeter, type RoleUsage } from '../../models/index.ts';
@@ -81,16 +81,10 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
     const started = performance.now();
     const outcome = await evaluate({
-      task: env.task,
-      store: env.store,
+      ...evaluationInputs(env),
       variant,
       split,
       trials,
-      model: env.model,
-      sampling: env.sampling,
-      executor: env.executor,
-      retrievers: env.retrievers,
-      retrievalGuard: env.retrievalGuard,
       concurrency: Math.max(concurrency, 4),
       caseIds,
       ...(remote ? { remote } : {}),
