@@ -67,17 +67,30 @@ export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise
     diagnostics: host.diagnostics,
     latencyMs: 0,
   };
+  let fatal: BudgetExceededError | FapoError | undefined;
   try {
     result.output = await ctx.executor.run(ctx.variant, c.input, host, ctx.caseTimeoutMs ?? 300_000);
   } catch (err) {
-    if (err instanceof BudgetExceededError || isConfigError(err))
-      return { fatal: err as BudgetExceededError | FapoError };
-    result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
-    result.error = errorMessage(err);
+    if (err instanceof BudgetExceededError || isConfigError(err)) fatal = err as BudgetExceededError | FapoError;
+    else {
+      result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
+      result.error = errorMessage(err);
+    }
   }
+  // Read the case's MCP server states, and stop its own servers, whatever happened.
+  const serverStates = (await mcp?.finish()) ?? {};
+  if (fatal) return { fatal };
   if (result.status === 'ok') {
     try {
-      const scored = checkScore(await ctx.task.scorer({ case: c, output: result.output, steps: host.records }));
+      const scored = checkScore(
+        await ctx.task.scorer({
+          case: c,
+          output: result.output,
+          steps: host.records,
+          ...(host.toolState !== undefined ? { finalState: host.toolState } : {}),
+          ...(Object.keys(serverStates).length ? { serverStates } : {}),
+        }),
+      );
       result.score = scored.score;
       if (scored.breakdown) result.breakdown = scored.breakdown;
       if (scored.feedback) result.feedback = scored.feedback;
