@@ -117,6 +117,7 @@ program
   .option('--no-analyst', 'ablation: no analyst model in attribution')
   .option('--no-reviewer', 'ablation: no reviewer model (deterministic checks still run)')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--queue <url>', 'evaluate on `fapo worker`s through BullMQ on this Redis (redis://host:6379)')
   .option('--json', 'machine-readable output')
   .action(lazy('optimize', 'optimizeCommand'));
 

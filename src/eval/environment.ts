@@ -10,6 +10,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import { type Task, loadTask } from '../task/load.ts';
+import type { RemoteCases } from './remote.ts';
 import type { EvaluateOptions } from './runner.ts';
 import { Store } from './store.ts';
 import { FapoError } from '../util/errors.ts';
@@ -49,6 +50,8 @@ export interface Environment {
   retrievalGuard: RetrievalGuard;
   /** The task's MCP servers (started on first use, stopped by close()). */
   mcp: McpServers;
+  /** Evaluations compute their cases here (queue workers) instead of locally; set by the caller. */
+  remote?: RemoteCases;
   /** Builds another client (e.g. an optimizer role) sharing the cache, meter and prices. */
   client(id: string): ModelClient;
   close(): Promise<void>;
@@ -127,10 +130,10 @@ export function evaluationInputs(
   env: Environment,
 ): Pick<
   EvaluateOptions,
-  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp'
+  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp' | 'remote'
 > {
-  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp } = env;
-  return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp };
+  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote } = env;
+  return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, ...(remote ? { remote } : {}) };
 }
 
 function taskModelId(task: Task, flag: string | undefined): string {

@@ -2,6 +2,7 @@
  * The seam between the evaluation runner and a remote executor of cases (src/scale: BullMQ workers).
  * The runner keeps the run's identity and the store; a RemoteCases only computes case results.
  */
+import type { BudgetCaps, UsageMeter } from '../models/meter.ts';
 import type { Sampling } from '../models/types.ts';
 import type { Case } from '../task/schema.ts';
 import type { CaseOutcome } from './case-run.ts';
@@ -24,3 +25,17 @@ export interface RemoteCases {
   /** Computes one case remotely; resolves with its result or the error that stops the run. */
   run(dispatch: CaseDispatch): Promise<CaseOutcome>;
 }
+
+export interface RemoteSession extends RemoteCases {
+  close(): Promise<void>;
+}
+
+/**
+ * Opens remote evaluation for an optimization session once its meter exists: the remote side keeps
+ * the session's caps (shared budget) and books the workers' usage into the meter.
+ */
+export type RemoteFactory = (session: {
+  taskName: string;
+  meter: UsageMeter;
+  caps: BudgetCaps;
+}) => Promise<RemoteSession>;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Environment, openEnvironment } from '../eval/environment.ts';
+import type { RemoteFactory, RemoteSession } from '../eval/remote.ts';
 import { Store } from '../eval/store.ts';
 import { baselineVariant } from '../eval/variant.ts';
 import type { Variant } from '../eval/types.ts';
@@ -76,6 +77,8 @@ export interface OptimizeRequest {
   /** Every event of the session, as it happens (render with describeEvent from events.ts). */
   onEvent?: EventSink;
   onProgress?: (label: string, done: number, total: number) => void;
+  /** Evaluate on queue workers (`fapo optimize --queue`, src/scale) with the session's meter and caps. */
+  remote?: RemoteFactory;
 }
 
 const SESSIONS = 'sessions';
@@ -126,7 +129,9 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     meter,
     ...(config.responseCache === false ? { responseCache: false } : {}),
   });
+  let remote: RemoteSession | undefined;
   try {
+    if (req.remote) env.remote = remote = await req.remote({ taskName: env.task.manifest.name, meter, caps });
     return await runSession(env, record, req, meter);
   } catch (err) {
     env.store.putDoc(SESSIONS, record.id, {
@@ -136,6 +141,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     });
     throw err;
   } finally {
+    await remote?.close();
     await env.close();
   }
 }

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { CaseOutcome } from '../eval/case-run.ts';
 import type { CaseDispatch, RemoteCases } from '../eval/remote.ts';
 import type { CaseResult } from '../eval/types.ts';
+import type { UsageMeter } from '../models/meter.ts';
 import { BudgetExceededError, FapoError, errorMessage } from '../util/errors.ts';
 import { type BudgetCaps, RedisBudget } from './budget.ts';
 import {
@@ -39,6 +40,10 @@ export interface DispatcherOptions {
   sweepMs?: number;
   /** Attempts of a job whose worker threw (not a stall, not a case error): default 3. */
   attempts?: number;
+  /** Only jobs of these accounting roles reserve against `budget` (default: every job). */
+  budgetRoles?: readonly string[];
+  /** The coordinator's meter: the workers' calls and cache hits are booked into it as results arrive. */
+  meter?: UsageMeter;
   log?: (line: string) => void;
 }
 
@@ -163,7 +168,9 @@ export class QueueDispatcher implements RemoteCases {
       sampling: d.sampling,
       ...(d.role ? { role: d.role } : {}),
       ...(d.caseTimeoutMs ? { caseTimeoutMs: d.caseTimeoutMs } : {}),
-      ...(this.budget ? { budget: this.budget.scope } : {}),
+      ...(this.budget && (this.opts.budgetRoles?.includes(d.role ?? 'task') ?? true)
+        ? { budget: this.budget.scope }
+        : {}),
     };
   }
 
@@ -260,17 +267,19 @@ export class QueueDispatcher implements RemoteCases {
     this.pending.delete(jobId);
     this.workers.add(worker);
     for (const k of Object.keys(this.usage) as (keyof CaseUsage)[]) this.usage[k] += usage[k];
+    // The outcome is handed on once the usage is in the meter: whoever reads the meter next sees it.
+    const resolve = (o: CaseOutcome) => void this.book(p.dispatch.role ?? 'task', usage).finally(() => p.resolve(o));
     if ('result' in outcome) {
       const result = outcome.result as CaseResult;
       if (result.caseId !== p.dispatch.case.id || result.trial !== p.dispatch.trial) {
-        p.resolve({ fatal: new FapoError(`job ${jobId} answered for case ${result.caseId} trial ${result.trial}`) });
+        resolve({ fatal: new FapoError(`job ${jobId} answered for case ${result.caseId} trial ${result.trial}`) });
         return;
       }
-      p.resolve({ result });
+      resolve({ result });
       return;
     }
     const f = outcome.fatal;
-    p.resolve({
+    resolve({
       fatal:
         f.kind === 'budget'
           ? new BudgetExceededError(f.budget ?? 'budget', f.message)
@@ -314,7 +323,31 @@ export class QueueDispatcher implements RemoteCases {
     try {
       await (await Job.fromId(this.queue, id))?.remove();
     } catch (err) {
-      this.log(`could not remove job ${id}: ${errorMessage(err)}`);
+      if (!this.closed) this.log(`could not remove job ${id}: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * Books a result's calls into the coordinator's meter, so its usage, reports and budget checks see
+   * what the workers spent (the shared Redis budget already kept the caps while they spent it).
+   */
+  private async book(role: string, usage: CaseUsage): Promise<void> {
+    const meter = this.opts.meter;
+    if (!meter) return;
+    for (let i = 0; i < usage.cacheHits; i++) meter.recordCacheHit(role, 0);
+    for (let i = 0; i < usage.calls; i++) {
+      const first = i === 0;
+      try {
+        const reservation = await meter.reserve(role, { tokens: 0, costUsd: 0 });
+        reservation.commit({
+          usage: { inputTokens: first ? usage.inputTokens : 0, outputTokens: first ? usage.outputTokens : 0 },
+          costUsd: first ? usage.costUsd : 0,
+          latencyMs: 0,
+        });
+      } catch (err) {
+        this.log(`could not book a worker's ${role} call into the meter: ${errorMessage(err)}`);
+        return;
+      }
     }
   }
 

@@ -7,6 +7,9 @@ import { strategyFactory } from '../../optimize/strategies.ts';
 import { formatMeanSd } from '../../eval/artifacts.ts';
 import { Store } from '../../eval/store.ts';
 import { loadTask } from '../../task/load.ts';
+import type { RemoteFactory } from '../../eval/remote.ts';
+import { QueueDispatcher } from '../../scale/dispatcher.ts';
+import { redisOptions } from '../../scale/redis.ts';
 import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
 import { simNotice } from '../format.ts';
@@ -40,6 +43,7 @@ export interface OptimizeFlags {
   maxMetricCalls?: string;
   gepaBudget?: string;
   useMerge?: boolean;
+  queue?: string;
 }
 
 export function sessionConfig(flags: OptimizeFlags): SessionConfig {
@@ -113,7 +117,7 @@ function positiveNumber(name: string, v: string): number {
 export async function runOptimize(
   taskDir: string,
   config: SessionConfig,
-  opts: { resume?: boolean | string; quiet?: boolean } = {},
+  opts: { resume?: boolean | string; quiet?: boolean; queue?: string } = {},
 ): Promise<SessionOutcome> {
   const progress = opts.quiet ? undefined : createProgress('evaluating');
   let lastLabel = '';
@@ -123,6 +127,7 @@ export async function runOptimize(
       config,
       strategy: strategyFactory(config.strategy),
       resume: opts.resume,
+      ...(opts.queue ? { remote: queueFactory(opts.queue) } : {}),
       ...(opts.quiet ? {} : { onEvent: printEvent }),
       onProgress: (label, done, total) => {
         if (label !== lastLabel) lastLabel = label;
@@ -168,7 +173,12 @@ export async function saveReport(taskDir: string, outcome: SessionOutcome): Prom
 
 export async function optimizeCommand(taskDir: string, flags: OptimizeFlags): Promise<number> {
   const config = sessionConfig(flags);
-  const outcome = await runOptimize(taskDir, config, { resume: flags.resume, quiet: flags.json });
+  if (flags.queue) redisOptions(flags.queue); // a bad URL fails before the session starts
+  const outcome = await runOptimize(taskDir, config, {
+    resume: flags.resume,
+    quiet: flags.json,
+    ...(flags.queue ? { queue: flags.queue } : {}),
+  });
   const reportDir = await saveReport(taskDir, outcome);
   if (flags.json) {
     process.stdout.write(
@@ -198,6 +208,30 @@ export async function optimizeCommand(taskDir: string, flags: OptimizeFlags): Pr
     if (notice) console.log(notice);
   }
   return 0;
+}
+
+/**
+ * Task-model evaluations on queue workers: the task-call cap becomes the shared Redis budget (what is
+ * left of it in a resumed session) and the workers' calls are booked into the session's meter. A
+ * dollar cap over every role cannot be kept across machines yet, so it is refused rather than loosened.
+ */
+function queueFactory(url: string): RemoteFactory {
+  return async ({ taskName, meter, caps }) => {
+    if (caps.total?.maxCostUsd !== undefined)
+      throw new FapoError(
+        '--max-cost is not kept across queue workers yet',
+        'Cap the task model with --max-task-calls (shared by the workers), or run without --queue.',
+      );
+    const taskCalls = caps.byRole?.task?.maxCalls;
+    return QueueDispatcher.open({
+      url,
+      taskName,
+      meter,
+      budgetRoles: ['task'],
+      ...(taskCalls !== undefined ? { budget: { maxCalls: Math.max(0, taskCalls - meter.usage('task').calls) } } : {}),
+      log: (line) => console.error(line),
+    });
+  };
 }
 
 function printEvent(event: OptimizeEvent): void {
