@@ -127,6 +127,20 @@ test('Redis restarted mid-run: the run completes with the same results and no ca
   assert.equal(llm.answered('s'), reference.paid, 'model calls were paid again after the Redis restart');
 });
 
+test('Redis losing its data mid-run (no persistence): the lost jobs are added again and the results are the same', async () => {
+  redis.flush();
+  const ws = workspaces('coord', 'f0', 'f1', 'f2');
+  const workers = await startWorkers('f', ws, 3);
+  const run = runCli(evalArgs(ws.coord!));
+  while (llm.answered('f') < reference.paid / 3) await sleep(20);
+  redis.flush(); // queues, cached answers and locks gone at once, as after a restart without persistence
+  const done = await run;
+  await stopWorkers(workers);
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stderr, /were not in Redis \(restarted without persistence\?\); adding them again/);
+  assert.deepEqual(latestResults(ws.coord!), reference.results);
+});
+
 test('--max-calls is a hard cap across workers: the run stops with a budget error and never passes it', async () => {
   redis.flush();
   const ws = workspaces('coord', 'b0', 'b1', 'b2');
