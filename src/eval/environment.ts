@@ -36,6 +36,11 @@ export interface EnvironmentOptions {
    * call, so the coordinator needs no keys or endpoints.
    */
   remoteModels?: boolean;
+  /**
+   * `false`: no default task model is built (queue workers: each job names its model, built on
+   * demand with `client()`), so a manifest without `model:`, or one whose key is missing here, is fine.
+   */
+  taskModel?: boolean;
 }
 
 /** Everything an evaluation or optimization needs for one workspace, opened once. */
@@ -98,7 +103,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       task,
       store,
       mcp,
-      model: client(taskModelId(task, opts.model)),
+      model: opts.taskModel === false ? noTaskModel(task) : client(taskModelId(task, opts.model)),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
       meter,
       retrievers,
@@ -134,6 +139,14 @@ export function evaluationInputs(
 > {
   const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote } = env;
   return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, ...(remote ? { remote } : {}) };
+}
+
+function noTaskModel(task: Task): ModelClient {
+  const id = task.manifest.model ?? 'none:none';
+  return {
+    id,
+    generate: () => Promise.reject(new FapoError(`${id}: this environment has no default task model (a queue worker)`)),
+  };
 }
 
 function taskModelId(task: Task, flag: string | undefined): string {

@@ -66,6 +66,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     for (const dir of opts.taskDirs) {
       const env = await openEnvironment(dir, {
         concurrency: opts.modelConcurrency ?? 8,
+        taskModel: false, // each job names its model; clients are built on demand
         sandbox: opts.sandbox !== false,
         ...(opts.pricesPath ? { pricesPath: opts.pricesPath } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),

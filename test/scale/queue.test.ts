@@ -180,6 +180,20 @@ test('a worker whose workspace differs (another scorer) refuses the cases and th
   assert.equal(llm.answered('m'), 0);
 });
 
+test('a worker needs no default model: its manifest may name none (each job names its model)', async () => {
+  redis.flush();
+  const ws = workspaces('coord', 'n0');
+  const manifest = join(ws.n0!, 'fapo.task.yaml');
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^model: .*$/m, ''));
+  const workers = await startWorkers('n', ws, 1);
+  const run = await runCli(evalArgs(ws.coord!, '--limit', '2'));
+  await stopWorkers(workers);
+  assert.equal(run.code, 0, run.stderr);
+  const results = latestResults(ws.coord!);
+  assert.equal(results.size, 2 * Number(TRIALS));
+  for (const [key, r] of results) assert.deepEqual(r, reference.results.get(key), key);
+});
+
 test('a job payload that is not a case job fails at once with the reason (zod), and is not retried', async () => {
   redis.flush();
   const ws = workspaces('z0');
