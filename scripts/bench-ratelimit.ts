@@ -86,7 +86,7 @@ async function run(scenario: Scenario) {
 
 console.log(
   `fake server: 127.0.0.1, ${LATENCY_MS} ms per answer; time scaled: 1 "minute" = ${WINDOW_MS} ms ` +
-    `(buckets refill continuously, burst = 1/60 of a minute's limit = ${WINDOW_MS / 60} ms of refill); ` +
+    `(server buckets refill continuously and hold 1/60 of a minute's limit = ${WINDOW_MS / 60} ms of refill; the client holds half that); ` +
     'tokens = words of the messages + words of the reply, as the fake server reports usage.',
 );
 let ok = true;
@@ -108,7 +108,7 @@ for (const scenario of SCENARIOS) {
   );
   if (r.stats)
     console.log(
-      `  limiter: ${r.stats.admitted} attempts, concurrency now ${r.stats.concurrency} (min ${r.stats.minConcurrency}, ${r.stats.decreases} cuts), learned tokens actual/bound ${r.stats.tokenRatio.toFixed(2)}`,
+      `  limiter: ${r.stats.admitted} attempts, concurrency now ${r.stats.concurrency} (min ${r.stats.minConcurrency}, ${r.stats.decreases} cuts), learned tokens actual/bound ${r.stats.tokenRatio.toFixed(2)}, rate share in use ${r.stats.rateShare.toFixed(3)}`,
     );
   if (scenario.limiter) {
     const pass = pct >= 90 && r.failed === 0 && rejectedPct <= 2;

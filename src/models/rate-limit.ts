@@ -4,8 +4,11 @@
  * client that calls that model, gates each provider attempt:
  *
  * - Token buckets for the declared limits (requests/min, tokens/min): refilled continuously, as
- *   Anthropic documents its limiter, with a small burst capacity (one second's worth by default, the
- *   granularity at which OpenAI documents that it may enforce a per-minute limit).
+ *   Anthropic documents its limiter, with a small burst capacity (half a second's worth by default:
+ *   OpenAI documents that it may enforce a per-minute limit per second, and the other half absorbs
+ *   network jitter).
+ * - AIMD on the rate too: a 429 although the declared rate was respected cuts the rate used by 10%,
+ *   successes win it back slowly (see rateShare).
  * - AIMD concurrency: starts at the configured concurrency, halves on a 429 / overload answer (once per
  *   congestion event: calls that started before the last cut do not cut again), and grows by one after
  *   each `limit` successful calls, back up to the configured concurrency.
@@ -52,7 +55,11 @@ export interface RateLimiterOptions extends RateLimits {
   concurrency: number;
   /** Length of the "minute" the limits refer to, in ms (default 60 000; benches scale it down). */
   windowMs?: number;
-  /** Bucket capacity, as the time it takes to refill (default 1 000 ms, i.e. 1/60 of the minute's limit). */
+  /**
+   * Bucket capacity, as the time it takes to refill (default 500 ms of a 60 s minute: half the one
+   * second's worth a provider is assumed to hold, so calls that reach it closer together than they
+   * were sent — network jitter — find room in its bucket instead of a 429).
+   */
   burstMs?: number;
   /** Pause after a 429 that carries no Retry-After header (default 1 000 ms). */
   defaultPauseMs?: number;
@@ -86,6 +93,8 @@ export interface RateLimiterStats {
   decreases: number;
   /** Actual / estimated tokens, as learned so far. */
   tokenRatio: number;
+  /** Share of the declared limits in use now (below 1 after 429s despite respecting them). */
+  rateShare: number;
 }
 
 interface Waiter {
@@ -109,6 +118,8 @@ class Bucket {
     private readonly perMs: number,
     burstMs: number,
     now: number,
+    /** Share of the declared rate used now (see ModelRateLimiter.rateShare). */
+    private readonly share: () => number,
   ) {
     this.capacity = Math.max(1, perMs * burstMs);
     this.tokens = this.capacity;
@@ -116,7 +127,7 @@ class Bucket {
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs);
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs * this.share());
     this.updatedAt = now;
   }
 
@@ -124,7 +135,7 @@ class Bucket {
   waitFor(amount: number, now: number): number {
     this.refill(now);
     const need = Math.min(amount, this.capacity) - this.tokens;
-    return need <= 0 ? 0 : need / this.perMs;
+    return need <= 0 ? 0 : need / (this.perMs * this.share());
   }
 
   take(amount: number, now: number): void {
@@ -146,6 +157,8 @@ class Bucket {
 }
 
 const RATIO_SMOOTHING = 0.2;
+const RATE_SHARE_STEP = 0.002;
+const MIN_RATE_SHARE = 0.5;
 
 export class ModelRateLimiter {
   private readonly clock: Clock;
@@ -161,6 +174,13 @@ export class ModelRateLimiter {
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
   private ratio = 1;
+  /**
+   * Share of the declared rates the buckets refill at: cut by 10% per congestion event, regained by
+   * 0.2% per success. A 429 while the declared rate is respected means the provider counts
+   * differently (its window, its token count, jitter in arrival times); slowing down a little is the
+   * only answer that stops repeated refusals.
+   */
+  private rateShare = 1;
   private ratioDeviation = 0;
   private readonly defaultPauseMs: number;
   private readonly counts = { admitted: 0, succeeded: 0, rejected: 0, failed: 0, decreases: 0, minConcurrency: 0 };
@@ -176,10 +196,11 @@ export class ModelRateLimiter {
     this.counts.minConcurrency = this.limit;
     this.defaultPauseMs = options.defaultPauseMs ?? 1_000;
     const windowMs = options.windowMs ?? 60_000;
-    const burstMs = options.burstMs ?? windowMs / 60;
+    const burstMs = options.burstMs ?? windowMs / 120;
     const now = this.clock.now();
-    if (options.rpm) this.requests = new Bucket(options.rpm / windowMs, burstMs, now);
-    if (options.tpm) this.tokens = new Bucket(options.tpm / windowMs, burstMs, now);
+    const share = () => this.rateShare;
+    if (options.rpm) this.requests = new Bucket(options.rpm / windowMs, burstMs, now, share);
+    if (options.tpm) this.tokens = new Bucket(options.tpm / windowMs, burstMs, now, share);
   }
 
   /**
@@ -213,7 +234,7 @@ export class ModelRateLimiter {
   }
 
   stats(): RateLimiterStats {
-    return { ...this.counts, concurrency: this.limit, tokenRatio: this.ratio };
+    return { ...this.counts, concurrency: this.limit, tokenRatio: this.ratio, rateShare: this.rateShare };
   }
 
   private pump(): void {
@@ -284,6 +305,7 @@ export class ModelRateLimiter {
           this.ratioDeviation += RATIO_SMOOTHING * (Math.abs(observed - this.ratio) - this.ratioDeviation);
           this.ratio += RATIO_SMOOTHING * (observed - this.ratio);
         }
+        this.rateShare = Math.min(1, this.rateShare + RATE_SHARE_STEP);
         // Additive increase: one more slot per `limit` successes (about one per round trip).
         if (++this.successesSinceChange >= this.limit && this.limit < this.maxConcurrency) {
           this.limit++;
@@ -301,6 +323,7 @@ export class ModelRateLimiter {
         // Multiplicative decrease, once per congestion event.
         if (startedAt > this.lastDecreaseAt) {
           this.limit = Math.max(1, Math.floor(this.limit / 2));
+          this.rateShare = Math.max(MIN_RATE_SHARE, this.rateShare * 0.9);
           this.counts.minConcurrency = Math.min(this.counts.minConcurrency, this.limit);
           this.counts.decreases++;
           this.lastDecreaseAt = now;

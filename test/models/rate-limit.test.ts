@@ -52,7 +52,7 @@ describe('ModelRateLimiter', () => {
   it('spaces calls to the requests-per-minute limit', async () => {
     const clock = new FakeClock();
     // 60 rpm with a one-second bucket: one call per second.
-    const limiter = new ModelRateLimiter('m', { concurrency: 8, rpm: 60, clock });
+    const limiter = new ModelRateLimiter('m', { concurrency: 8, rpm: 60, burstMs: 1_000, clock });
     const calls = [track(limiter, clock), track(limiter, clock), track(limiter, clock)];
     await settle();
     assert.deepEqual(
@@ -92,6 +92,7 @@ describe('ModelRateLimiter', () => {
     await settle();
     assert.equal(limiter.stats().concurrency, 4);
     assert.equal(limiter.stats().decreases, 1);
+    assert.equal(limiter.stats().rateShare, 0.9); // the declared rate was not enough: use 10% less
     assert.equal(queued.at, undefined); // 6 in flight > 4, and paused anyway
 
     for (const c of first.slice(2)) c.permit!.release({ kind: 'ok', tokens: 10 });
@@ -109,12 +110,13 @@ describe('ModelRateLimiter', () => {
     }
     assert.ok(limiter.stats().concurrency >= 5, `concurrency ${limiter.stats().concurrency}`);
     assert.equal(limiter.stats().minConcurrency, 4);
+    assert.ok(Math.abs(limiter.stats().rateShare - (0.9 + 6 * 0.002)) < 1e-9); // won back per success
   });
 
   it('charges estimated tokens, learns the actual/estimate ratio, and corrects the bucket by usage', async () => {
     const clock = new FakeClock();
     // 6000 tpm with a one-second bucket: 100 tokens of capacity, 0.1 token per ms.
-    const limiter = new ModelRateLimiter('m', { concurrency: 8, tpm: 6_000, clock });
+    const limiter = new ModelRateLimiter('m', { concurrency: 8, tpm: 6_000, burstMs: 1_000, clock });
     const a = track(limiter, clock, 100);
     await settle();
     assert.equal(a.at, 0);
