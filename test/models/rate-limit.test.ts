@@ -110,7 +110,7 @@ describe('ModelRateLimiter', () => {
     }
     assert.ok(limiter.stats().concurrency >= 5, `concurrency ${limiter.stats().concurrency}`);
     assert.equal(limiter.stats().minConcurrency, 4);
-    assert.ok(Math.abs(limiter.stats().rateShare - (0.9 + 6 * 0.002)) < 1e-9); // won back per success
+    assert.ok(Math.abs(limiter.stats().rateShare - (0.9 + 10 * 0.002)) < 1e-9); // 10 successes since the cut
   });
 
   it('charges estimated tokens, learns the actual/estimate ratio, and corrects the bucket by usage', async () => {
