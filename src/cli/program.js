@@ -49,6 +49,9 @@ program
   .option('--prices <file>', 'JSON price table overriding the defaults')
   .option('--timeout <ms>', 'per model call timeout, retries included')
   .option('--max-retries <n>', 'provider retries after the first attempt (honouring Retry-After)', '3')
+  .option('--rpm <n>', "task model's requests-per-minute limit (over fapo.models.yaml)")
+  .option('--tpm <n>', "task model's tokens-per-minute limit (over fapo.models.yaml)")
+  .option('--models-config <file>', 'per-model rate limits (default: fapo.models.yaml in the workspace, if present)')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--json', 'machine-readable output')
   .action(lazy('eval', 'evalCommand'));

@@ -4,7 +4,9 @@ import type { RetrievalGuard } from '../chain/host.ts';
 import { InProcessExecutor } from '../chain/in-process.ts';
 import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { enforceRetrievalCaps } from '../chain/caps.ts';
-import { UsageMeter, createModelClient, loadPriceTable } from '../models/index.ts';
+import { UsageMeter, createModelClient, loadPriceTable, parseModelId } from '../models/index.ts';
+import { MODELS_CONFIG_FILE, loadModelsConfig, rateLimitsResolver } from '../models/models-config.ts';
+import { RateLimiterRegistry } from '../models/rate-limit.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
@@ -28,6 +30,11 @@ export interface EnvironmentOptions {
   meter?: UsageMeter;
   /** `false`: no response cache, so every model call is paid (default: the workspace's cache). */
   responseCache?: boolean;
+  /** Declared limits of the task model (flags), over those of the models config. */
+  rpm?: number;
+  tpm?: number;
+  /** Models config with per-model limits (default: `fapo.models.yaml` in the workspace, if present). */
+  modelsConfigPath?: string;
 }
 
 /** Everything an evaluation or optimization needs for one workspace, opened once. */
@@ -37,6 +44,8 @@ export interface Environment {
   model: ModelClient;
   sampling: Sampling;
   meter: UsageMeter;
+  /** Per-model rate limiters shared by every client of this environment (stats for reports). */
+  rateLimits: RateLimiterRegistry;
   retrievers: ReadonlyMap<string, Retriever>;
   executor: ChainExecutor;
   retrievalGuard: RetrievalGuard;
@@ -51,8 +60,16 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   try {
     const meter = opts.meter ?? new UsageMeter();
     const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
+    const modelsConfig = opts.modelsConfigPath
+      ? loadModelsConfig(opts.modelsConfigPath)
+      : loadModelsConfig(join(task.dir, MODELS_CONFIG_FILE), { required: false });
+    const taskModel = taskModelId(task, opts.model);
+    const rateLimits = new RateLimiterRegistry(
+      rateLimitsResolver(modelsConfig, { rpm: opts.rpm, tpm: opts.tpm, taskModel: parseModelId(taskModel).id }),
+    );
     const client = (id: string) =>
       createModelClient(id, {
+        rateLimits,
         ...(opts.responseCache === false ? {} : { cache: store.cache }),
         meter,
         concurrency: opts.concurrency ?? 8,
@@ -82,9 +99,10 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     return {
       task,
       store,
-      model: client(taskModelId(task, opts.model)),
+      model: client(taskModel),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
       meter,
+      rateLimits,
       retrievers,
       executor,
       retrievalGuard: enforceRetrievalCaps(task.playbook.caps),

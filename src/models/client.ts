@@ -59,13 +59,8 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
   const secrets = secretValues(options.env ?? process.env);
   const inFlight = new Map<string, Promise<CachedResponse>>();
   const { cache, meter } = options;
-  const model = options.rateLimits
-    ? rateLimitedLanguageModel(
-        providerModel,
-        options.rateLimits.limiter(spec.id, options.concurrency ?? 8),
-        outputAllowance,
-      )
-    : providerModel;
+  const rateLimiter = options.rateLimits?.limiterFor(spec, options.concurrency ?? 8);
+  const model = rateLimiter ? rateLimitedLanguageModel(providerModel, rateLimiter, outputAllowance) : providerModel;
 
   // Budget reservation and usage booking happen in the one metering middleware, per provider attempt.
   const metered = meteredLanguageModel(model, {

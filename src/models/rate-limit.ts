@@ -367,6 +367,14 @@ export class RateLimiterRegistry {
     private readonly base: Omit<RateLimiterOptions, 'concurrency' | 'rpm' | 'tpm'> = {},
   ) {}
 
+  /**
+   * The limiter of a hosted model; undefined for in-process models (sim, local), which have no
+   * provider limits and whose per-call overhead budget is a few microseconds.
+   */
+  limiterFor(spec: { id: string; provider: string }, concurrency: number): ModelRateLimiter | undefined {
+    return spec.provider === 'sim' || spec.provider === 'local' ? undefined : this.limiter(spec.id, concurrency);
+  }
+
   limiter(modelId: string, concurrency: number): ModelRateLimiter {
     let limiter = this.limiters.get(modelId);
     if (!limiter) {

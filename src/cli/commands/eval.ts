@@ -19,6 +19,9 @@ export interface EvalFlags {
   prices?: string;
   timeout?: string;
   maxRetries?: string;
+  rpm?: string;
+  tpm?: string;
+  modelsConfig?: string;
 }
 
 export function parseSplit(value: string): Split {
@@ -52,6 +55,9 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     pricesPath: flags.prices,
     ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
+    ...(flags.rpm ? { rpm: parsePositiveInt('rpm', flags.rpm) } : {}),
+    ...(flags.tpm ? { tpm: parsePositiveInt('tpm', flags.tpm) } : {}),
+    ...(flags.modelsConfig ? { modelsConfigPath: flags.modelsConfig } : {}),
   });
   try {
     const variant = resolveVariant(env.store, env.task, flags.variant);
@@ -94,6 +100,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
             variant: { hash: variant.hash, seq: variant.seq },
             summary: s,
             usage,
+            rateLimits: env.rateLimits.stats(),
             wallMs,
             resumed: outcome.resumed,
             artifacts: dir,
@@ -144,6 +151,12 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
         `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
+      for (const [id, rl] of Object.entries(env.rateLimits.stats())) {
+        if (rl.rejected > 0)
+          console.log(
+            `${id}: the provider refused ${rl.rejected} of ${rl.admitted} attempts (429/overloaded); concurrency went down to ${rl.minConcurrency}, now ${rl.concurrency}`,
+          );
+      }
       console.log(`artifacts: ${dir}`);
       const notice = simNotice([env.model.id]);
       if (notice) console.log(notice);
