@@ -15,6 +15,7 @@ import type { UsageMeter } from './meter.ts';
 import { meteredLanguageModel, roleFromCallOptions } from './metering.ts';
 import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
 import { DEFAULT_PRICES, costUsd, lookupPrice, type PriceTable } from './pricing.ts';
+import { withPromptCaching } from './prompt-cache.ts';
 import { callLanguageModel } from './provider-call.ts';
 import type { RateLimiterRegistry } from './rate-limit.ts';
 import { rateLimitedLanguageModel } from './rate-limited-model.ts';
@@ -60,7 +61,8 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
   const inFlight = new Map<string, Promise<CachedResponse>>();
   const { cache, meter } = options;
   const rateLimiter = options.rateLimits?.limiterFor(spec, options.concurrency ?? 8);
-  const model = rateLimiter ? rateLimitedLanguageModel(providerModel, rateLimiter, outputAllowance) : providerModel;
+  const cachingModel = withPromptCaching(providerModel, spec.provider);
+  const model = rateLimiter ? rateLimitedLanguageModel(cachingModel, rateLimiter, outputAllowance) : cachingModel;
 
   // Budget reservation and usage booking happen in the one metering middleware, per provider attempt.
   const metered = meteredLanguageModel(model, {

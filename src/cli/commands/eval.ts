@@ -42,6 +42,14 @@ export function parseNonNegativeInt(name: string, value: string): number {
   return n;
 }
 
+/** The provider prompt cache's share of the input, when it had one. */
+function promptCacheNote(usage: { cachedInputTokens: number; cacheWriteTokens: number }): string {
+  const parts: string[] = [];
+  if (usage.cachedInputTokens > 0) parts.push(`${usage.cachedInputTokens} input read from the provider's prompt cache`);
+  if (usage.cacheWriteTokens > 0) parts.push(`${usage.cacheWriteTokens} written to it`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 /** `fapo eval <task>`: evaluate one variant on one split; returns the process exit code. */
 export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<number> {
   const split = parseSplit(flags.split);
@@ -148,7 +156,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
         );
       console.log(steps.toString());
       console.log(
-        `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
+        `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}${promptCacheNote(usage)}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
       for (const [id, rl] of Object.entries(env.rateLimits.stats())) {

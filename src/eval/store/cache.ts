@@ -13,7 +13,12 @@ import { toJson, type WriteBehind } from './database.ts';
 const CachedResponseSchema = z.object({
   text: z.string(),
   object: z.unknown().optional(),
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
+  usage: z.object({
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cachedInputTokens: z.number().optional(),
+    cacheWriteTokens: z.number().optional(),
+  }),
   costUsd: z.number(),
   latencyMs: z.number(),
   modelId: z.string(),
