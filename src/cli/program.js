@@ -52,6 +52,11 @@ program
   .option('--rpm <n>', "task model's requests-per-minute limit (over fapo.models.yaml)")
   .option('--tpm <n>', "task model's tokens-per-minute limit (over fapo.models.yaml)")
   .option('--models-config <file>', 'per-model rate limits (default: fapo.models.yaml in the workspace, if present)')
+  .option(
+    '--batch',
+    'send the model calls as provider batch jobs (OpenAI Batch / Anthropic Message Batches, 50% price; resumable)',
+  )
+  .option('--batch-poll <seconds>', 'time between batch status polls', '30')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--json', 'machine-readable output')
   .action(lazy('eval', 'evalCommand'));

@@ -1,6 +1,9 @@
 import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
 import { openEnvironment } from '../../eval/environment.ts';
-import { evaluate } from '../../eval/runner.ts';
+import { evaluateWithBatches } from '../../eval/batch-eval.ts';
+import { type EvaluateOptions, type EvaluateOutcome, evaluate } from '../../eval/runner.ts';
+import { parseModelId } from '../../models/model-id.ts';
+import { DEFAULT_PRICES, loadPriceTable, lookupPrice } from '../../models/pricing.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
 import { FapoError } from '../../util/errors.ts';
@@ -22,6 +25,8 @@ export interface EvalFlags {
   rpm?: string;
   tpm?: string;
   modelsConfig?: string;
+  batch?: boolean;
+  batchPoll?: string;
 }
 
 export function parseSplit(value: string): Split {
@@ -40,6 +45,15 @@ export function parseNonNegativeInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new FapoError(`--${name} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+interface BatchSummary {
+  jobs: number;
+  passes: number;
+  submitted: number;
+  answered: number;
+  failed: number;
+  costUsd: number;
 }
 
 /** The provider prompt cache's share of the input, when it had one. */
@@ -72,7 +86,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     const caseIds = limit ? env.task.datasets[split].cases.slice(0, limit).map((c) => c.id) : undefined;
     const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
     const started = performance.now();
-    const outcome = await evaluate({
+    const evalOptions: EvaluateOptions = {
       task: env.task,
       store: env.store,
       variant,
@@ -87,7 +101,31 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       caseIds,
       purpose: 'eval',
       onResult: (_r, p) => progress?.update(p.done, p.total),
-    });
+    };
+    let batch: BatchSummary | undefined;
+    let outcome: EvaluateOutcome;
+    if (flags.batch) {
+      const spec = parseModelId(env.model.id);
+      const prices = flags.prices ? loadPriceTable(flags.prices) : DEFAULT_PRICES;
+      const pollSeconds = Number(flags.batchPoll ?? '30');
+      if (!(pollSeconds > 0))
+        throw new FapoError(`--batch-poll must be a positive number of seconds, got "${flags.batchPoll}"`);
+      const log = flags.json ? undefined : (message: string) => console.error(message);
+      const result = await evaluateWithBatches({
+        ...evalOptions,
+        batch: {
+          spec,
+          price: lookupPrice(spec.id, prices).price,
+          meter: env.meter,
+          pollMs: pollSeconds * 1000,
+          ...(log ? { log } : {}),
+        },
+      });
+      outcome = result;
+      batch = result.batch;
+    } else {
+      outcome = await evaluate(evalOptions);
+    }
     progress?.stop();
     const wallMs = performance.now() - started;
     const usage = env.meter.usage();
@@ -109,6 +147,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
             summary: s,
             usage,
             rateLimits: env.rateLimits.stats(),
+            ...(batch ? { batch } : {}),
             wallMs,
             resumed: outcome.resumed,
             artifacts: dir,
@@ -159,6 +198,10 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
         `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}${promptCacheNote(usage)}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
+      if (batch)
+        console.log(
+          `batch: ${batch.jobs} job(s) over ${batch.passes} pass(es), ${batch.submitted} requests submitted, ${batch.answered} answered, ${batch.failed} failed; their cost $${batch.costUsd.toFixed(4)} is the batch price (50% of standard)`,
+        );
       for (const [id, rl] of Object.entries(env.rateLimits.stats())) {
         if (rl.rejected > 0)
           console.log(
