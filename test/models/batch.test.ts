@@ -138,6 +138,33 @@ describe('BatchRunner', () => {
     assert.deepEqual([...server.billed.values()], [1, 1]);
   });
 
+  it('killed between creating the batch and storing its id: OpenAI finds the batch by its metadata', async () => {
+    const server = await startFakeBatchServer();
+    servers.push(server);
+    const { spec, env, cache, meter, price } = await setup('openai', server);
+    const { store, jobs } = memoryJobs();
+    let puts = 0;
+    const dying = {
+      put: (job: BatchJob) => {
+        if (++puts === 2) throw new Error('killed before the batch id was stored');
+        store.put(job);
+      },
+      list: store.list,
+    };
+    const first = new BatchRunner({ spec, env, cache, meter, price, jobs: dying, pollMs: 5 });
+    const requests = ['p', 'q'].map((q) => ask(q));
+    await collect(first, requests);
+    await assert.rejects(first.submitMisses(), /killed before the batch id was stored/);
+    assert.equal([...jobs.values()][0]!.state, 'submitting');
+    assert.equal(server.created.length, 1);
+    const second = new BatchRunner({ spec, env, cache, meter, price, jobs: store, pollMs: 5 });
+    await second.settlePending();
+    assert.equal(await collect(second, requests), 0, 'the orphaned batch answered both');
+    assert.equal(server.created.length, 1);
+    assert.deepEqual([...server.billed.values()], [1, 1]);
+    assert.equal([...jobs.values()][0]!.providerBatchId, 'batch_2');
+  });
+
   it('refuses providers without a batch API, naming the model', async () => {
     const spec = parseModelId('openai-compatible:m@http://127.0.0.1:9/v1');
     const { store } = memoryJobs();

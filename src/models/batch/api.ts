@@ -31,6 +31,11 @@ export type BatchResult = { ok: true; body: unknown } | { ok: false; error: stri
 
 export interface BatchApi {
   submit(lines: BatchLine[], localId: string): Promise<string>;
+  /**
+   * The provider's id of the batch submitted for `localId`, found among its recent batches (when the
+   * provider keeps metadata: OpenAI); undefined when there is none or the provider cannot tell.
+   */
+  find?(localId: string): Promise<string | undefined>;
   status(batchId: string): Promise<BatchStatus>;
   results(batchId: string): Promise<Map<string, BatchResult>>;
 }
@@ -133,6 +138,22 @@ class OpenAIBatchApi implements BatchApi {
       'create the batch',
     );
     return parse(OpenAIBatch, await created.json(), 'POST /batches').id;
+  }
+
+  /** Batches carry `metadata.fapo_job`; the 100 most recent are searched. */
+  async find(localId: string): Promise<string | undefined> {
+    const response = await call(
+      this.fetchFn,
+      `${this.base}/batches?limit=100`,
+      { headers: this.headers() },
+      'list recent batches',
+    );
+    const list = parse(
+      z.object({ data: z.array(z.object({ id: z.string(), metadata: z.record(z.string(), z.string()).nullish() })) }),
+      await response.json(),
+      'GET /batches',
+    );
+    return list.data.find((batch) => batch.metadata?.fapo_job === localId)?.id;
   }
 
   async status(batchId: string): Promise<BatchStatus> {

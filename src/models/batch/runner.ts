@@ -162,7 +162,16 @@ export class BatchRunner {
     for (const job of this.opts.jobs.list()) {
       if (job.modelId !== this.opts.spec.id || job.state === 'done') continue;
       if (job.state === 'submitting') {
-        // Killed before the provider's batch id was stored: its requests are collected again.
+        // Killed before the provider's batch id was stored: adopt the batch if the provider can find
+        // it (OpenAI metadata), else its requests are collected again.
+        const found = await this.api.find?.(job.id);
+        if (found) {
+          const adopted: BatchJob = { ...job, state: 'submitted', providerBatchId: found };
+          this.opts.jobs.put(adopted);
+          this.opts.log?.(`${job.modelId}: found batch ${found} of interrupted job ${job.id} at the provider`);
+          await this.settle(adopted);
+          continue;
+        }
         this.finish(job, {
           answered: 0,
           failed: 0,
