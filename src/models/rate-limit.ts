@@ -4,9 +4,9 @@
  * client that calls that model, gates each provider attempt:
  *
  * - Token buckets for the declared limits (requests/min, tokens/min): refilled continuously, as
- *   Anthropic documents its limiter, with a small burst capacity (half a second's worth by default:
- *   OpenAI documents that it may enforce a per-minute limit per second, and the other half absorbs
- *   network jitter).
+ *   Anthropic documents its limiter, with a small burst capacity (a quarter second's worth by
+ *   default: OpenAI documents that it may enforce a per-minute limit per second; the other three
+ *   quarters absorb arrival jitter).
  * - AIMD on the rate too: a 429 although the declared rate was respected cuts the rate used by 10%,
  *   successes win it back slowly (see rateShare).
  * - AIMD concurrency: starts at the configured concurrency, halves on a 429 / overload answer (once per
@@ -56,9 +56,10 @@ export interface RateLimiterOptions extends RateLimits {
   /** Length of the "minute" the limits refer to, in ms (default 60 000; benches scale it down). */
   windowMs?: number;
   /**
-   * Bucket capacity, as the time it takes to refill (default 500 ms of a 60 s minute: half the one
-   * second's worth a provider is assumed to hold, so calls that reach it closer together than they
-   * were sent — network jitter — find room in its bucket instead of a 429).
+   * Bucket capacity, as the time it takes to refill (default 250 ms of a 60 s minute: a quarter of
+   * the one second's worth a provider is assumed to hold, so calls that reach it closer together than
+   * they were sent — network jitter, new connections, pauses of this process — find room in its
+   * bucket instead of a 429).
    */
   burstMs?: number;
   /** Pause after a 429 that carries no Retry-After header (default 1 000 ms). */
@@ -112,7 +113,7 @@ interface Waiter {
 class Bucket {
   private tokens: number;
   private updatedAt: number;
-  readonly capacity: number;
+  private capacity: number;
 
   constructor(
     private readonly perMs: number,
@@ -120,14 +121,28 @@ class Bucket {
     now: number,
     /** Share of the declared rate used now (see ModelRateLimiter.rateShare). */
     private readonly share: () => number,
+    /** The whole minute's limit: the capacity never grows past it. */
+    private readonly maxCapacity = Number.POSITIVE_INFINITY,
   ) {
     this.capacity = Math.max(1, perMs * burstMs);
     this.tokens = this.capacity;
     this.updatedAt = now;
   }
 
+  /**
+   * Grows the capacity to twice a call's size. A call larger than the bucket waits for a full
+   * bucket, and every moment its timer fires late, the full bucket wastes refill: with calls the
+   * size of the bucket that cost a tenth of the rate.
+   */
+  accommodate(amount: number): void {
+    this.capacity = Math.min(this.maxCapacity, Math.max(this.capacity, 2 * amount));
+  }
+
+  /** Refill stops at the capacity; a refund (see adjust) may leave the bucket above it. */
   private refill(now: number): void {
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs * this.share());
+    if (this.tokens < this.capacity) {
+      this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs * this.share());
+    }
     this.updatedAt = now;
   }
 
@@ -143,10 +158,14 @@ class Bucket {
     this.tokens -= amount;
   }
 
-  /** Positive: give tokens back; negative: charge more (the call used more than estimated). */
+  /**
+   * Positive: give back what a call was over-charged; negative: charge what it used beyond its
+   * estimate. A refund is not capped at the capacity: the provider never counted those tokens, so
+   * capping would lose them for good (with a bucket smaller than one call, most of the rate).
+   */
   adjust(amount: number, now: number): void {
     this.refill(now);
-    this.tokens = Math.min(this.capacity, this.tokens + amount);
+    this.tokens += amount;
   }
 
   /** The provider says the budget is spent: whatever we thought was left is not there. */
@@ -196,11 +215,11 @@ export class ModelRateLimiter {
     this.counts.minConcurrency = this.limit;
     this.defaultPauseMs = options.defaultPauseMs ?? 1_000;
     const windowMs = options.windowMs ?? 60_000;
-    const burstMs = options.burstMs ?? windowMs / 120;
+    const burstMs = options.burstMs ?? windowMs / 240;
     const now = this.clock.now();
     const share = () => this.rateShare;
     if (options.rpm) this.requests = new Bucket(options.rpm / windowMs, burstMs, now, share);
-    if (options.tpm) this.tokens = new Bucket(options.tpm / windowMs, burstMs, now, share);
+    if (options.tpm) this.tokens = new Bucket(options.tpm / windowMs, burstMs, now, share, options.tpm);
   }
 
   /**
@@ -211,9 +230,11 @@ export class ModelRateLimiter {
   acquire(tokenBound: number, signal?: AbortSignal): Promise<Permit> {
     signal?.throwIfAborted();
     return new Promise<Permit>((resolve, reject) => {
+      const estimate = this.estimateFor(tokenBound);
+      this.tokens?.accommodate(estimate);
       const waiter: Waiter = {
         bound: tokenBound,
-        estimate: this.estimateFor(tokenBound),
+        estimate,
         resolve,
         reject,
         signal,

@@ -129,6 +129,30 @@ describe('ModelRateLimiter', () => {
     assert.ok(Math.abs(limiter.stats().tokenRatio - (1 + 0.2 * (0.2 - 1))) < 1e-9);
   });
 
+  it('grows a bucket smaller than a call to two calls, and keeps refunds above the capacity', async () => {
+    const clock = new FakeClock();
+    // 6000 tpm, 100 ms bucket: 10 tokens at 0.1 token per ms; calls of 100 tokens.
+    const limiter = new ModelRateLimiter('m', { concurrency: 8, tpm: 6_000, burstMs: 100, clock });
+    const a = track(limiter, clock, 100);
+    const b = track(limiter, clock, 100);
+    const c = track(limiter, clock, 100);
+    await clock.advance(1_000);
+    // The bucket may now hold 200: a waits for its 100 (90 more: t=900), b for the next 100 (t=1900).
+    assert.ok(a.at !== undefined && a.at >= 900 && a.at <= 902, `a admitted at ${a.at}`);
+    assert.equal(b.at, undefined);
+    await clock.advance(1_000);
+    assert.ok(b.at !== undefined && b.at >= 1_900 && b.at <= 1_902, `b admitted at ${b.at}`);
+    await clock.advance(2_000); // c at t=2900; by t=3900 the bucket holds 100 again
+    assert.ok(c.at !== undefined && c.at >= 2_900 && c.at <= 2_904, `c admitted at ${c.at}`);
+    // Each used 50 of its 100: 150 come back on top of the 100, above the capacity of 200. The next
+    // calls are charged ~114 (learned ratio 0.756 + 2 x deviation 0.192): 250 admit two at once,
+    // where a refund capped at the capacity would admit one.
+    for (const call of [a, b, c]) call.permit!.release({ kind: 'ok', tokens: 50 });
+    const next = [0, 1, 2].map(() => track(limiter, clock, 100));
+    await settle();
+    assert.equal(next.filter((call) => call.at !== undefined).length, 2);
+  });
+
   it('drops a queued call whose signal aborts, without holding up the others', async () => {
     const clock = new FakeClock();
     const limiter = new ModelRateLimiter('m', { concurrency: 1, clock });
