@@ -81,6 +81,8 @@ export interface Permit {
 }
 
 export interface RateLimiterStats {
+  /** The declared limits (empty: adaptive concurrency and Retry-After only). */
+  limits: RateLimits;
   /** Calls admitted (every provider attempt, retries included). */
   admitted: number;
   succeeded: number;
@@ -202,6 +204,7 @@ export class ModelRateLimiter {
   private rateShare = 1;
   private ratioDeviation = 0;
   private readonly defaultPauseMs: number;
+  private readonly declared: RateLimits = {};
   private readonly counts = { admitted: 0, succeeded: 0, rejected: 0, failed: 0, decreases: 0, minConcurrency: 0 };
 
   constructor(
@@ -209,6 +212,8 @@ export class ModelRateLimiter {
     options: RateLimiterOptions,
   ) {
     checkLimits(modelId, options);
+    if (options.rpm !== undefined) this.declared.rpm = options.rpm;
+    if (options.tpm !== undefined) this.declared.tpm = options.tpm;
     this.clock = options.clock ?? systemClock;
     this.maxConcurrency = options.concurrency;
     this.limit = options.concurrency;
@@ -255,7 +260,13 @@ export class ModelRateLimiter {
   }
 
   stats(): RateLimiterStats {
-    return { ...this.counts, concurrency: this.limit, tokenRatio: this.ratio, rateShare: this.rateShare };
+    return {
+      limits: { ...this.declared },
+      ...this.counts,
+      concurrency: this.limit,
+      tokenRatio: this.ratio,
+      rateShare: this.rateShare,
+    };
   }
 
   private pump(): void {
