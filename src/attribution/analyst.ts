@@ -8,11 +8,12 @@ import type { CaseResult } from '../eval/types.ts';
 import type { ChatMessage, ModelClient, ModelResponse, Sampling } from '../models/types.ts';
 import type { Case, Level } from '../task/schema.ts';
 import { BudgetExceededError, errorMessage } from '../util/errors.ts';
+import { compactTrace } from './agent-trace.ts';
 import { finalOutputText, retrievedPassages } from './records.ts';
 import { compactText, normaliseAnswer, truncate } from './text.ts';
 import type { CaseAttribution, Confidence } from './types.ts';
 
-export const ANALYST_LABELS = ['reasoning', 'knowledge', 'format', 'content'] as const;
+export const ANALYST_LABELS = ['reasoning', 'knowledge', 'format', 'content', 'tool_use'] as const;
 export type AnalystLabel = (typeof ANALYST_LABELS)[number];
 
 /** §10.2: knowledge failures need the information to reach the step (structure); the rest are textual. */
@@ -21,6 +22,8 @@ const ANALYST_LABEL_LEVEL: Record<AnalystLabel, Level> = {
   format: 'prompt',
   content: 'prompt',
   knowledge: 'structure',
+  // The agent's prompt and tool descriptions say when and how to call tools.
+  tool_use: 'prompt',
 };
 
 export interface AnalystOptions {
@@ -64,6 +67,9 @@ const LIMITS = {
   stepInputs: 300,
   passageText: 150,
   passagesPerHop: 5,
+  toolCalls: 12,
+  toolArgs: 150,
+  toolResult: 200,
 };
 
 const ANALYST_SYSTEM = [
@@ -72,6 +78,8 @@ const ANALYST_SYSTEM = [
   '- reasoning: the step had what it needed but drew the wrong conclusion;',
   '- knowledge: the information needed never reached the step (e.g. not in the retrieved passages);',
   '- format: the right answer in the wrong form (too long, extra words, wrong shape);',
+  '- tool_use: an agent step used its tools wrongly (never called the tool it needed, wrong arguments,',
+  '  ignored or contradicted a tool result); its tool trace lists turn, tool, arguments and result or error;',
   '- content: a wrong answer with no clearer cause.',
   'For each case give the label, the blamed step (a step name from the pipeline) and a pattern: a short',
   'general description of the failure (at most 12 words, no case-specific names). Use the same pattern',
@@ -99,6 +107,17 @@ function shown(value: unknown, max: number): string {
 function renderStep(record: StepRecord): string {
   const head = `- ${record.name}#${record.iteration} (${record.kind})`;
   const inputs = `  inputs: ${shown(record.inputs, LIMITS.stepInputs)}`;
+  if (record.agent) {
+    const trace = compactTrace(record.agent, {
+      calls: LIMITS.toolCalls,
+      args: LIMITS.toolArgs,
+      result: LIMITS.toolResult,
+    });
+    const last = record.error
+      ? `  error: ${shown(record.error, LIMITS.output)}`
+      : `  output: ${shown(record.output, LIMITS.output)}`;
+    return [head, inputs, '  tool trace:', ...trace.map((line) => `    ${line}`), last].join('\n');
+  }
   if (record.error) return [head, inputs, `  error: ${shown(record.error, LIMITS.output)}`].join('\n');
   if (record.kind !== 'retrieve') return [head, inputs, `  output: ${shown(record.output, LIMITS.output)}`].join('\n');
   const passages = retrievedPassages(record);

@@ -33,6 +33,11 @@ function retrievalFix({ step, level, pattern }: ClusterKey): string {
   return `decompose the question into several queries before ${step} (structure)`;
 }
 
+/** The tool an agent pattern names: its last `:` field (`tool-error:thrown:get_order` → `get_order`). */
+function toolOf(pattern: string): string {
+  return pattern.includes(':') ? pattern.slice(pattern.lastIndexOf(':') + 1) : '';
+}
+
 export function suggestFix(key: ClusterKey): string {
   const { step, level } = key;
   switch (key.label) {
@@ -58,6 +63,23 @@ export function suggestFix(key: ClusterKey): string {
       return level === 'prompt'
         ? `require ${step} to always produce its output fields`
         : `guard ${step} against empty output (structure)`;
+    case 'tool_error':
+      return level === 'prompt'
+        ? `tell ${step} how to call ${toolOf(key.pattern)} (its description or the agent prompt) and to retry after an error`
+        : `fix or guard the tool ${toolOf(key.pattern)} (tool code or chain; ${level})`;
+    case 'tool_use':
+      return level === 'prompt'
+        ? `tell ${step} when to call ${toolOf(key.pattern) || 'its tools'} and with which arguments`
+        : `give ${step} the tool ${toolOf(key.pattern)} (${level === 'param' ? 'tool subset param' : 'chain'})`;
+    case 'loop_limit':
+      if (level === 'prompt') return `tell ${step} not to repeat tool calls and to answer once it has what it needs`;
+      return level === 'param'
+        ? `raise ${step}'s maxSteps within the cap (param)`
+        : `split ${step} into smaller agent steps or raise its fixed limits (structure)`;
+    case 'no_final_answer':
+      return `require ${step} to end with a final answer in the expected form`;
+    case 'tool_contradiction':
+      return `tell ${step} to check its answer against the tool results (${toolOf(key.pattern)}) before answering`;
   }
 }
 

@@ -30,7 +30,8 @@ function kParam(chain: ChainStructure, step: string): string | undefined {
   return typeof declared === 'string' ? /\$\{\s*params\.([\w-]+)\s*\}/.exec(declared)?.[1] : undefined;
 }
 
-function isTunable(scope: RetrievalScope, param: string): boolean {
+/** Whether a param-level variant may change `param` (it exists and the scope does not exclude it). */
+export function isTunable(scope: RetrievalScope, param: string): boolean {
   if (scope.params && !(param in scope.params)) return false;
   return !scope.tunableParams?.length || scope.tunableParams.includes(param);
 }

@@ -1,10 +1,11 @@
 /**
- * Phase 1: deterministic attribution. Rules read step KINDS (`retrieve`, `llm`, `code`), never step
+ * Phase 1: deterministic attribution. Rules read step KINDS (`retrieve`, `llm`, `code`, `agent`), never step
  * names, and run in priority order; the first that matches a failed trial gives its diagnosis.
  */
 import type { ChainStructure, StepKind, StepRecord } from '../chain/types.ts';
 import type { CaseResult } from '../eval/types.ts';
 import type { Case, Level } from '../task/schema.ts';
+import { attributeAgentTrial } from './agent-rules.ts';
 import {
   expectedAnswers,
   finalOutputText,
@@ -19,7 +20,7 @@ import {
 } from './records.ts';
 import { missingEvidenceRemedy, weakRetrievalRemedy, type RetrievalScope } from './headroom.ts';
 import { compactText, containsAsWords, normaliseAnswer, titleKey, tokenOverlap, truncate } from './text.ts';
-import { CONFIDENCES, NO_STEP, type CaseAttribution, type Confidence } from './types.ts';
+import { CONFIDENCES, NO_STEP, type CaseAttribution, type Confidence, type RuleVerdict } from './types.ts';
 
 export interface RuleContext {
   chain: ChainStructure;
@@ -29,9 +30,11 @@ export interface RuleContext {
   questionKey?: string;
   /** Caps and tunable params: decide whether a retrieval failure is param- or structure-addressable. */
   scope?: RetrievalScope;
+  /** `metadata` key holding the tool actions a case expects of agent steps; default `expected_actions`. */
+  expectedActionsKey?: string;
 }
 
-export type RuleVerdict = Omit<CaseAttribution, 'caseId' | 'trial' | 'trials' | 'credit'>;
+export type { RuleVerdict };
 
 /** Thresholds of the original heuristics (fapo-method §10.1). */
 export const OVERLAP_HIT = 0.4;
@@ -62,7 +65,7 @@ function quote(value: unknown): string {
 }
 
 function levelForStepKind(kind: StepKind | undefined): Level {
-  if (kind === 'llm') return 'prompt';
+  if (kind === 'llm' || kind === 'agent') return 'prompt';
   if (kind === 'retrieve') return 'param';
   return 'structure';
 }
@@ -331,13 +334,17 @@ const finalStepFallbackRule: Rule = (f) => ({
   pattern: 'wrong-answer',
 });
 
+const agentRule: Rule = (f) => attributeAgentTrial(f);
+
 /**
- * Priority order. Format runs before overlap (if the answer is in the output, retrieval was not the
+ * Priority order. Agent rules follow the crash rules: a broken tool loop explains an empty or wrong
+ * answer better than the generic empty/format rules do. Format runs before overlap (if the answer is in the output, retrieval was not the
  * bottleneck); gold evidence runs before both because it is the strongest retrieval evidence.
  */
 const RULES: Rule[] = [
   taskErrorRule,
   noStepsRule,
+  agentRule,
   cascadeRule,
   retrievalEmptyRule,
   emptyStepRule,

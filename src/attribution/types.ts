@@ -10,6 +10,12 @@ export const FAILURE_LABELS = [
   'content',
   'task_error',
   'empty_step',
+  // Agent steps (rules in agent-rules.ts):
+  'tool_error',
+  'tool_use',
+  'loop_limit',
+  'no_final_answer',
+  'tool_contradiction',
 ] as const;
 export type FailureLabel = (typeof FAILURE_LABELS)[number];
 
@@ -40,6 +46,9 @@ export interface CaseAttribution {
   /** Why the analyst's answer for this case was not used, when it was asked. */
   analystError?: string;
 }
+
+/** One rule's diagnosis of one failed trial, before the case-level fields are filled in. */
+export type RuleVerdict = Omit<CaseAttribution, 'caseId' | 'trial' | 'trials' | 'credit'>;
 
 export const NO_STEP = '(chain)';
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { openEnvironment } from '../eval/environment.ts';
+import { evaluationInputs, openEnvironment } from '../eval/environment.ts';
 import { evaluate } from '../eval/runner.ts';
 import { Store } from '../eval/store.ts';
 import type { CaseResult, RunSummary } from '../eval/types.ts';
@@ -132,16 +132,10 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
   try {
     const variant = env.store.putVariant(baselineVariant(env.task));
     const outcome = await evaluate({
-      task: env.task,
-      store: env.store,
+      ...evaluationInputs(env),
       variant,
       split: 'test',
       trials: 1,
-      model: env.model,
-      sampling: env.sampling,
-      executor: env.executor,
-      retrievers: env.retrievers,
-      retrievalGuard: env.retrievalGuard,
       concurrency: Math.max(opts.concurrency, 4),
       purpose: `bench:baseline:trial-${key.trial}`,
       role: 'test',

@@ -1,4 +1,4 @@
-import type { ChainDefinition, CodeStep, LlmStep, OutputSpec, RetrieveStep, StepContext } from './types.ts';
+import type { AgentStep, ChainDefinition, CodeStep, LlmStep, OutputSpec, RetrieveStep, StepContext } from './types.ts';
 
 /** Identity function that gives a chain module its types. */
 export function defineChain(def: ChainDefinition): ChainDefinition {
@@ -18,4 +18,12 @@ export function retrieve(name: string, options: { resource: string; query: strin
 /** A deterministic TypeScript step (parsing, post-processing, routing). */
 export function code(name: string, run: (ctx: StepContext) => unknown | Promise<unknown>): CodeStep {
   return { kind: 'code', name, run };
+}
+
+/**
+ * A tool-using step: the model works through its template by calling `tools` (names or `*` globs) until
+ * it answers, within `maxSteps` turns and `maxToolCallsPerStep` calls, both enforced by the runtime.
+ */
+export function agent(name: string, options: Omit<AgentStep, 'kind' | 'name'>): AgentStep {
+  return { kind: 'agent', name, ...options };
 }

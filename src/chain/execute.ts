@@ -1,8 +1,10 @@
+import { type LocalTools, NO_LOCAL_TOOLS } from './tools/case-tools.ts';
 import type { ChainDefinition, StepContext } from './types.ts';
 
-/** Where llm and retrieve steps run (the parent process) and where code-step evidence is sent. */
+/** Where llm, retrieve and agent steps run (the parent process) and where code-step evidence is sent. */
 export interface StepGateway {
-  hostStep(name: string, vars: Record<string, unknown>): Promise<unknown>;
+  /** `tools` calls the workspace tools of this case, where the chain code runs. */
+  hostStep(name: string, vars: Record<string, unknown>, tools: LocalTools): Promise<unknown>;
   recordCode(record: {
     name: string;
     vars: Record<string, unknown>;
@@ -10,11 +12,16 @@ export interface StepGateway {
     latencyMs: number;
     error?: string;
   }): void;
+  /**
+   * The case's tool environment: the executor gives it to workspace tools and, when the case ends,
+   * leaves the final value here (for the scorer). Undefined when the task declares none.
+   */
+  toolState?: unknown;
 }
 
 /**
- * Runs a chain's control flow for one case. Code steps execute here (in the sandbox child when
- * sandboxed); llm and retrieve steps go through the gateway so the parent holds keys, cache,
+ * Runs a chain's control flow for one case. Code steps and workspace tools execute here (in the
+ * sandbox child when sandboxed); llm, retrieve and agent steps go through the gateway so the parent holds keys, cache,
  * budgets and the evidence.
  */
 export async function executeChain(
@@ -22,6 +29,7 @@ export async function executeChain(
   input: Record<string, unknown>,
   params: Record<string, unknown>,
   gateway: StepGateway,
+  tools: LocalTools = NO_LOCAL_TOOLS,
 ): Promise<unknown> {
   const steps: StepContext['steps'] = {};
   const byName = new Map(def.steps.map((s) => [s.name, s]));
@@ -47,7 +55,7 @@ export async function executeChain(
       }
       gateway.recordCode({ name, vars, output, latencyMs: performance.now() - started });
     } else {
-      output = await gateway.hostStep(name, vars);
+      output = await gateway.hostStep(name, vars, tools);
     }
     steps[name] = { output };
     last = name;

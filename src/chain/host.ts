@@ -1,7 +1,18 @@
 import type { ModelClient, Sampling } from '../models/types.ts';
+import { structuredOutputParser } from '../models/structured-output.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import { runAgentLoop } from './agent/loop.ts';
+import {
+  DEFAULT_MAX_STEPS,
+  DEFAULT_MAX_TOOL_CALLS,
+  DEFAULT_TOOL_TIMEOUT_MS,
+  resolveAgentTools,
+  resolveCount,
+} from './agent/resolve.ts';
 import type { StepGateway } from './execute.ts';
+import type { LocalTools } from './tools/case-tools.ts';
+import type { McpToolSource } from './tools/mcp.ts';
 import { outputSchema, parseOutput } from './parse-output.ts';
 import { type RenderContext, renderTemplate, toMessages } from './template.ts';
 import type { ChainStructure, StepRecord } from './types.ts';
@@ -20,6 +31,8 @@ export interface CaseHostOptions {
   retrievalGuard?: RetrievalGuard;
   /** Accounting role of the task-model calls (default `task`; the final test uses `test`). */
   role?: string;
+  /** MCP servers agent steps may use (`<server>.<tool>`). */
+  mcp?: McpToolSource;
 }
 
 /**
@@ -40,7 +53,10 @@ export class CaseHost implements StepGateway {
     private readonly input: Record<string, unknown>,
   ) {}
 
-  async hostStep(name: string, vars: Record<string, unknown>): Promise<unknown> {
+  /** Set by the runner to a fresh copy of the task's tool environment; the executor leaves the final state here. */
+  toolState?: unknown;
+
+  async hostStep(name: string, vars: Record<string, unknown>, tools: LocalTools): Promise<unknown> {
     const decl = this.opts.structure.steps.find((s) => s.name === name);
     if (!decl) throw new Error(`unknown step "${name}"`);
     const iteration = this.nextIteration(name);
@@ -59,6 +75,7 @@ export class CaseHost implements StepGateway {
     try {
       if (decl.kind === 'llm') await this.runLlm(decl.prompt ?? name, decl.output, ctx, record);
       else if (decl.kind === 'retrieve') this.runRetrieve(decl.resource!, decl, ctx, record);
+      else if (decl.kind === 'agent') await this.runAgent(decl, ctx, record, tools);
       else throw new Error(`step "${name}" is a code step and runs in the chain process`);
     } catch (err) {
       record.error = errorMessage(err);
@@ -104,30 +121,17 @@ export class CaseHost implements StepGateway {
     ctx: RenderContext,
     record: StepRecord,
   ): Promise<void> {
-    const template = this.opts.prompts[templateName];
-    if (template === undefined) throw new Error(`no prompt template "${templateName}" in the variant's prompt set`);
-    const rendered = renderTemplate(template, ctx);
-    record.diagnostics.push(...rendered.missing);
-    record.inputs = rendered.used;
-    if (Object.keys(ctx.vars).length) record.inputs.vars = ctx.vars;
-    const messages = toMessages(rendered.text);
-    record.messages = messages;
+    const messages = this.renderPrompt(templateName, ctx, record);
     const ordinal = this.llmCalls++;
-    let response;
-    try {
-      response = await this.opts.model.generate({
+    const response = await modelCall(() =>
+      this.opts.model.generate({
         messages,
         sampling: this.opts.sampling,
         schema: outputSchema(spec),
         sampleKey: `t${this.opts.trial}/c${ordinal}`,
         role: this.opts.role ?? 'task',
-      });
-    } catch (err) {
-      // Budget and configuration errors (a bad key, an unknown model) stop the whole run; anything
-      // else the model layer raises is infrastructure, never a wrong answer.
-      if (err instanceof InfraError || err instanceof BudgetExceededError || err instanceof FapoError) throw err;
-      throw new InfraError(`model call failed: ${errorMessage(err)}`, err);
-    }
+      }),
+    );
     const parsed = parseOutput(spec, response.text, response.object);
     record.diagnostics.push(...parsed.diagnostics);
     record.output = parsed.output;
@@ -136,6 +140,70 @@ export class CaseHost implements StepGateway {
     record.tokens = { input: response.usage.inputTokens, output: response.usage.outputTokens };
     record.costUsd = response.costUsd;
     record.cacheHit = response.cached;
+  }
+
+  private async runAgent(
+    decl: ChainStructure['steps'][number],
+    ctx: RenderContext,
+    record: StepRecord,
+    local: LocalTools,
+  ): Promise<void> {
+    const messages = this.renderPrompt(decl.prompt ?? decl.name, ctx, record);
+    const tools = await resolveAgentTools(decl, ctx, this.opts.prompts, {
+      workspace: this.opts.structure.tools ?? [],
+      local,
+      retrievers: this.opts.retrievers,
+      ...(this.opts.mcp ? { mcp: this.opts.mcp } : {}),
+      searchGuard: (k) => this.countRetrieval(k),
+    });
+    const loop = await modelCall(() =>
+      runAgentLoop({
+        model: this.opts.model,
+        sampling: this.opts.sampling,
+        role: this.opts.role ?? 'task',
+        nextSampleKey: () => `t${this.opts.trial}/c${this.llmCalls++}`,
+        messages,
+        tools,
+        maxSteps: resolveCount(decl.maxSteps, DEFAULT_MAX_STEPS, `agent step "${decl.name}": maxSteps`, ctx),
+        maxToolCalls: resolveCount(
+          decl.maxToolCallsPerStep,
+          DEFAULT_MAX_TOOL_CALLS,
+          `agent step "${decl.name}": maxToolCallsPerStep`,
+          ctx,
+        ),
+        toolTimeoutMs: decl.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+      }),
+    );
+    record.agent = loop.trace;
+    record.diagnostics.push(...loop.diagnostics);
+    record.rawText = loop.text;
+    if (loop.modelId) record.model = loop.modelId;
+    record.tokens = loop.tokens;
+    record.costUsd = loop.costUsd;
+    record.cacheHit = loop.cacheHit;
+    const schema = outputSchema(decl.output);
+    const object = schema && loop.text ? (await structuredOutputParser(schema))(loop.text) : undefined;
+    const parsed = parseOutput(decl.output, loop.text, object);
+    record.diagnostics.push(...parsed.diagnostics);
+    record.output = parsed.output;
+  }
+
+  private renderPrompt(templateName: string, ctx: RenderContext, record: StepRecord) {
+    const template = this.opts.prompts[templateName];
+    if (template === undefined) throw new Error(`no prompt template "${templateName}" in the variant's prompt set`);
+    const rendered = renderTemplate(template, ctx);
+    record.diagnostics.push(...rendered.missing);
+    record.inputs = rendered.used;
+    if (Object.keys(ctx.vars).length) record.inputs.vars = ctx.vars;
+    const messages = toMessages(rendered.text);
+    record.messages = messages;
+    return messages;
+  }
+
+  private countRetrieval(k: number): void {
+    this.opts.retrievalGuard?.(k, this.retrievals, this.passagesSoFar);
+    this.retrievals++;
+    this.passagesSoFar += k;
   }
 
   private runRetrieve(
@@ -156,6 +224,19 @@ export class CaseHost implements StepGateway {
     record.inputs = { query: query.text, k, resource };
     record.output = passages.map((p) => ({ id: p.id, title: p.title, text: p.text }));
     record.passages = passages.map((p) => ({ id: p.id, title: p.title, score: p.score }));
+  }
+}
+
+/**
+ * Budget and configuration errors (a bad key, an unknown model) stop the whole run; anything else the
+ * model layer raises is infrastructure, never a wrong answer.
+ */
+async function modelCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof InfraError || err instanceof BudgetExceededError || err instanceof FapoError) throw err;
+    throw new InfraError(`model call failed: ${errorMessage(err)}`, err);
   }
 }
 

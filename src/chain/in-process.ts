@@ -1,5 +1,10 @@
+import { join } from 'node:path';
+import { FapoError, errorMessage } from '../util/errors.ts';
 import { materializeChain } from './materialize.ts';
-import { loadChainModule } from './load-module.ts';
+import { importTaskModule, loadChainModule } from './load-module.ts';
+import { CaseTools, toolInfos, toolsFromModules } from './tools/case-tools.ts';
+import type { WorkspaceTool } from './tools/define.ts';
+import { workspaceToolFiles } from './tools/discover.ts';
 import { executeChain, type StepGateway } from './execute.ts';
 import { type ChainExecutor, CaseTimeoutError } from './executor.ts';
 import { describeChain } from './structure.ts';
@@ -12,8 +17,30 @@ import type { ChainDefinition, ChainStructure, ChainVariant } from './types.ts';
 export class InProcessExecutor implements ChainExecutor {
   readonly kind = 'in-process';
   private readonly loaded = new Map<string, Promise<ChainDefinition>>();
+  private tools: Promise<Map<string, WorkspaceTool>> | undefined;
 
   constructor(private readonly taskDir: string) {}
+
+  /** The workspace's tools (`tools/*.ts`), loaded once. */
+  private workspaceTools(): Promise<Map<string, WorkspaceTool>> {
+    this.tools ??= Promise.all(
+      workspaceToolFiles(this.taskDir).map(async (path) => {
+        const abs = join(this.taskDir, path);
+        try {
+          return { path: abs, mod: await importTaskModule(abs) };
+        } catch (err) {
+          throw new FapoError(`${abs}: the tool module does not load: ${errorMessage(err)}`);
+        }
+      }),
+    ).then((modules) => {
+      try {
+        return toolsFromModules(modules);
+      } catch (err) {
+        throw new FapoError(errorMessage(err));
+      }
+    });
+    return this.tools;
+  }
 
   private load(variant: ChainVariant): Promise<ChainDefinition> {
     let def = this.loaded.get(variant.hash);
@@ -25,7 +52,7 @@ export class InProcessExecutor implements ChainExecutor {
   }
 
   async describe(variant: ChainVariant): Promise<ChainStructure> {
-    return describeChain(await this.load(variant), variant.prompts);
+    return describeChain(await this.load(variant), variant.prompts, toolInfos(await this.workspaceTools()));
   }
 
   async run(
@@ -35,12 +62,13 @@ export class InProcessExecutor implements ChainExecutor {
     timeoutMs: number,
   ): Promise<unknown> {
     const def = await this.load(variant);
+    const tools = new CaseTools(await this.workspaceTools(), gateway.toolState);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CaseTimeoutError(timeoutMs)), timeoutMs);
     });
     try {
-      return await Promise.race([executeChain(def, input, variant.params, gateway), timeout]);
+      return await Promise.race([executeChain(def, input, variant.params, gateway, tools), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../models/types.ts';
 
-export type StepKind = 'llm' | 'retrieve' | 'code';
+export type StepKind = 'llm' | 'retrieve' | 'code' | 'agent';
 
 /**
  * How an llm step's text becomes its output:
@@ -35,7 +35,28 @@ export interface CodeStep {
   run: (ctx: StepContext) => unknown | Promise<unknown>;
 }
 
-export type StepDecl = LlmStep | RetrieveStep | CodeStep;
+/**
+ * A tool-using step: its template (like an llm step's) starts a loop in which the model calls tools
+ * and reads their results until it answers. Tool names may use `*` globs: workspace tools
+ * (`tools/<name>.ts`), MCP tools (`<server>.<tool>`) and `search:<resource>` for a BM25 resource.
+ */
+export interface AgentStep {
+  kind: 'agent';
+  name: string;
+  prompt?: string;
+  /** How the final answer becomes the step's output (default `text`). */
+  output?: OutputSpec;
+  /** Tool names or globs, or a `${params.x}` template naming a list (comma-separated or an array). */
+  tools: string[] | string;
+  /** Model turns at most, final answer included (default 8); a number or a `${params.x}` template. */
+  maxSteps?: number | string;
+  /** Tool calls at most per execution of the step (default 16); a number or a `${params.x}` template. */
+  maxToolCallsPerStep?: number | string;
+  /** Time one tool call may take before it is recorded as a timeout (default 10 000 ms). */
+  toolTimeoutMs?: number;
+}
+
+export type StepDecl = LlmStep | RetrieveStep | CodeStep | AgentStep;
 
 /** What a step (or the flow) can see: never the expected answer. */
 export interface StepContext {
@@ -98,6 +119,53 @@ export interface StepRecord {
   cacheHit?: boolean;
   error?: string;
   diagnostics: string[];
+  /** Agent steps only: the tool loop's turns and tool calls. */
+  agent?: AgentRecord;
+}
+
+/** Why an agent step's tool loop ended. */
+export type AgentStopReason = 'final' | 'max_steps' | 'tool_cap' | 'error';
+
+export interface AgentRecord {
+  /** The tool names the step could call, after glob expansion. */
+  tools: string[];
+  turns: AgentTurn[];
+  toolCalls: ToolCallRecord[];
+  stopReason: AgentStopReason;
+}
+
+/** One model turn inside an agent step. */
+export interface AgentTurn {
+  turn: number;
+  text: string;
+  toolCallIds: string[];
+  tokens?: { input: number; output: number };
+  latencyMs: number;
+  cacheHit?: boolean;
+  finishReason?: string;
+}
+
+export type ToolSource = 'workspace' | 'mcp' | 'resource';
+
+export type ToolErrorKind = 'timeout' | 'not_found' | 'invalid_args' | 'thrown' | 'cap';
+
+/** One tool call made by the model; errors are recorded and fed back to the model, never thrown. */
+export interface ToolCallRecord {
+  id: string;
+  turn: number;
+  tool: string;
+  source: ToolSource;
+  args: unknown;
+  result?: unknown;
+  latencyMs: number;
+  error?: { kind: ToolErrorKind; message: string };
+}
+
+/** A tool as the model sees it: name, description and JSON Schema of its input. */
+export interface ToolInfo {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
 }
 
 /** Static description of a chain, for attribution, review, diffs and the UI. */
@@ -113,7 +181,14 @@ export interface ChainStructure {
     query?: string;
     k?: number | string;
     output?: OutputSpec;
+    /** Agent steps: the tool subset and loop bounds as declared (a value, or a `${params.x}` template). */
+    tools?: string[] | string;
+    maxSteps?: number | string;
+    maxToolCallsPerStep?: number | string;
+    toolTimeoutMs?: number;
   }[];
   customFlow: boolean;
   output?: string;
+  /** The workspace's tools (`tools/*.ts`) loaded with the chain, as the model sees them. */
+  tools?: ToolInfo[];
 }

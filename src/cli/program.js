@@ -33,7 +33,8 @@ const program = new Command()
 program
   .command('init')
   .argument('<dir>', 'folder to create')
-  .description('scaffold a working task workspace (the bundled multi-hop QA example)')
+  .description('scaffold a working task workspace (a bundled example that runs offline)')
+  .option('--template <name>', 'qa: multi-hop QA over a corpus; agent: a tool-using support agent', 'qa')
   .action(lazy('init', 'initCommand'));
 
 program

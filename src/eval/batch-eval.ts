@@ -6,6 +6,9 @@
  * runs every case with a client that answers from the response cache and records each miss instead
  * of calling (the case stops at its first miss; nothing is stored). The misses go into one batch job;
  * its results are replayed into the response cache; the next pass gets one step further in every case.
+ * Agent steps make one wave per tool-loop turn; their tools run again in every pass (on a fresh copy
+ * of the case's tool environment, as in any evaluation), so tools with outside side effects should
+ * not be evaluated with --batch.
  * When a pass finds no miss, the ordinary evaluation runs, entirely from the cache, so results are
  * stored, scored and reported exactly as without --batch. Requests a batch could not answer twice
  * (errors, expiry) are called interactively by that final evaluation, at the standard price.
@@ -73,6 +76,7 @@ async function collectPass(opts: EvaluateOptions, client: ModelClient): Promise<
   const worker = async () => {
     while (next < jobs.length) {
       const { c, trial } = jobs[next++]!;
+      const mcp = opts.mcp?.forCase();
       const host = new CaseHost(
         {
           structure,
@@ -84,13 +88,18 @@ async function collectPass(opts: EvaluateOptions, client: ModelClient): Promise<
           trial,
           retrievalGuard: opts.retrievalGuard,
           role: opts.role,
+          ...(mcp ? { mcp } : {}),
         },
         c.input,
       );
+      // As in evaluate(): a fresh copy of the tool environment per case and trial.
+      if (opts.task.tools.environment !== undefined) host.toolState = structuredClone(opts.task.tools.environment);
       try {
         await opts.executor.run(opts.variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
       } catch {
         // A deferred call (or any other failure) ends the case's pass; the final evaluation reports failures.
+      } finally {
+        await mcp?.finish();
       }
     }
   };

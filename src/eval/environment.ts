@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ChainExecutor } from '../chain/executor.ts';
 import type { RetrievalGuard } from '../chain/host.ts';
 import { InProcessExecutor } from '../chain/in-process.ts';
+import { McpServers } from '../chain/tools/mcp.ts';
 import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { enforceRetrievalCaps } from '../chain/caps.ts';
 import { UsageMeter, createModelClient, loadPriceTable, parseModelId } from '../models/index.ts';
@@ -11,6 +12,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import { type Task, loadTask } from '../task/load.ts';
+import type { EvaluateOptions } from './runner.ts';
 import { Store } from './store.ts';
 import { FapoError } from '../util/errors.ts';
 
@@ -49,6 +51,8 @@ export interface Environment {
   retrievers: ReadonlyMap<string, Retriever>;
   executor: ChainExecutor;
   retrievalGuard: RetrievalGuard;
+  /** The task's MCP servers (started on first use, stopped by close()). */
+  mcp: McpServers;
   /** Builds another client (e.g. an optimizer role) sharing the cache, meter and prices. */
   client(id: string): ModelClient;
   close(): Promise<void>;
@@ -96,9 +100,11 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       opts.sandbox === false
         ? new InProcessExecutor(task.dir)
         : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
+    const mcp = new McpServers(task.tools.mcp);
     return {
       task,
       store,
+      mcp,
       model: client(taskModel),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
       meter,
@@ -108,7 +114,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       retrievalGuard: enforceRetrievalCaps(task.playbook.caps),
       client,
       async close() {
-        await executor.close();
+        await Promise.all([executor.close(), mcp.close()]);
         store.close();
       },
     };
@@ -116,6 +122,17 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     store.close();
     throw err;
   }
+}
+
+/** What every evaluation in an environment shares: pass it to evaluate() with the run's own options. */
+export function evaluationInputs(
+  env: Environment,
+): Pick<
+  EvaluateOptions,
+  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp'
+> {
+  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp } = env;
+  return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp };
 }
 
 function taskModelId(task: Task, flag: string | undefined): string {

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
 import { RetrievalCapError } from '../chain/caps.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
+import type { McpServers } from '../chain/tools/mcp.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
@@ -29,6 +30,8 @@ export interface EvaluateOptions {
   caseIds?: string[];
   caseTimeoutMs?: number;
   retrievalGuard?: RetrievalGuard;
+  /** MCP servers agent steps may use. */
+  mcp?: McpServers;
   purpose?: string;
   /** Accounting role of the model calls (default `task`). */
   role?: string;
@@ -64,6 +67,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     resourceFingerprints: Object.fromEntries(
       [...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : [])),
     ),
+    ...(task.tools.fingerprint ? { toolsFingerprint: task.tools.fingerprint } : {}),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
@@ -81,6 +85,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
 
   const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
     if (fatal) return;
+    const mcp = opts.mcp?.forCase();
     const host = new CaseHost(
       {
         structure,
@@ -92,9 +97,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
         trial,
         retrievalGuard: opts.retrievalGuard,
         role: opts.role,
+        ...(mcp ? { mcp } : {}),
       },
       c.input,
     );
+    // Every case and trial starts from a fresh copy of the tool environment.
+    if (task.tools.environment !== undefined) host.toolState = structuredClone(task.tools.environment);
     const started = performance.now();
     const result: CaseResult = {
       caseId: c.id,
@@ -106,19 +114,32 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       diagnostics: host.diagnostics,
       latencyMs: 0,
     };
+    let stopped = false;
     try {
       result.output = await opts.executor.run(variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
     } catch (err) {
       if (err instanceof BudgetExceededError || isConfigError(err)) {
         fatal ??= err as BudgetExceededError | FapoError;
-        return; // not stored: a resumed run (larger budget, fixed config) does this case
+        stopped = true;
+      } else {
+        result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
+        result.error = errorMessage(err);
       }
-      result.status = err instanceof InfraError ? 'infra_error' : 'task_error';
-      result.error = errorMessage(err);
     }
+    // Read the case's MCP server states, and stop its own servers, whatever happened.
+    const serverStates = (await mcp?.finish()) ?? {};
+    if (stopped) return; // not stored: a resumed run (larger budget, fixed config) does this case
     if (result.status === 'ok') {
       try {
-        const scored = checkScore(await task.scorer({ case: c, output: result.output, steps: host.records }));
+        const scored = checkScore(
+          await task.scorer({
+            case: c,
+            output: result.output,
+            steps: host.records,
+            ...(host.toolState !== undefined ? { finalState: host.toolState } : {}),
+            ...(Object.keys(serverStates).length ? { serverStates } : {}),
+          }),
+        );
         result.score = scored.score;
         if (scored.breakdown) result.breakdown = scored.breakdown;
         if (scored.feedback) result.feedback = scored.feedback;

@@ -53,6 +53,8 @@ export interface RunSpec {
   chainFingerprint?: string;
   /** Retrieval resources' fingerprints by name (corpus content and index settings). */
   resourceFingerprints?: Record<string, string>;
+  /** Of the workspace tools, their environment file and MCP setup (tasks with tools only). */
+  toolsFingerprint?: string;
   /** The fapo release that ran it: its template rendering and output parsing shape the results. */
   fapoVersion?: string;
   /** Case ids in evaluation order (a subset when --limit is used). */

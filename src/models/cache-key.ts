@@ -2,7 +2,7 @@
  * The response cache key: sha256 of the RFC 8785 canonical JSON of everything that determines the
  * answer. Written out by hand for this fixed shape because canonicalize() over the whole request costs
  * ~10 µs per call, a third of the per-step budget; the bytes are the same as
- * `canonicalHash({ provider, model, messages, sampling, schema, sampleKey })` for every well-formed
+ * `canonicalHash({ provider, model, messages, sampling, schema, sampleKey, toolChoice, tools })` for every well-formed
  * request (test/models/cache-key.test.ts checks it), so keys stay stable across the two.
  */
 import crypto from 'node:crypto';
@@ -28,11 +28,16 @@ const SAMPLING_KEYS = ['maxTokens', 'seed', 'temperature', 'topP'] as const sati
  * are shared.
  */
 export function responseCacheKey(spec: Pick<ModelSpec, 'provider' | 'model'>, req: ModelRequest): string {
-  const { messages, sampling, schema, sampleKey } = req;
+  const { messages, sampling, schema, sampleKey, tools, toolChoice } = req;
   let json = '{"messages":[';
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
-    json += `${i > 0 ? ',' : ''}{"content":${JSON.stringify(message.content)},"role":${JSON.stringify(message.role)}}`;
+    json += `${i > 0 ? ',' : ''}{"content":${JSON.stringify(message.content)},"role":${JSON.stringify(message.role)}`;
+    // Tool-turn fields, in canonical key order, only when present: plain prompts keep their keys.
+    if (message.toolCallId !== undefined) json += `,"toolCallId":${JSON.stringify(message.toolCallId)}`;
+    if (message.toolCalls !== undefined) json += `,"toolCalls":${canonicalJson(message.toolCalls)}`;
+    if (message.toolName !== undefined) json += `,"toolName":${JSON.stringify(message.toolName)}`;
+    json += '}';
   }
   json += `],"model":${JSON.stringify(spec.model)},"provider":${JSON.stringify(spec.provider)}`;
   if (sampling.temperature !== 0 && sampleKey !== undefined) json += `,"sampleKey":${JSON.stringify(sampleKey)}`;
@@ -46,6 +51,8 @@ export function responseCacheKey(spec: Pick<ModelSpec, 'provider' | 'model'>, re
   }
   json += '}';
   if (schema !== undefined) json += `,"schema":${canonicalSchema(schema)}`;
+  if (toolChoice !== undefined) json += `,"toolChoice":${JSON.stringify(toolChoice)}`;
+  if (tools !== undefined) json += `,"tools":${canonicalSchema(tools)}`;
   return sha256Hex(`${json}}`);
 }
 
@@ -56,8 +63,8 @@ function samplingValue(name: string, value: unknown): string {
   return canonicalJson(value);
 }
 
-/** The canonical JSON of a request schema, computed once per schema object. */
-export function canonicalSchema(schema: Record<string, unknown>): string {
+/** The canonical JSON of a request schema (or tool list), computed once per object. */
+export function canonicalSchema(schema: object): string {
   let json = canonicalSchemas.get(schema);
   if (json === undefined) {
     json = canonicalJson(schema);

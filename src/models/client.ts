@@ -76,10 +76,15 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
     req.signal?.throwIfAborted(); // cancelled while queued: spend no budget
     const started = performance.now();
     try {
-      const { text, object, usage } = await callLanguageModel(metered, { ...req, role }, { timeoutMs, maxRetries });
+      const { text, object, toolCalls, usage } = await callLanguageModel(
+        metered,
+        { ...req, role },
+        { timeoutMs, maxRetries },
+      );
       const latencyMs = performance.now() - started;
       const response: CachedResponse = { text, usage, costUsd: costUsd(usage, price), latencyMs, modelId: spec.id };
       if (object !== undefined) response.object = object;
+      if (toolCalls !== undefined) response.toolCalls = toolCalls;
       return response;
     } catch (err) {
       const latencyMs = performance.now() - started;

@@ -8,18 +8,20 @@
  * HTTP, auth, request mapping and error classification stay in the providers.
  */
 import type {
+  JSONSchema7,
   LanguageModelV3,
   LanguageModelV3CallOptions,
   LanguageModelV3Content,
   LanguageModelV3Message,
   LanguageModelV3Prompt,
+  LanguageModelV3ToolCallPart,
 } from '@ai-sdk/provider';
 import { InvalidPromptError } from 'ai';
 import { prepareCallSettings, prepareRetries } from 'ai/internal';
 import { ROLE_OPTION } from './metering.ts';
 import { usageFromV3 } from './prompt-cache.ts';
 import { structuredOutputParser } from './structured-output.ts';
-import type { ChatMessage, ModelRequest, Usage } from './types.ts';
+import type { ChatMessage, ModelRequest, ToolCall, Usage } from './types.ts';
 
 // Strict mode rejects ordinary schemas (optional properties, no additionalProperties: false).
 const OPENAI_OPTIONS = { strictJsonSchema: false };
@@ -35,6 +37,8 @@ export interface ProviderCallResult {
   text: string;
   /** The parsed reply when the request had a schema and the reply is JSON that matches it. */
   object?: unknown;
+  /** Tool calls in the reply (only when the request offered tools and the model called some). */
+  toolCalls?: ToolCall[];
   usage: Usage;
 }
 
@@ -55,7 +59,10 @@ export async function callLanguageModel(
     const text = joinText(result.content);
     const usage = usageFromV3(result.usage);
     const object = parseObject?.(text);
-    return object === undefined ? { text, usage } : { text, object, usage };
+    const toolCalls = req.tools ? toolCallsOf(result.content) : [];
+    const reply: ProviderCallResult = object === undefined ? { text, usage } : { text, object, usage };
+    if (toolCalls.length > 0) reply.toolCalls = toolCalls;
+    return reply;
   } finally {
     deadline.clear();
   }
@@ -81,6 +88,15 @@ function toCallOptions(req: ModelRequest, deadline: { readonly signal: AbortSign
     },
   };
   if (req.schema) options.responseFormat = { type: 'json', schema: req.schema };
+  if (req.tools) {
+    options.tools = req.tools.map((t) => ({
+      type: 'function',
+      name: t.name,
+      description: t.description,
+      inputSchema: t.inputSchema as JSONSchema7,
+    }));
+    options.toolChoice = { type: req.toolChoice ?? 'auto' };
+  }
   return options;
 }
 
@@ -114,14 +130,53 @@ function toPromptMessage(message: ChatMessage): LanguageModelV3Message {
     case 'system':
       return { role: 'system', content: message.content };
     case 'user':
-    case 'assistant':
-      return { role: message.role, content: [{ type: 'text', text: message.content }] };
+      return { role: 'user', content: [{ type: 'text', text: message.content }] };
+    case 'assistant': {
+      const calls: LanguageModelV3ToolCallPart[] = (message.toolCalls ?? []).map((call) => ({
+        type: 'tool-call',
+        toolCallId: call.id,
+        toolName: call.name,
+        input: call.args,
+      }));
+      const text = message.content ? [{ type: 'text' as const, text: message.content }] : [];
+      return { role: 'assistant', content: [...text, ...calls] };
+    }
+    case 'tool':
+      if (message.toolCallId === undefined || message.toolName === undefined)
+        throw new InvalidPromptError({ prompt: message, message: 'a tool message needs toolCallId and toolName' });
+      return {
+        role: 'tool',
+        content: [
+          {
+            type: 'tool-result',
+            toolCallId: message.toolCallId,
+            toolName: message.toolName,
+            output: { type: 'text', value: message.content },
+          },
+        ],
+      };
     default:
       throw new InvalidPromptError({
         prompt: message,
-        message: `unknown message role "${String((message as { role: unknown }).role)}" (use system, user or assistant)`,
+        message: `unknown message role "${String((message as { role: unknown }).role)}" (use system, user, assistant or tool)`,
       });
   }
+}
+
+/** Provider tool calls carry their input as JSON text; a reply that is not JSON is kept as text. */
+function toolCallsOf(content: LanguageModelV3Content[]): ToolCall[] {
+  const calls: ToolCall[] = [];
+  for (const part of content) {
+    if (part.type !== 'tool-call' || part.providerExecuted) continue;
+    let args: unknown = part.input;
+    try {
+      args = part.input.trim() === '' ? {} : JSON.parse(part.input);
+    } catch {
+      // the runtime reports invalid arguments to the model as the call's error
+    }
+    calls.push({ id: part.toolCallId, name: part.toolName, args });
+  }
+  return calls;
 }
 
 function joinText(content: LanguageModelV3Content[]): string {

@@ -26,7 +26,7 @@ import type {
 import { FapoError } from '../util/errors.ts';
 import { randomFromKey } from '../util/random.ts';
 import { textResult } from './v3-result.ts';
-import type { ChatMessage, Sampling } from './types.ts';
+import type { ChatMessage, Sampling, ToolDefinition } from './types.ts';
 
 export interface SimCall {
   messages: ChatMessage[];
@@ -34,10 +34,31 @@ export interface SimCall {
   schema?: Record<string, unknown>;
   /** Present only when the request samples (temperature !== 0). */
   sampleKey?: string;
+  /** Tools offered in this turn (their wire names), and whether the request forbids calling them. */
+  tools?: ToolDefinition[];
+  toolChoice?: 'auto' | 'none' | 'required';
 }
 
-/** Must be pure: same call, same answer. An object answer is serialised as JSON. */
-export type SimBehaviour = (call: SimCall) => string | object;
+/** A turn in which a sim behaviour calls tools instead of answering (only when the call offers tools). */
+export interface SimToolTurn {
+  toolCalls: { name: string; args: unknown }[];
+  text?: string;
+}
+
+/**
+ * Must be pure: same call, same answer. An object answer is serialised as JSON, except a SimToolTurn
+ * when the call offered tools.
+ */
+export type SimBehaviour = (call: SimCall) => string | object | SimToolTurn;
+
+function isToolTurn(call: SimCall, answer: unknown): answer is SimToolTurn {
+  return (
+    call.tools !== undefined &&
+    typeof answer === 'object' &&
+    answer !== null &&
+    Array.isArray((answer as SimToolTurn).toolCalls)
+  );
+}
 
 const behaviours = new Map<string, SimBehaviour>();
 
@@ -59,14 +80,28 @@ export function createSimLanguageModel(behaviourName: string): LanguageModelV3 {
         simBehaviourNames()
           .map((n) => `sim:${n}`)
           .join(', ') || 'none'
-      }. The built-in stand-ins (sim:echo, sim:json, sim:qa, sim:reflect) are installed by the fapo CLI, or in code by installSimBehaviours() from 'fapo/testing'; register your own with registerSimBehaviour().`,
+      }. The built-in stand-ins (sim:echo, sim:json, sim:qa, sim:reflect, sim:support) are installed by the fapo CLI, or in code by installSimBehaviours() from 'fapo/testing'; register your own with registerSimBehaviour().`,
     );
   }
   const doGenerate = async (options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
     const call = toSimCall(options);
     const answer = behaviour(call);
-    const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
     const inputTokens = estimateTokens(call.messages.map((m) => m.content).join(' '));
+    if (isToolTurn(call, answer) && answer.toolCalls.length > 0) {
+      const result = textResult(answer.text ?? '', inputTokens, estimateTokens(JSON.stringify(answer.toolCalls)));
+      result.content = [
+        ...(answer.text ? result.content : []),
+        ...answer.toolCalls.map((c, i) => ({
+          type: 'tool-call' as const,
+          toolCallId: `sim_${i}`,
+          toolName: c.name,
+          input: JSON.stringify(c.args ?? {}),
+        })),
+      ];
+      result.finishReason = { unified: 'tool-calls', raw: 'tool_calls' };
+      return result;
+    }
+    const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
     const outputTokens = estimateTokens(text);
     return textResult(text, inputTokens, outputTokens);
   };
@@ -121,12 +156,20 @@ function toSimCall(options: LanguageModelV3CallOptions): SimCall {
   if (options.responseFormat?.type === 'json' && options.responseFormat.schema) {
     call.schema = options.responseFormat.schema as Record<string, unknown>;
   }
+  if (options.tools?.length) {
+    call.tools = options.tools.flatMap((t) =>
+      t.type === 'function'
+        ? [{ name: t.name, description: t.description ?? '', inputSchema: t.inputSchema as Record<string, unknown> }]
+        : [],
+    );
+    call.toolChoice = options.toolChoice?.type === 'tool' ? 'required' : (options.toolChoice?.type ?? 'auto');
+  }
   const sampleKey = options.providerOptions?.sim?.sampleKey;
   if (typeof sampleKey === 'string' && sampling.temperature !== 0) call.sampleKey = sampleKey;
   return call;
 }
 
-/** Keeps the text of system/user/assistant turns; tool turns carry no text a behaviour could use. */
+/** The prompt as chat messages: texts, the assistant's tool calls and the tools' results. */
 function flattenPrompt(prompt: LanguageModelV3Prompt): ChatMessage[] {
   const messages: ChatMessage[] = [];
   for (const message of prompt) {
@@ -134,7 +177,17 @@ function flattenPrompt(prompt: LanguageModelV3Prompt): ChatMessage[] {
       messages.push({ role: 'system', content: message.content });
     } else if (message.role === 'user' || message.role === 'assistant') {
       const content = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
-      messages.push({ role: message.role, content });
+      const toolCalls = message.content.flatMap((part) =>
+        part.type === 'tool-call' ? [{ id: part.toolCallId, name: part.toolName, args: part.input }] : [],
+      );
+      messages.push({ role: message.role, content, ...(toolCalls.length ? { toolCalls } : {}) });
+    } else if (message.role === 'tool') {
+      for (const part of message.content) {
+        if (part.type !== 'tool-result') continue;
+        const output = part.output;
+        const content = output.type === 'text' || output.type === 'error-text' ? output.value : JSON.stringify(output);
+        messages.push({ role: 'tool', content, toolCallId: part.toolCallId, toolName: part.toolName });
+      }
     }
   }
   return messages;

@@ -1,10 +1,33 @@
 /** The contract between the chain runtime / optimizer roles and any model provider. */
 
-export type Role = 'system' | 'user' | 'assistant';
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
+/**
+ * One chat message. Tool-using turns add two shapes: an assistant message carrying the `toolCalls`
+ * it made, and a `tool` message carrying one call's result (`content`) for `toolCallId`.
+ */
 export interface ChatMessage {
   role: Role;
   content: string;
+  /** Assistant messages: the tool calls the model made in that turn. */
+  toolCalls?: ToolCall[];
+  /** Tool messages: which call this is the result of, and that call's tool. */
+  toolCallId?: string;
+  toolName?: string;
+}
+
+/** A function the model may call: `inputSchema` is a JSON Schema object. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** A call the model asked for; `args` is the parsed JSON (or the raw text when it was not JSON). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  args: unknown;
 }
 
 /** Sampling parameters are always explicit so that every run can record exactly what it used. */
@@ -26,6 +49,10 @@ export interface ModelRequest {
    * first steps reuse the same upstream samples.
    */
   sampleKey?: string;
+  /** Tools the model may call in this turn; the response then may carry `toolCalls`. */
+  tools?: ToolDefinition[];
+  /** `none` keeps the tool list (and the cache prefix) but forbids calls, e.g. for a forced final answer. */
+  toolChoice?: 'auto' | 'none' | 'required';
   /** Which optimizer role or `task` pays for this call; used by accounting and budgets. */
   role?: string;
   signal?: AbortSignal;
@@ -45,6 +72,8 @@ export interface ModelResponse {
   text: string;
   /** Parsed structured output when `schema` was given. */
   object?: unknown;
+  /** Tool calls the model made (only when the request offered `tools`). */
+  toolCalls?: ToolCall[];
   usage: Usage;
   costUsd: number;
   latencyMs: number;
@@ -68,6 +97,7 @@ export interface ResponseCache {
 export interface CachedResponse {
   text: string;
   object?: unknown;
+  toolCalls?: ToolCall[];
   usage: Usage;
   costUsd: number;
   latencyMs: number;

@@ -1,4 +1,4 @@
-import type { Environment } from '../eval/environment.ts';
+import { type Environment, evaluationInputs } from '../eval/environment.ts';
 import { evaluate } from '../eval/runner.ts';
 import { pairedBootstrap, pairedPermutationTest } from '../eval/stats.ts';
 import type { CaseResult, RunSummary, Variant } from '../eval/types.ts';
@@ -102,16 +102,10 @@ export class EvaluationService {
   private run(variant: Variant, split: Split, trials: number, caseIds?: string[], role = 'task') {
     const label = `${split} v${variant.seq}`;
     return evaluate({
-      task: this.env.task,
-      store: this.env.store,
+      ...evaluationInputs(this.env),
       variant,
       split,
       trials,
-      model: this.env.model,
-      sampling: this.env.sampling,
-      executor: this.env.executor,
-      retrievers: this.env.retrievers,
-      retrievalGuard: this.env.retrievalGuard,
       concurrency: this.opts.concurrency,
       caseIds,
       purpose: `optimize:${this.opts.sessionId}`,

@@ -6,6 +6,7 @@ import { describeChain } from '../chain/structure.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
 import { importTaskModule, loadChainModule } from '../chain/load-module.ts';
+import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/descriptions.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { readJsonl } from '../util/jsonl.ts';
@@ -21,6 +22,7 @@ import {
   type Split,
 } from './schema.ts';
 import type { Scorer } from './scorer.ts';
+import { type TaskTools, loadTaskTools } from './tools.ts';
 
 export const MANIFEST_FILE = 'fapo.task.yaml';
 
@@ -47,6 +49,7 @@ export interface Task {
   /** sha256 of the scorer with what it imports (fingerprint.ts): part of every run's identity. */
   scorerFingerprint: string;
   datasets: Record<Split, Dataset>;
+  tools: TaskTools;
 }
 
 /**
@@ -85,6 +88,7 @@ export async function loadTask(dirArg: string): Promise<Task> {
     throw new FapoError(`${scorerAbs}: the scorer does not load: ${err.message}`);
   });
   const scorer = await loadScorer(scorerAbs, scorerFingerprint);
+  const tools = await loadTaskTools(dir, manifest);
 
   return {
     dir,
@@ -99,6 +103,7 @@ export async function loadTask(dirArg: string): Promise<Task> {
     scorer,
     scorerFingerprint,
     datasets,
+    tools,
   };
 }
 
@@ -151,15 +156,23 @@ function readParams(path: string): Record<string, unknown> {
   }
 }
 
-/** One template per file: `prompts/<template>.md`. */
+/** One template per file: `prompts/<template>.md`, and tool descriptions `prompts/tools/<tool>.md` as `tools/<tool>`. */
 export function readPrompts(dir: string): Record<string, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FapoError(`${dir}: prompts folder not found`);
-  const prompts: Record<string, string> = {};
+  const prompts = readMarkdownFiles(dir, '');
+  const toolsDir = join(dir, TOOL_DESCRIPTIONS_DIR);
+  if (existsSync(toolsDir) && statSync(toolsDir).isDirectory())
+    Object.assign(prompts, readMarkdownFiles(toolsDir, toolDescriptionPrompt('')));
+  return prompts;
+}
+
+function readMarkdownFiles(dir: string, keyPrefix: string): Record<string, string> {
+  const files: Record<string, string> = {};
   for (const file of readdirSync(dir).sort()) {
     if (extname(file) !== '.md') continue;
-    prompts[basename(file, '.md')] = readFileSync(join(dir, file), 'utf8');
+    files[`${keyPrefix}${basename(file, '.md')}`] = readFileSync(join(dir, file), 'utf8');
   }
-  return prompts;
+  return files;
 }
 
 function readDatasets(dir: string, dataDir: string): Record<Split, Dataset> {
@@ -212,7 +225,7 @@ export function checkChainAgainstTask(
 ): void {
   const stepNames = new Set(structure.steps.map((s) => s.name));
   for (const step of structure.steps) {
-    if (step.kind === 'llm') {
+    if (step.kind === 'llm' || step.kind === 'agent') {
       const template = prompts[step.prompt!];
       if (template === undefined)
         throw new FapoError(

@@ -36,6 +36,48 @@ export const ResourceSchema = z
   })
   .strict();
 
+const McpServerSchema = z.union([
+  z
+    .object({
+      /** Executable started by fapo; it speaks MCP on stdin/stdout. */
+      command: z.string().min(1),
+      args: z.array(z.string()).default([]),
+      /** Working directory, relative to the workspace (default: the workspace). */
+      cwd: z.string().optional(),
+      /** Extra environment variables (values written here are not secret: use passEnv for keys). */
+      env: z.record(z.string(), z.string()).default({}),
+      /** Variables of fapo's own environment passed to the server (e.g. an API key it needs). */
+      passEnv: z.array(z.string()).default([]),
+      /** `case`: a fresh server process for every case and trial (its state starts over); default `run`. */
+      scope: z.enum(['run', 'case']).default('run'),
+      /** A tool called without arguments when a case ends; its result is the scorer's `serverStates[<name>]`. */
+      stateTool: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      url: z.url(),
+      headers: z.record(z.string(), z.string()).default({}),
+      stateTool: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
+export const ToolsSchema = z
+  .object({
+    /** MCP servers agent steps may use, by name; their tools are `<name>.<tool>`. */
+    mcp: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" or "-"'), McpServerSchema).default({}),
+    /**
+     * The per-case environment of workspace tools: `reset` is a JSON file, copied fresh for every case
+     * and trial; tools read and change the copy (`ctx.state`) and the scorer receives its final value.
+     */
+    environment: z
+      .object({ reset: z.string().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const ManifestSchema = z
   .object({
     name: z.string().min(1),
@@ -52,6 +94,7 @@ export const ManifestSchema = z
     model: z.string().min(1).optional(),
     sampling: SamplingSchema.default({ temperature: 1, topP: 0.95, maxTokens: 1000 }),
     resources: z.record(z.string(), ResourceSchema).default({}),
+    tools: ToolsSchema.default({ mcp: {} }),
     /** Metadata keys holding gold evidence (e.g. supporting titles) that attribution may read on train cases. */
     goldEvidence: z.string().optional(),
   })

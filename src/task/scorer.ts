@@ -6,6 +6,10 @@ export interface ScorerInput {
   /** The chain's final output. */
   output: unknown;
   steps: StepRecord[];
+  /** The case's tool environment as the tools left it (tasks with `tools.environment` only). */
+  finalState?: unknown;
+  /** What each MCP server's `stateTool` returned when the case ended (servers that declare one and were used). */
+  serverStates?: Record<string, unknown>;
 }
 
 export interface ScoreResult {

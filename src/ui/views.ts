@@ -270,8 +270,24 @@ ${s.result ? html`<pre>${stringify(s.result.output)}</pre>${s.result.steps.map((
   return html`<div class="compare">${side(left)}${side(right)}</div>`;
 }
 
+/** An agent step's loop: why it stopped, then each turn's text and the tool calls it made, in order. */
+function agentTrace(agent: NonNullable<StepRecord['agent']>): Html {
+  const callsOf = (turn: number) => agent.toolCalls.filter((c) => c.turn === turn);
+  return html`<dt>tool loop</dt><dd><p>stopped: ${agent.stopReason}; ${agent.turns.length} turn(s), ${agent.toolCalls.length} tool call(s); tools: ${agent.tools.join(', ') || 'none'}</p>
+<table class="tool-trace"><thead><tr><th scope="col">turn</th><th scope="col">tool</th><th scope="col">arguments</th><th scope="col">result or error</th><th scope="col">ms</th></tr></thead><tbody>
+${agent.turns.map(
+  (t) =>
+    html`${t.text ? html`<tr><td>${t.turn}</td><td colspan="3"><pre>${t.text}</pre></td><td>${t.latencyMs.toFixed(1)}</td></tr>` : ''}${callsOf(
+      t.turn,
+    ).map(
+      (c) =>
+        html`<tr${c.error ? raw(' class="error"') : ''}><td>${c.turn}</td><td>${c.tool} <small>(${c.source})</small></td><td><pre>${stringify(c.args)}</pre></td><td><pre>${c.error ? `${c.error.kind}: ${c.error.message}` : stringify(c.result)}</pre></td><td>${c.latencyMs.toFixed(1)}</td></tr>`,
+    )}`,
+)}
+</tbody></table></dd>`;
+}
+
 function stepView(s: StepRecord, index: number): Html {
-  const agent = (s as StepRecord & { agent?: { toolCalls?: unknown[]; turns?: unknown[] } }).agent;
   return html`<details class="step"${index < 6 ? raw(' open') : ''}>
 <summary>${s.name} <small>(${s.kind}${s.iteration ? `, iteration ${s.iteration + 1}` : ''}) — ${s.latencyMs.toFixed(1)} ms${s.tokens ? `, ${s.tokens.input}/${s.tokens.output} tokens` : ''}${s.cacheHit ? ', cache hit' : ''}${s.error ? ', ERROR' : ''}</small></summary>
 <dl>
@@ -279,7 +295,7 @@ function stepView(s: StepRecord, index: number): Html {
 ${s.messages ? html`<dt>messages</dt><dd>${s.messages.map((m) => html`<p class="role">${m.role}</p><pre>${m.content}</pre>`)}</dd>` : ''}
 <dt>output</dt><dd><pre>${stringify(s.output)}</pre></dd>
 ${s.passages ? html`<dt>passages</dt><dd><ol>${s.passages.map((p) => html`<li>${p.title} <small>(${p.id}, ${p.score.toFixed(2)})</small></li>`)}</ol></dd>` : ''}
-${agent?.toolCalls ? html`<dt>tool calls</dt><dd><pre>${stringify(agent.toolCalls)}</pre></dd>` : ''}
+${s.agent ? agentTrace(s.agent) : ''}
 ${s.model ? html`<dt>model</dt><dd>${s.model}${s.costUsd ? ` — $${s.costUsd.toFixed(5)}` : ''}</dd>` : ''}
 ${s.error ? html`<dt>error</dt><dd class="error">${s.error}</dd>` : ''}
 ${s.diagnostics.length ? html`<dt>diagnostics</dt><dd><ul>${s.diagnostics.map((d) => html`<li>${d}</li>`)}</ul></dd>` : ''}

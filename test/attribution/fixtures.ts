@@ -1,5 +1,5 @@
 /** Hand-built step records, results, cases and chains for the attribution tests (no real chain runs). */
-import type { ChainStructure, StepKind, StepRecord } from '../../src/chain/types.ts';
+import type { AgentStopReason, ChainStructure, StepKind, StepRecord, ToolCallRecord } from '../../src/chain/types.ts';
 import type { CaseResult, CaseStatus } from '../../src/eval/types.ts';
 import type { ModelClient, ModelRequest, ModelResponse } from '../../src/models/types.ts';
 import type { Case } from '../../src/task/schema.ts';
@@ -14,6 +14,47 @@ export function llm(name: string, output: unknown, extra: Partial<StepRecord> = 
 
 export function code(name: string, output: unknown): StepRecord {
   return record(name, 'code', output);
+}
+
+/** A tool call as the agent runtime records it; `turn` defaults to its position + 1. */
+export function toolCall(
+  tool: string,
+  args: unknown,
+  outcome: { result?: unknown; error?: ToolCallRecord['error'] },
+  turn = 1,
+): ToolCallRecord {
+  return {
+    id: `${tool}-${turn}-${JSON.stringify(args)}`,
+    turn,
+    tool,
+    source: 'workspace',
+    args,
+    latencyMs: 1,
+    ...outcome,
+  };
+}
+
+/** An agent record: one turn per tool call plus the answering turn. */
+export function agentStep(
+  name: string,
+  output: unknown,
+  calls: ToolCallRecord[],
+  options: { tools?: string[]; stopReason?: AgentStopReason } = {},
+): StepRecord {
+  const turns = [...calls.map((c) => c.turn), calls.length + 1].map((turn) => ({
+    turn,
+    text: turn > calls.length ? String(output ?? '') : '',
+    toolCallIds: calls.filter((c) => c.turn === turn).map((c) => c.id),
+    latencyMs: 1,
+  }));
+  return record(name, 'agent', output, {
+    agent: {
+      tools: options.tools ?? [...new Set(calls.map((c) => c.tool))],
+      turns,
+      toolCalls: calls,
+      stopReason: options.stopReason ?? 'final',
+    },
+  });
 }
 
 export interface PassageSpec {

@@ -15,6 +15,8 @@ const referenceKey = (req: ModelRequest) =>
     sampling: req.sampling,
     schema: req.schema,
     sampleKey: req.sampling.temperature !== 0 ? req.sampleKey : undefined,
+    toolChoice: req.toolChoice,
+    tools: req.tools,
   });
 
 const requests: ModelRequest[] = [
@@ -35,6 +37,17 @@ const requests: ModelRequest[] = [
     },
   },
   { messages: [], sampling: { temperature: 0, seed: -0, maxTokens: 1e21 }, sampleKey: 'ignored at t=0', schema: {} },
+  {
+    // a tool-using turn: the assistant's calls and their results are part of the prefix
+    messages: [
+      { role: 'user', content: 'order 7?' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_0_0', name: 'get_order', args: { id: 7, z: [1] } }] },
+      { role: 'tool', content: '{"status":"shipped"}', toolCallId: 'call_0_0', toolName: 'get_order' },
+    ],
+    sampling: { temperature: 0 },
+    tools: [{ name: 'get_order', description: 'Look up "an" order', inputSchema: { type: 'object', properties: {} } }],
+    toolChoice: 'auto',
+  },
 ];
 
 describe('response cache key', () => {
@@ -56,6 +69,22 @@ describe('response cache key', () => {
     assert.equal(responseCacheKey(spec, reordered), responseCacheKey(spec, base));
     const greedy = (sampleKey: string): ModelRequest => ({ ...requests[0]!, sampleKey });
     assert.equal(responseCacheKey(spec, greedy('t1')), responseCacheKey(spec, greedy('t2')));
+  });
+
+  it('separates tool turns by tool list, tool choice and the calls and results in the history', () => {
+    const turn = requests[4]!;
+    const [tool] = turn.tools!;
+    const keys = new Set([
+      responseCacheKey(spec, turn),
+      responseCacheKey(spec, { ...turn, toolChoice: 'none' }),
+      responseCacheKey(spec, { ...turn, tools: [{ ...tool!, description: 'Look up an order by id' }] }),
+      responseCacheKey(spec, { ...turn, messages: turn.messages.slice(0, 1) }),
+      responseCacheKey(spec, {
+        ...turn,
+        messages: [...turn.messages.slice(0, 2), { ...turn.messages[2]!, content: '{"status":"lost"}' }],
+      }),
+    ]);
+    assert.equal(keys.size, 5);
   });
 
   it('rejects a sampling value with no JSON form', () => {

@@ -46,7 +46,7 @@ const direct = await medianMicros('mock doGenerate, direct', (i) =>
 const sdk = await medianMicros('generateText (old client path, for reference)', (i) =>
   generateText({
     model,
-    messages: request(i).messages,
+    messages: request(i).messages as { role: 'system' | 'user'; content: string }[],
     allowSystemInMessages: true,
     maxRetries: 3,
     timeout: 120_000,

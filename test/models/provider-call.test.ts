@@ -131,8 +131,13 @@ describe('direct provider call', () => {
     await assert.rejects(callLanguageModel(model, ask({ messages: [] }), limits), (err: unknown) =>
       InvalidPromptError.isInstance(err),
     );
-    const tool = [{ role: 'tool', content: 'x' }] as unknown as ChatMessage[];
-    await assert.rejects(callLanguageModel(model, ask({ messages: tool }), limits), /unknown message role "tool"/);
+    const bad = [{ role: 'robot', content: 'x' }] as unknown as ChatMessage[];
+    await assert.rejects(callLanguageModel(model, ask({ messages: bad }), limits), /unknown message role "robot"/);
+    const orphanResult: ChatMessage[] = [{ role: 'tool', content: 'x' }];
+    await assert.rejects(
+      callLanguageModel(model, ask({ messages: orphanResult }), limits),
+      /a tool message needs toolCallId and toolName/,
+    );
     await assert.rejects(callLanguageModel(model, ask({ sampling: { maxTokens: 0 } }), limits), (err: unknown) =>
       InvalidArgumentError.isInstance(err),
     );

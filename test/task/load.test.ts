@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadTask } from '../../src/task/load.ts';
+import { loadTask, readPrompts } from '../../src/task/load.ts';
 import { FapoError } from '../../src/util/errors.ts';
 import { copyExample } from '../fixtures/workspace.ts';
 
@@ -113,5 +113,19 @@ describe('loadTask', () => {
       writeFileSync(p, readFileSync(p, 'utf8').replace("resource: 'wiki'", "resource: 'web'"));
     });
     await rejects(dir, /unknown resource|uses resource "web"/);
+  });
+});
+
+describe('readPrompts', () => {
+  it('reads tool description overrides from prompts/tools/<tool>.md as tools/<tool>', () => {
+    const dir = workspace((d) => {
+      mkdirSync(join(d, 'prompts', 'tools'));
+      writeFileSync(join(d, 'prompts', 'tools', 'get_order.md'), 'Look up an order by id.');
+      writeFileSync(join(d, 'prompts', 'tools', 'notes.txt'), 'not a prompt');
+    });
+    const prompts = readPrompts(join(dir, 'prompts'));
+    assert.equal(prompts['tools/get_order'], 'Look up an order by id.');
+    assert.ok(!Object.keys(prompts).some((k) => k.includes('notes')));
+    assert.ok('answer' in prompts, 'step templates are still read');
   });
 });

@@ -1,5 +1,5 @@
 import { isBuiltin } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { FapoError } from '../../util/errors.ts';
@@ -15,6 +15,7 @@ import { buildFailureText } from '../../util/esbuild-errors.ts';
 
 const AUTHORING = fileURLToPath(new URL('../../authoring.ts', import.meta.url));
 const RUNTIME = fileURLToPath(new URL('./runtime.ts', import.meta.url));
+const DEFINE_TOOL = fileURLToPath(new URL('../tools/define.ts', import.meta.url));
 const RESOLVING = Symbol('resolving');
 
 function sandboxResolution(readable: (path: string) => boolean): Plugin {
@@ -33,7 +34,10 @@ function sandboxResolution(readable: (path: string) => boolean): Plugin {
           pluginData: RESOLVING,
         });
         if (found.errors.length) return { errors: found.errors };
-        return { path: pathToFileURL(found.path).href, external: true };
+        // The authoring API's zod import (for tools) is dropped from chains that define no tool, so
+        // their sandbox processes do not load zod.
+        const dropIfUnused = args.importer === DEFINE_TOOL ? { sideEffects: false } : {};
+        return { path: pathToFileURL(found.path).href, external: true, ...dropIfUnused };
       });
       // Bundling reads files in the parent: only from where the child itself may read.
       b.onLoad({ filter: /.*/ }, (args) => {
@@ -48,11 +52,13 @@ function sandboxResolution(readable: (path: string) => boolean): Plugin {
   };
 }
 
-async function bundle(entry: string, plugins: Plugin[]): Promise<string> {
+async function bundle(entry: string | { contents: string; resolveDir: string }, plugins: Plugin[]): Promise<string> {
   let result;
   try {
     result = await build({
-      entryPoints: [entry],
+      ...(typeof entry === 'string'
+        ? { entryPoints: [entry] }
+        : { stdin: { ...entry, sourcefile: 'fapo-chain-entry.js', loader: 'js' as const } }),
       bundle: true,
       write: false,
       format: 'esm',
@@ -64,14 +70,28 @@ async function bundle(entry: string, plugins: Plugin[]): Promise<string> {
   } catch (err) {
     const failure = buildFailureText(err);
     if (failure === undefined) throw err;
-    throw new FapoError(`${entry}: the chain module does not compile: ${failure}`);
+    const what = typeof entry === 'string' ? `${entry}: the chain module` : 'the chain module or a workspace tool';
+    throw new FapoError(`${what} does not compile: ${failure}`);
   }
   return result.outputFiles[0]!.text;
 }
 
-/** The chain module and everything it imports from the workspace, as one ES module's text. */
-export function bundleChain(chainAbs: string, readable: (path: string) => boolean): Promise<string> {
-  return bundle(chainAbs, [sandboxResolution(readable)]);
+/**
+ * The chain module, the workspace's tool modules and everything they import from the workspace, as
+ * one ES module's text: its default export is the chain, `__fapoTools` the tool modules.
+ */
+export function bundleChain(
+  chainAbs: string,
+  readable: (path: string) => boolean,
+  toolFiles: string[] = [],
+): Promise<string> {
+  if (toolFiles.length === 0) return bundle(chainAbs, [sandboxResolution(readable)]);
+  const lines = [`export { default } from ${JSON.stringify(chainAbs)};`];
+  for (const [i, file] of toolFiles.entries()) lines.push(`import * as tool${i} from ${JSON.stringify(file)};`);
+  lines.push(
+    `export const __fapoTools = [${toolFiles.map((file, i) => `{ path: ${JSON.stringify(file)}, mod: tool${i} }`).join(', ')}];`,
+  );
+  return bundle({ contents: lines.join('\n'), resolveDir: dirname(chainAbs) }, [sandboxResolution(readable)]);
 }
 
 let runtime: Promise<string> | undefined;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { FapoError, errorMessage } from '../../util/errors.ts';
 import type { StepGateway } from '../execute.ts';
+import { type LocalTools, ToolCallError } from '../tools/case-tools.ts';
 import { CaseTimeoutError } from '../executor.ts';
 import { hotLoop } from './hot-loop.ts';
 import type { LaunchPlan } from './isolation.ts';
@@ -43,6 +44,12 @@ export class SandboxChild {
   private readonly jobs = new Map<number, Job>();
   private readonly pings = new Map<number, () => void>();
   private nextPing = 0;
+  /** Workspace-tool calls sent to the child, by call id. */
+  private readonly toolCalls = new Map<
+    number,
+    { job: number; resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+  private nextToolCall = 0;
   private waitingForLoad = 0;
   private output = '';
   private killReason: string | undefined;
@@ -129,11 +136,12 @@ export class SandboxChild {
         (v: T) => {
           clearTimeout(timer);
           this.jobs.delete(job);
+          this.failToolCalls(job, 'the case ended');
           fn(v);
         };
       this.jobs.set(job, { gateway, resolve: settle(resolve), reject: settle(reject), hostErrors: new Map() });
       if (!this.alive) return this.jobs.get(job)!.reject(new SandboxCrashError(this.deathMessage()));
-      this.send({ op: 'run', job, input, params });
+      this.send({ op: 'run', job, input, params, state: gateway.toolState });
     });
   }
 
@@ -198,8 +206,19 @@ export class SandboxChild {
         return void this.hostStep(message.job, message.call, message.name, message.vars);
       case 'code':
         return this.jobs.get(message.job)?.gateway.recordCode(message.record);
-      case 'done':
-        return this.jobs.get(message.job)?.resolve(message.output);
+      case 'done': {
+        const job = this.jobs.get(message.job);
+        if (job && message.state !== undefined) job.gateway.toolState = message.state;
+        return job?.resolve(message.output);
+      }
+      case 'toolResult': {
+        const pending = this.toolCalls.get(message.call);
+        if (!pending) return;
+        this.toolCalls.delete(message.call);
+        return message.ok
+          ? pending.resolve(message.value)
+          : pending.reject(new ToolCallError(message.kind ?? 'thrown', message.message ?? 'the tool failed'));
+      }
       case 'fail': {
         const job = this.jobs.get(message.job);
         if (!job) return;
@@ -224,7 +243,7 @@ export class SandboxChild {
         message: 'the case is no longer running (timed out or cancelled)',
       });
     try {
-      const value = await job.gateway.hostStep(name, vars);
+      const value = await job.gateway.hostStep(name, vars, this.toolsOf(jobId));
       this.send({ op: 'stepResult', call, ok: true, value });
     } catch (err) {
       job.hostErrors.set(call, err);
@@ -232,10 +251,32 @@ export class SandboxChild {
     }
   }
 
+  /** The case's workspace tools, which run in the child with the case's state. */
+  private toolsOf(job: number): LocalTools {
+    return {
+      call: (name, args) =>
+        new Promise((resolve, reject) => {
+          if (!this.jobs.has(job)) return reject(new ToolCallError('thrown', 'the case is no longer running'));
+          const call = this.nextToolCall++;
+          this.toolCalls.set(call, { job, resolve, reject });
+          this.send({ op: 'tool', job, call, name, args });
+        }),
+    };
+  }
+
+  private failToolCalls(job: number | undefined, reason: string): void {
+    for (const [call, pending] of this.toolCalls) {
+      if (job !== undefined && pending.job !== job) continue;
+      this.toolCalls.delete(call);
+      pending.reject(new ToolCallError('thrown', reason));
+    }
+  }
+
   private died(code: number | null, signal: NodeJS.Signals | null): void {
     this.alive = false;
     const reason = this.deathMessage(code, signal);
     this.settleReady.reject(new Error(reason));
+    this.failToolCalls(undefined, reason);
     for (const job of [...this.jobs.values()]) job.reject(new SandboxCrashError(reason));
     for (const answer of this.pings.values()) answer();
   }

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { materializeChain } from '../materialize.ts';
+import { workspaceToolFiles } from '../tools/discover.ts';
 import type { StepGateway } from '../execute.ts';
 import type { ChainExecutor } from '../executor.ts';
 import { describeChain } from '../structure.ts';
@@ -68,7 +70,7 @@ export class SandboxExecutor implements ChainExecutor {
   async describe(variant: ChainVariant): Promise<ChainStructure> {
     const pool = await this.pool(variant);
     const declared = pool.declared ?? (await (pool.children.find((c) => c.isAlive) ?? this.child(pool)).ready);
-    return describeChain(asDefinition(declared), variant.prompts);
+    return describeChain(asDefinition(declared), variant.prompts, declared.tools);
   }
 
   async run(
@@ -92,7 +94,8 @@ export class SandboxExecutor implements ChainExecutor {
     let pool = this.pools.get(variant.hash);
     if (!pool) {
       const chainAbs = materializeChain(this.taskDir, variant);
-      pool = Promise.all([runtimeCode(), bundleChain(chainAbs, this.readable)]).then(([runtime, code]) => ({
+      const tools = workspaceToolFiles(this.taskDir).map((file) => join(this.taskDir, file));
+      pool = Promise.all([runtimeCode(), bundleChain(chainAbs, this.readable, tools)]).then(([runtime, code]) => ({
         runtime,
         bundle: { code, chainPath: chainAbs },
         children: [],

@@ -9,7 +9,9 @@ import { z } from 'zod';
 /** Parent → child. */
 export type ParentMessage =
   | { op: 'load'; code: string; chainPath: string }
-  | { op: 'run'; job: number; input: Record<string, unknown>; params: Record<string, unknown> }
+  | { op: 'run'; job: number; input: Record<string, unknown>; params: Record<string, unknown>; state?: unknown }
+  /** An agent step (run by the parent) calls a workspace tool, which runs here with the case's state. */
+  | { op: 'tool'; job: number; call: number; name: string; args: unknown }
   | { op: 'stepResult'; call: number; ok: true; value: unknown }
   | { op: 'stepResult'; call: number; ok: false; message: string }
   | { op: 'cancel'; job: number }
@@ -37,7 +39,24 @@ export const DeclaredStepSchema = z.discriminatedUnion('kind', [
     k: z.union([z.number(), z.string()]),
   }),
   z.object({ kind: z.literal('code'), name: z.string() }),
+  z.object({
+    kind: z.literal('agent'),
+    name: z.string(),
+    prompt: z.string().optional(),
+    output: OutputSpecSchema.optional(),
+    tools: z.union([z.array(z.string()), z.string()]),
+    maxSteps: z.union([z.number(), z.string()]).optional(),
+    maxToolCallsPerStep: z.union([z.number(), z.string()]).optional(),
+    toolTimeoutMs: z.number().optional(),
+  }),
 ]);
+
+/** A workspace tool as data: what the model is shown (its code stays in the child). */
+export const ToolInfoSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+});
 export type DeclaredStep = z.infer<typeof DeclaredStepSchema>;
 
 export const DeclaredChainSchema = z.object({
@@ -45,6 +64,7 @@ export const DeclaredChainSchema = z.object({
   customFlow: z.boolean(),
   output: z.string().optional(),
   steps: z.array(DeclaredStepSchema),
+  tools: z.array(ToolInfoSchema).default([]),
 });
 export type DeclaredChain = z.infer<typeof DeclaredChainSchema>;
 
@@ -68,7 +88,15 @@ export const ChildMessageSchema = z.discriminatedUnion('op', [
     vars: z.record(z.string(), z.unknown()),
   }),
   z.object({ op: z.literal('code'), job: z.number(), record: CodeRecordSchema }),
-  z.object({ op: z.literal('done'), job: z.number(), output: z.unknown() }),
+  z.object({ op: z.literal('done'), job: z.number(), output: z.unknown(), state: z.unknown().optional() }),
+  z.object({
+    op: z.literal('toolResult'),
+    call: z.number(),
+    ok: z.boolean(),
+    value: z.unknown().optional(),
+    kind: z.enum(['not_found', 'invalid_args', 'thrown']).optional(),
+    message: z.string().optional(),
+  }),
   /** `hostCall` is set when the case failed with the very error a host step raised (e.g. an InfraError). */
   z.object({
     op: z.literal('fail'),

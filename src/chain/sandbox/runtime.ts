@@ -4,6 +4,8 @@
  * the parent, which holds keys, cache, budgets and evidence.
  */
 import { executeChain, type StepGateway } from '../execute.ts';
+import { CaseTools, ToolCallError, toolInfos, toolsFromModules } from '../tools/case-tools.ts';
+import type { WorkspaceTool } from '../tools/define.ts';
 import type { ChainDefinition } from '../types.ts';
 import type { ChildMessage, DeclaredChain, ParentMessage } from './protocol.ts';
 import { chainFromModule } from '../validate.ts';
@@ -16,6 +18,9 @@ interface PendingCall {
 }
 
 let chain: ChainDefinition | undefined;
+let tools: ReadonlyMap<string, WorkspaceTool> = new Map();
+/** Each running case's workspace tools, bound to its state. */
+const caseTools = new Map<number, CaseTools>();
 let nextCall = 0;
 const pendingCalls = new Map<number, PendingCall>();
 const cancelledJobs = new Set<number>();
@@ -33,6 +38,7 @@ function send(message: ChildMessage): void {
 function declared(def: ChainDefinition): DeclaredChain {
   return {
     name: def.name,
+    tools: toolInfos(tools),
     customFlow: typeof def.flow === 'function',
     output: def.output,
     steps: def.steps.map((s) => {
@@ -41,6 +47,17 @@ function declared(def: ChainDefinition): DeclaredChain {
           return { kind: s.kind, name: s.name, prompt: s.prompt, output: s.output };
         case 'retrieve':
           return { kind: s.kind, name: s.name, resource: s.resource, query: s.query, k: s.k };
+        case 'agent':
+          return {
+            kind: s.kind,
+            name: s.name,
+            prompt: s.prompt,
+            output: s.output,
+            tools: s.tools,
+            maxSteps: s.maxSteps,
+            maxToolCallsPerStep: s.maxToolCallsPerStep,
+            toolTimeoutMs: s.toolTimeoutMs,
+          };
         default:
           return { kind: 'code' as const, name: s.name };
       }
@@ -55,6 +72,7 @@ async function load(code: string, chainPath: string): Promise<void> {
       unknown
     >;
     chain = chainFromModule(mod, chainPath);
+    tools = toolsFromModules((mod.__fapoTools ?? []) as { path: string; mod: Record<string, unknown> }[]);
     send({ op: 'loaded', chain: declared(chain) });
   } catch (err) {
     send({ op: 'loadFailed', message: `${chainPath}: the chain module does not load: ${messageOf(err)}` });
@@ -81,11 +99,18 @@ function gatewayFor(job: number): StepGateway {
   };
 }
 
-async function run(job: number, input: Record<string, unknown>, params: Record<string, unknown>): Promise<void> {
+async function run(
+  job: number,
+  input: Record<string, unknown>,
+  params: Record<string, unknown>,
+  state: unknown,
+): Promise<void> {
+  const bound = new CaseTools(tools, state);
+  caseTools.set(job, bound);
   try {
-    const output = await executeChain(chain!, input, params, gatewayFor(job));
+    const output = await executeChain(chain!, input, params, gatewayFor(job), bound);
     try {
-      send({ op: 'done', job, output });
+      send({ op: 'done', job, output, state: bound.state });
     } catch (err) {
       send({
         op: 'fail',
@@ -100,6 +125,23 @@ async function run(job: number, input: Record<string, unknown>, params: Record<s
     send({ op: 'fail', job, name, message: messageOf(err), ...(hostCall === undefined ? {} : { hostCall }) });
   } finally {
     cancelledJobs.delete(job);
+    caseTools.delete(job);
+  }
+}
+
+async function callTool(message: Extract<ParentMessage, { op: 'tool' }>): Promise<void> {
+  const bound = caseTools.get(message.job);
+  try {
+    if (!bound) throw new ToolCallError('thrown', 'the case is no longer running');
+    const value = await bound.call(message.name, message.args);
+    try {
+      send({ op: 'toolResult', call: message.call, ok: true, value });
+    } catch (err) {
+      throw new ToolCallError('thrown', `the tool's result cannot be sent to the parent: ${messageOf(err)}`);
+    }
+  } catch (err) {
+    const kind = err instanceof ToolCallError && err.kind !== 'timeout' && err.kind !== 'cap' ? err.kind : 'thrown';
+    send({ op: 'toolResult', call: message.call, ok: false, kind, message: messageOf(err) });
   }
 }
 
@@ -133,7 +175,9 @@ process.on('message', (raw) => {
     case 'stepResult':
       return settleCall(message);
     case 'run':
-      return void run(message.job, message.input, message.params);
+      return void run(message.job, message.input, message.params, message.state);
+    case 'tool':
+      return void callTool(message);
     case 'load':
       return void load(message.code, message.chainPath);
     case 'cancel':

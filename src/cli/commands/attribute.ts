@@ -1,6 +1,6 @@
 import { renderAttributionMarkdown } from '../../attribution/markdown.ts';
 import { type AttributionReport, attributeFailures } from '../../attribution/report.ts';
-import { openEnvironment } from '../../eval/environment.ts';
+import { evaluationInputs, openEnvironment } from '../../eval/environment.ts';
 import { evaluate } from '../../eval/runner.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { ATTRIBUTION_DOC } from '../../optimize/fapo/controller.ts';
@@ -37,16 +37,10 @@ export async function attributeCommand(taskDir: string, flags: AttributeFlags): 
         );
       const variant = resolveVariant(env.store, env.task, flags.variant);
       const outcome = await evaluate({
-        task: env.task,
-        store: env.store,
+        ...evaluationInputs(env),
         variant,
         split: 'train',
         trials: parsePositiveInt('trials', flags.trials),
-        model: env.model,
-        sampling: env.sampling,
-        executor: env.executor,
-        retrievers: env.retrievers,
-        retrievalGuard: env.retrievalGuard,
         concurrency: 8,
         purpose: 'attribute',
       });

@@ -1,6 +1,6 @@
 import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
-import { openEnvironment } from '../../eval/environment.ts';
 import { evaluateWithBatches } from '../../eval/batch-eval.ts';
+import { evaluationInputs, openEnvironment } from '../../eval/environment.ts';
 import { type EvaluateOptions, type EvaluateOutcome, evaluate } from '../../eval/runner.ts';
 import { parseModelId } from '../../models/model-id.ts';
 import { DEFAULT_PRICES, loadPriceTable, lookupPrice } from '../../models/pricing.ts';
@@ -87,16 +87,10 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
     const started = performance.now();
     const evalOptions: EvaluateOptions = {
-      task: env.task,
-      store: env.store,
+      ...evaluationInputs(env),
       variant,
       split,
       trials,
-      model: env.model,
-      sampling: env.sampling,
-      executor: env.executor,
-      retrievers: env.retrievers,
-      retrievalGuard: env.retrievalGuard,
       concurrency: Math.max(concurrency, 4),
       caseIds,
       purpose: 'eval',

@@ -13,6 +13,7 @@ import { toJson, type WriteBehind } from './database.ts';
 const CachedResponseSchema = z.object({
   text: z.string(),
   object: z.unknown().optional(),
+  toolCalls: z.array(z.object({ id: z.string(), name: z.string(), args: z.unknown() })).optional(),
   usage: z.object({
     inputTokens: z.number(),
     outputTokens: z.number(),

@@ -17,6 +17,7 @@ const RunSpecSchema = z.object({
   scorerFingerprint: z.string().optional(),
   chainFingerprint: z.string().optional(),
   resourceFingerprints: z.record(z.string(), z.string()).optional(),
+  toolsFingerprint: z.string().optional(),
   fapoVersion: z.string().optional(),
   caseIds: z.array(z.string()),
   purpose: z.string().optional(),

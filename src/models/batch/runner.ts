@@ -32,16 +32,14 @@ export class BatchDeferredError extends InfraError {
   }
 }
 
-const StoredRequest = z.object({
-  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })),
-  sampling: z.object({
-    temperature: z.number().optional(),
-    topP: z.number().optional(),
-    maxTokens: z.number().optional(),
-    seed: z.number().optional(),
-  }),
-  schema: z.record(z.string(), z.unknown()).optional(),
-  sampleKey: z.string().optional(),
+/**
+ * A request as stored with its job: the ModelRequest without its signal, plus its role. Loose objects:
+ * every field of the request (tool definitions, tool-call messages, …) must survive the round trip,
+ * or the replayed answer would not be the one the cache key stands for.
+ */
+const StoredRequest = z.looseObject({
+  messages: z.array(z.looseObject({ role: z.string(), content: z.string() })),
+  sampling: z.looseObject({}),
   role: z.string(),
 });
 
@@ -222,12 +220,13 @@ export class BatchRunner {
 
   private async ingest(key: string, stored: BatchJob['requests'][string], body: unknown): Promise<void> {
     const { spec, price, meter } = this.opts;
-    const { role, ...req } = stored;
-    const request: ModelRequest = { ...req, role };
-    const { text, object, usage } = await replayResponse(spec, request, body, { env: this.opts.env });
+    const { role } = stored;
+    const request = stored as unknown as ModelRequest;
+    const { text, object, toolCalls, usage } = await replayResponse(spec, request, body, { env: this.opts.env });
     const cost = costUsd(usage, price, BATCH_DISCOUNT);
     const response: CachedResponse = { text, usage, costUsd: cost, latencyMs: 0, modelId: spec.id };
     if (object !== undefined) response.object = object;
+    if (toolCalls !== undefined) response.toolCalls = toolCalls;
     // Booked as a call of its role, at the batch price (the interactive call would have cost 1/discount).
     const reservation = await meter?.reserve(role, { tokens: usage.inputTokens + usage.outputTokens, costUsd: cost });
     this.opts.cache.put(key, response);

@@ -18,8 +18,13 @@ export const LEVEL_TECHNIQUES = {
     'role-framing',
     'constraint-tightening',
     'always-answer',
+    // Agent steps: the agent's prompt and its tool descriptions (prompts/tools/<tool>.md).
+    'tool-use-instruction',
+    'tool-result-check',
+    'tool-loop-discipline',
     'ablation',
   ],
+  // Agent steps' maxSteps and tool subsets are params like retrieval depth.
   param: ['param-tuning', 'ablation'],
   structure: [
     'extra-retrieval-hop',
@@ -29,6 +34,7 @@ export const LEVEL_TECHNIQUES = {
     'plan-and-solve',
     'least-to-most',
     'react-tools',
+    'split-agent-step',
     'deterministic-postprocessing',
     'ablation',
   ],

@@ -1,3 +1,4 @@
+import { agentParam } from '../../attribution/agent-trace.ts';
 import type { FailureCluster } from '../../attribution/cluster.ts';
 import type { Proposal } from '../review/types.ts';
 import type { Proposer, ProposerInput, Technique } from './proposer.ts';
@@ -10,11 +11,11 @@ import type { Proposer, ProposerInput, Technique } from './proposer.ts';
  */
 interface PromptRule {
   technique: Technique;
-  /** Cluster labels the rule addresses; `*` any. */
+  /** Cluster labels the rule addresses. */
   labels: string[];
-  /** Text appended to the system part of the step's template. */
-  instruction: string;
-  hypothesis: (step: string) => string;
+  /** Text appended to the system part of the step's template; a function when it names what the cluster lacked (null: nothing to say). */
+  instruction: string | ((cluster: FailureCluster) => string | null);
+  hypothesis: (step: string, cluster: FailureCluster) => string;
 }
 
 const PROMPT_RULES: PromptRule[] = [
@@ -58,7 +59,47 @@ const PROMPT_RULES: PromptRule[] = [
     instruction: 'Reason step by step through the facts before you write your final output.',
     hypothesis: (s) => `Explicit step-by-step reasoning may fix wrong conclusions in ${s}.`,
   },
+  // Agent steps: the cluster's pattern names the tool (`tool-never-called:cancel_order`).
+  {
+    technique: 'tool-use-instruction',
+    labels: ['tool_use', 'tool_error'],
+    instruction: toolUseInstruction,
+    hypothesis: (s, c) =>
+      `${s} ${c.label === 'tool_error' ? 'leaves tool errors unrepaired' : 'misuses or skips a tool'} (${c.pattern}); an explicit tool-use instruction should fix it.`,
+  },
+  {
+    technique: 'tool-result-check',
+    labels: ['tool_contradiction'],
+    instruction:
+      'Before your final answer, re-read the tool results and make sure every fact in your answer matches them.',
+    hypothesis: (s) => `${s} answers against what its tools returned; checking the results first should align them.`,
+  },
+  {
+    technique: 'tool-loop-discipline',
+    labels: ['loop_limit', 'no_final_answer'],
+    instruction:
+      'Never repeat a tool call with the same arguments; as soon as you have what you need, stop calling tools and give your final answer.',
+    hypothesis: (s) => `${s} loops or stops without an answer; telling it when to stop should make it answer.`,
+  },
 ];
+
+/** The tool an agent cluster's pattern names (`tool-error:thrown:get_order` → `get_order`), if any. */
+function patternTool(pattern: string): string | null {
+  const tool = pattern.includes(':') ? pattern.slice(pattern.lastIndexOf(':') + 1) : '';
+  return tool || null;
+}
+
+function toolUseInstruction(cluster: FailureCluster): string | null {
+  if (cluster.pattern === 'no-tool-calls')
+    return 'Use your tools to look up every fact the request depends on; never answer from memory.';
+  const tool = patternTool(cluster.pattern);
+  if (!tool) return null;
+  if (cluster.pattern.startsWith('tool-never-called:'))
+    return `Whenever the request needs it, call the ${tool} tool, and do not give your final answer until ${tool} has succeeded.`;
+  if (cluster.pattern.startsWith('tool-wrong-args:'))
+    return `Take every argument of ${tool} from the request or from an earlier tool result; never guess an id or a value.`;
+  return `If ${tool} returns an error, read it, correct the arguments and call ${tool} again before answering.`;
+}
 
 export function createRuleProposer(): Proposer {
   return {
@@ -80,32 +121,44 @@ function clustersFor(input: ProposerInput): FailureCluster[] {
   );
 }
 
-function tried(input: ProposerInput, technique: string, step: string): boolean {
-  return input.memory.some((m) => m.kind === 'variant' && m.technique === technique && m.stepsChanged.includes(step));
+/** Whether a technique was tried on a template; rules that name a tool count per cluster pattern. */
+function tried(input: ProposerInput, technique: string, template: string, pattern?: string): boolean {
+  return input.memory.some(
+    (m) =>
+      m.kind === 'variant' &&
+      m.technique === technique &&
+      m.stepsChanged.includes(template) &&
+      (pattern === undefined || m.hypothesis.includes(pattern)),
+  );
 }
 
 function proposePrompt(input: ProposerInput): Proposal | null {
-  const llmSteps = input.structure.steps.filter((s) => s.kind === 'llm');
+  // Templated steps: llm steps and agent steps (whose prompt the agent loop renders).
+  const templated = input.structure.steps.filter((s) => (s.kind === 'llm' || s.kind === 'agent') && s.prompt);
+  const llmSteps = templated.filter((s) => s.kind === 'llm');
   for (const cluster of clustersFor(input)) {
-    // Prompt fixes act on llm steps: the blamed one if it is an llm step, otherwise the llm steps
-    // that feed the blamed step (e.g. the query writer before a retrieval that missed).
-    const blamed = llmSteps.find((s) => s.name === cluster.step);
+    // Prompt fixes act on templated steps: the blamed one if it has a template, otherwise the llm
+    // steps that feed the blamed step (e.g. the query writer before a retrieval that missed).
+    const blamed = templated.find((s) => s.name === cluster.step);
     const candidates = blamed ? [blamed] : llmSteps.filter((s) => s.name !== llmSteps.at(-1)?.name);
     for (const rule of PROMPT_RULES) {
       if (!rule.labels.includes(cluster.label)) continue;
+      const instruction = typeof rule.instruction === 'string' ? rule.instruction : rule.instruction(cluster);
+      if (instruction === null) continue;
+      const perPattern = typeof rule.instruction === 'string' ? undefined : cluster.pattern;
       for (const step of candidates) {
-        if (tried(input, rule.technique, step.name)) continue;
+        if (tried(input, rule.technique, step.prompt!, perPattern)) continue;
         const template = input.parent.prompts[step.prompt!];
-        if (template === undefined || template.includes(rule.instruction)) continue;
+        if (template === undefined || template.includes(instruction)) continue;
         return {
           level: 'prompt',
           parent: input.parent,
           chainPath: input.parent.chainPath,
           chainSource: input.parent.chainSource,
           params: input.parent.params,
-          prompts: { ...input.parent.prompts, [step.prompt!]: appendToSystem(template, rule.instruction) },
+          prompts: { ...input.parent.prompts, [step.prompt!]: appendToSystem(template, instruction) },
           files: [],
-          hypothesis: `${rule.hypothesis(step.name)} (cluster ${cluster.id}: ${cluster.count} cases)`,
+          hypothesis: `${rule.hypothesis(step.name, cluster)} (cluster ${cluster.id}: ${cluster.count} cases)`,
           technique: rule.technique,
         };
       }
@@ -122,13 +175,40 @@ export function appendToSystem(template: string, instruction: string): string {
   return `${template.slice(0, end)} ${instruction}${template.slice(end)}`;
 }
 
-/** Retrieval misses with headroom under the caps: one more hop, else more passages per hop. */
+function paramProposal(input: ProposerInput, key: string, value: unknown, hypothesis: string): Proposal {
+  return {
+    level: 'param',
+    parent: input.parent,
+    chainPath: input.parent.chainPath,
+    chainSource: input.parent.chainSource,
+    prompts: input.parent.prompts,
+    params: { ...input.parent.params, [key]: value },
+    files: [],
+    hypothesis,
+    technique: 'param-tuning',
+  };
+}
+
+function paramRules(input: ProposerInput) {
+  const { playbook, memory, parent } = input;
+  return {
+    tunable: (key: string) =>
+      !playbook.frozen.includes(key) && (playbook.tunableParams.length === 0 || playbook.tunableParams.includes(key)),
+    triedFromHere: (key: string) =>
+      memory.some((m) => m.kind === 'variant' && m.parent === parent.hash && m.stepsChanged.includes(`params.${key}`)),
+  };
+}
+
 function proposeParam(input: ProposerInput): Proposal | null {
+  return proposeRetrievalParam(input) ?? proposeAgentParam(input);
+}
+
+/** Retrieval misses with headroom under the caps: one more hop, else more passages per hop. */
+function proposeRetrievalParam(input: ProposerInput): Proposal | null {
   const retrieval = clustersFor(input).find((c) => c.level === 'param' && c.label === 'retrieval');
   if (!retrieval) return null;
   const { params, playbook } = { params: input.parent.params, playbook: input.playbook };
-  const tunable = (key: string) =>
-    !playbook.frozen.includes(key) && (playbook.tunableParams.length === 0 || playbook.tunableParams.includes(key));
+  const { tunable, triedFromHere } = paramRules(input);
   const moves: { key: string; cap?: number }[] = [
     ...Object.keys(params)
       .filter((k) => /hops?$/i.test(k))
@@ -140,21 +220,55 @@ function proposeParam(input: ProposerInput): Proposal | null {
   for (const { key, cap } of moves) {
     const value = params[key];
     if (typeof value !== 'number' || !tunable(key) || (cap !== undefined && value + 1 > cap)) continue;
-    const triedFromHere = input.memory.some(
-      (m) => m.kind === 'variant' && m.parent === input.parent.hash && m.stepsChanged.includes(`params.${key}`),
+    if (triedFromHere(key)) continue;
+    return paramProposal(
+      input,
+      key,
+      value + 1,
+      `Gold evidence is missing after the last retrieval in ${retrieval.count} train cases; raising ${key} ${value} → ${value + 1} (cap ${cap ?? 'none'}) should retrieve it.`,
     );
-    if (triedFromHere) continue;
-    return {
-      level: 'param',
-      parent: input.parent,
-      chainPath: input.parent.chainPath,
-      chainSource: input.parent.chainSource,
-      prompts: input.parent.prompts,
-      params: { ...params, [key]: value + 1 },
-      files: [],
-      hypothesis: `Gold evidence is missing after the last retrieval in ${retrieval.count} train cases; raising ${key} ${value} → ${value + 1} (cap ${cap ?? 'none'}) should retrieve it.`,
-      technique: 'param-tuning',
-    };
+  }
+  return null;
+}
+
+/**
+ * Agent steps at the param level: a loop that hit maxSteps gets more steps (half again, at least 2,
+ * within the playbook's maxSteps cap); a tool the agent needed but did not have joins its subset.
+ */
+function proposeAgentParam(input: ProposerInput): Proposal | null {
+  const { params } = input.parent;
+  const { tunable, triedFromHere } = paramRules(input);
+  for (const cluster of clustersFor(input).filter((c) => c.level === 'param')) {
+    if (cluster.label === 'loop_limit') {
+      const key = agentParam(input.structure, cluster.step, 'maxSteps');
+      const value = key === undefined ? undefined : params[key];
+      if (key === undefined || typeof value !== 'number' || !tunable(key) || triedFromHere(key)) continue;
+      const cap = input.playbook.caps.maxSteps ?? Number.POSITIVE_INFINITY;
+      const next = Math.min(cap, value + Math.max(2, Math.ceil(value / 2)));
+      if (next <= value) continue;
+      return paramProposal(
+        input,
+        key,
+        next,
+        `${cluster.step} hit its step limit in ${cluster.count} train cases without repeating calls; raising ${key} ${value} → ${next} (cap ${Number.isFinite(cap) ? cap : 'none'}) lets it finish.`,
+      );
+    }
+    const tool =
+      cluster.label === 'tool_use' && cluster.pattern.startsWith('tool-never-called:')
+        ? patternTool(cluster.pattern)
+        : null;
+    if (tool) {
+      const key = agentParam(input.structure, cluster.step, 'tools');
+      const value = key === undefined ? undefined : params[key];
+      if (key === undefined || !Array.isArray(value) || value.includes(tool) || !tunable(key) || triedFromHere(key))
+        continue;
+      return paramProposal(
+        input,
+        key,
+        [...value, tool],
+        `${cluster.step} needed ${tool} in ${cluster.count} train cases but its tool subset (${key}) lacks it; adding it should let the agent act.`,
+      );
+    }
   }
   return null;
 }

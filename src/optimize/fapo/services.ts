@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, normalize, relative } from 'node:path';
+import { workspaceToolFiles } from '../../chain/tools/discover.ts';
 import type { ChainStructure } from '../../chain/types.ts';
 import type { Environment } from '../../eval/environment.ts';
 import type { Store } from '../../eval/store.ts';
@@ -38,6 +39,8 @@ export async function createProposerServices(opts: {
       ([name, text]) => [join(task.manifest.prompts, `${name}.md`), text] as [string, string],
     ),
     [task.manifest.scorer, safeRead(join(task.dir, task.manifest.scorer))],
+    // Workspace tools: their code and default descriptions (a variant overrides a description in prompts/tools/).
+    ...workspaceToolFiles(task.dir).map((f) => [f, safeRead(join(task.dir, f))] as [string, string]),
     ...READABLE_FIXED.map((f) => [f, safeRead(join(task.dir, f))] as [string, string]),
   ]);
 

@@ -1,5 +1,5 @@
 /**
- * Retrieval and parameter caps. The static check catches what can be seen in the source; the
+ * Retrieval, agent-loop and parameter caps. The static check catches what can be seen in the source; the
  * runtime guard (`enforceRetrievalCaps`) is the hard guarantee for everything else.
  */
 import type { ParsedChain, StaticValue } from './chain-ast.ts';
@@ -11,24 +11,44 @@ export type Caps = Record<string, number>;
 
 const RUNTIME_NOTE = 'enforced at run time by enforceRetrievalCaps';
 
-/** Resolves a retrieve step's `k`: a number, or `${params.x}` read from the proposal's params. */
-function resolveK(k: StaticValue | undefined, params: Record<string, unknown>): number | string {
-  if (!k) return 'k is missing';
-  if (!k.known) return `k is the expression \`${k.text}\``;
-  if (typeof k.value === 'number') return k.value;
-  const whole = /^\s*\$\{([^{}]+)\}\s*$/.exec(k.value);
+/** Resolves a step's numeric setting (`k`, `maxSteps`): a number, or `${params.x}` read from the proposal's params. */
+function resolveSetting(field: string, v: StaticValue | undefined, params: Record<string, unknown>): number | string {
+  if (!v) return `${field} is missing`;
+  if (!v.known) return `${field} is the expression \`${v.text}\``;
+  if (typeof v.value === 'number') return v.value;
+  const whole = /^\s*\$\{([^{}]+)\}\s*$/.exec(v.value);
   if (whole) {
     const { root, key } = referenceParts(whole[1]!.trim());
     if (root === 'params' && key !== undefined) {
-      const v = params[key];
-      return typeof v === 'number'
-        ? v
-        : `k is \${params.${key}}, which is ${v === undefined ? 'not set' : 'not a number'}`;
+      const value = params[key];
+      return typeof value === 'number'
+        ? value
+        : `${field} is \${params.${key}}, which is ${value === undefined ? 'not set' : 'not a number'}`;
     }
-    return `k is the template '${k.value}', known only at run time`;
+    return `${field} is the template '${v.value}', known only at run time`;
   }
-  const n = Number(k.value);
-  return Number.isFinite(n) && k.value.trim() !== '' ? n : `k is '${k.value}', not a number`;
+  const n = Number(v.value);
+  return Number.isFinite(n) && v.value.trim() !== '' ? n : `${field} is '${v.value}', not a number`;
+}
+
+/** The playbook's `maxSteps` cap bounds every agent step's tool loop (the runtime enforces the step's own bound). */
+function agentStepFindings(
+  caps: Caps,
+  chain: ParsedChain,
+  params: Record<string, unknown>,
+  block: string[],
+  warn: string[],
+  info: string[],
+): void {
+  const cap = caps.maxSteps;
+  if (cap === undefined) return;
+  for (const step of chain.steps.filter((s) => s.kind === 'agent')) {
+    const maxSteps = resolveSetting('maxSteps', step.maxSteps, params);
+    const where = `agent '${step.name}' (line ${step.line})`;
+    if (typeof maxSteps === 'string') warn.push(`${where}: ${maxSteps}; the maxSteps cap cannot be checked statically`);
+    else if (maxSteps > cap) block.push(`${where} has maxSteps = ${maxSteps} > maxSteps cap ${cap}`);
+    else info.push(`${where}: maxSteps ${maxSteps} ≤ cap ${cap}`);
+  }
 }
 
 function paramCapFindings(caps: Caps, params: Record<string, unknown>, block: string[], info: string[]): void {
@@ -47,13 +67,14 @@ export function checkCaps(proposal: Proposal, caps: Caps, chain: ParsedChain): C
   const warn: string[] = [];
   const info: string[] = [];
   paramCapFindings(caps, proposal.params, block, info);
+  agentStepFindings(caps, chain, proposal.params, block, warn, info);
   const { passagesPerHop, hops, totalPassages } = caps;
   if (passagesPerHop === undefined && hops === undefined && totalPassages === undefined)
     return checkResult('caps', { block, warn, info });
 
   const kOf = new Map<string, number | null>();
   for (const step of chain.steps.filter((s) => s.kind === 'retrieve')) {
-    const k = resolveK(step.k, proposal.params);
+    const k = resolveSetting('k', step.k, proposal.params);
     kOf.set(step.name, typeof k === 'number' ? k : null);
     if (typeof k === 'string')
       warn.push(`retrieve '${step.name}' (line ${step.line}): ${k}; passages per hop ${RUNTIME_NOTE}`);

@@ -12,12 +12,16 @@ export interface DeclaredStep {
   name: string;
   kind: StepKind;
   line: number;
-  /** llm: template name (defaults to the step name). */
+  /** llm and agent: template name (defaults to the step name). */
   prompt?: string;
   resource?: string;
   /** retrieve: the query template, when it is a literal. */
   query?: string;
   k?: StaticValue;
+  /** agent: the loop bound (a number or a `${params.x}` template). */
+  maxSteps?: StaticValue;
+  /** agent: tool names and globs when they are literals, else the expression. */
+  tools?: string[] | StaticValue;
 }
 
 /** One place where a step runs, with how many times it runs per case (null: not determinable). */
@@ -41,7 +45,7 @@ export interface ParsedChain {
   problems: string[];
 }
 
-const STEP_FACTORIES: readonly StepKind[] = ['llm', 'retrieve', 'code'];
+const STEP_FACTORIES: readonly StepKind[] = ['llm', 'retrieve', 'code', 'agent'];
 
 export function lineOf(node: ts.Node): number {
   const sf = node.getSourceFile();
@@ -119,6 +123,19 @@ class ChainReader {
     return { known: false, text: expr.getText(this.sf) };
   }
 
+  /** `['a', 'b']` with only string literals (through consts), else null. */
+  stringList(expr: ts.Expression): string[] | null {
+    const e = this.resolve(expr);
+    if (!ts.isArrayLiteralExpression(e)) return null;
+    const values: string[] = [];
+    for (const element of e.elements) {
+      const v = ts.isSpreadElement(element) ? null : this.staticValue(element);
+      if (!v?.known || typeof v.value !== 'string') return null;
+      values.push(v.value);
+    }
+    return values;
+  }
+
   /** A number known statically: a literal, a const, or `params.x` / `ctx.params.x` from the proposal's params. */
   staticNumber(expr: ts.Expression): number | null {
     const v = this.staticValue(expr);
@@ -173,7 +190,9 @@ class ChainReader {
       if (v?.known && STEP_FACTORIES.includes(v.value as StepKind)) kind = v.value as StepKind;
     }
     if (!kind || (!fields && positionalName === undefined)) {
-      this.problems.push(`line ${lineOf(element)}: step #${index + 1} is not a literal llm/retrieve/code declaration`);
+      this.problems.push(
+        `line ${lineOf(element)}: step #${index + 1} is not a literal llm/retrieve/code/agent declaration`,
+      );
       return null;
     }
     const read = (key: string): StaticValue | undefined => {
@@ -188,7 +207,12 @@ class ChainReader {
     }
     const step: DeclaredStep = { name, kind, line: lineOf(element) };
     const text = (v: StaticValue | undefined): string | undefined => (v?.known ? String(v.value) : undefined);
-    if (kind === 'llm') step.prompt = text(read('prompt')) ?? name;
+    if (kind === 'llm' || kind === 'agent') step.prompt = text(read('prompt')) ?? name;
+    if (kind === 'agent') {
+      step.maxSteps = read('maxSteps');
+      const tools = fields ? property(fields, 'tools') : undefined;
+      if (tools) step.tools = this.stringList(tools) ?? this.staticValue(tools);
+    }
     if (kind === 'retrieve') {
       step.resource = text(read('resource'));
       step.query = text(read('query'));
@@ -401,7 +425,7 @@ export function parseChain(source: string, fileName: string, params: Record<stri
       if (step) steps.push(step);
     });
   } else {
-    reader.problems.push('steps must be an array literal of llm/retrieve/code declarations');
+    reader.problems.push('steps must be an array literal of llm/retrieve/code/agent declarations');
   }
   const flow = reader.flowFunction(def);
   let executions: StepExecution[];

@@ -176,17 +176,24 @@ const DECLARATION_ONLY = new Set([
   ts.SyntaxKind.EmptyStatement,
 ]);
 
-/** Import-time side effects, and the one export the runtime needs: `export default defineChain(...)`. */
-export function moduleShapeFindings(sf: ts.SourceFile): string[] {
+/**
+ * Import-time side effects, and the one export the runtime needs: `export default defineChain(...)`
+ * for a chain, `export default defineTool(...)` for a workspace tool (tools/*.ts).
+ */
+export function moduleShapeFindings(
+  sf: ts.SourceFile,
+  definer: 'defineChain' | 'defineTool' = 'defineChain',
+): string[] {
   const block: string[] = [];
+  const where = definer === 'defineChain' ? 'inside steps or the flow' : "inside the tool's run function";
   for (const stmt of sf.statements) {
     if (!DECLARATION_ONLY.has(stmt.kind))
-      block.push(`line ${lineOf(stmt)}: top-level statement runs at import time; put logic inside steps or the flow`);
+      block.push(`line ${lineOf(stmt)}: top-level statement runs at import time; put logic ${where}`);
   }
   const exported = sf.statements.find((s): s is ts.ExportAssignment => ts.isExportAssignment(s) && !s.isExportEquals);
   const call = exported ? unwrap(exported.expression) : undefined;
   const isDefine =
-    call && ts.isCallExpression(call) && ts.isIdentifier(call.expression) && call.expression.text === 'defineChain';
-  if (!isDefine) block.push('the module must `export default defineChain({...})`');
+    call && ts.isCallExpression(call) && ts.isIdentifier(call.expression) && call.expression.text === definer;
+  if (!isDefine) block.push(`the module must \`export default ${definer}({...})\``);
   return block;
 }

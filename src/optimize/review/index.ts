@@ -15,6 +15,7 @@ export {
 export { checkLeakage } from './leakage.ts';
 export { checkTrainCopy } from './train-copy.ts';
 export { checkChainCode, type ChainCodeOptions } from './chain-code.ts';
+export { checkToolCode, TOOL_IMPORT_ALLOWLIST } from './tool-code.ts';
 export { typecheckChain, DEFAULT_FAPO_TYPES_PATH, type TypecheckOutcome } from './typecheck.ts';
 export { parseChain, type ParsedChain, type DeclaredStep, type StepExecution } from './chain-ast.ts';
 export { runSmoke, type SmokeRunner } from './smoke.ts';

@@ -1,4 +1,5 @@
 /** Check 3, placeholder integrity: templates keep their `${...}` names and reference what exists. */
+import { isToolDescription } from '../../chain/tools/descriptions.ts';
 import type { ParsedChain } from './chain-ast.ts';
 import { placeholders, referenceParts, TEMPLATE_ROOTS } from './template-refs.ts';
 import type { CheckResult, Proposal } from './types.ts';
@@ -42,13 +43,15 @@ export function checkPlaceholders(proposal: Proposal, chain: ParsedChain): Check
   const warn: string[] = [];
   const { parent } = proposal;
   const structural = proposal.level === 'structure';
-  const used = new Set(chain.steps.filter((s) => s.kind === 'llm').map((s) => s.prompt!));
+  const templated = chain.steps.filter((s) => s.kind === 'llm' || s.kind === 'agent');
+  const used = new Set(templated.map((s) => s.prompt!));
 
   for (const [name, template] of Object.entries(proposal.prompts)) {
     const before = parent.prompts[name];
     if (before !== undefined) compareWithParent(name, before, template, block);
     else if (!structural) block.push(`prompt '${name}' is new; only structure-level proposals may add templates`);
-    else if (!used.has(name)) warn.push(`prompt '${name}' is new but no llm step uses it`);
+    else if (!used.has(name) && !isToolDescription(name))
+      warn.push(`prompt '${name}' is new but no llm or agent step uses it`);
     referenceFindings(`prompt '${name}'`, template, chain, proposal.params, block, warn);
   }
   for (const name of Object.keys(parent.prompts)) {
@@ -56,9 +59,9 @@ export function checkPlaceholders(proposal: Proposal, chain: ParsedChain): Check
     if (!structural) block.push(`prompt '${name}' was removed; only structure-level proposals may drop templates`);
   }
   for (const step of chain.steps) {
-    if (step.kind === 'llm' && !(step.prompt! in proposal.prompts))
+    if (templated.includes(step) && !(step.prompt! in proposal.prompts))
       block.push(
-        `llm step '${step.name}' (line ${step.line}) uses template '${step.prompt}', which the proposal does not provide`,
+        `${step.kind} step '${step.name}' (line ${step.line}) uses template '${step.prompt}', which the proposal does not provide`,
       );
     if (step.kind === 'retrieve' && step.query !== undefined) {
       referenceFindings(`retrieve '${step.name}' query`, step.query, chain, proposal.params, block, warn);

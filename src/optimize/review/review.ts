@@ -10,6 +10,7 @@ import { checkPlaceholders } from './placeholders.ts';
 import { reviewWithModel } from './reviewer-model.ts';
 import { checkScope } from './scope.ts';
 import { runSmoke, type SmokeRunner } from './smoke.ts';
+import { checkToolCode } from './tool-code.ts';
 import { checkTrainCopy } from './train-copy.ts';
 import type { CheckResult, Proposal, ReviewResult } from './types.ts';
 import { checkResult, decideAfterReview, worstVerdict } from './verdict.ts';
@@ -34,6 +35,7 @@ export interface ReviewContext {
 
 export function deterministicChecks(proposal: Proposal, ctx: ReviewContext): CheckResult[] {
   const chain = parseChain(proposal.chainSource, proposal.chainPath, proposal.params);
+  const tools = checkToolCode(proposal);
   return [
     checkScope(proposal, ctx.playbook, ctx.existingFiles),
     checkCaps(proposal, ctx.playbook.caps, chain),
@@ -41,6 +43,7 @@ export function deterministicChecks(proposal: Proposal, ctx: ReviewContext): Che
     checkLeakage(proposal, ctx.heldOut),
     checkTrainCopy(proposal, ctx.train),
     checkChainCode(proposal, chain, ctx.chainCode),
+    ...(tools ? [tools] : []),
   ];
 }
 

@@ -79,7 +79,7 @@ export const REVIEWER_CHECKS: readonly ReviewerCheck[] = [
     appliesTo: 'chain',
     severity: 'block',
     question:
-      'Does the chain use defineChain with llm/retrieve/code steps and ctx.run in its flow, following an allowlisted pattern (ReAct, Reflexion, Tree-of-Thoughts, Self-Refine, Least-to-Most, Plan-and-Solve, Tool-augmented)?',
+      'Does the chain use defineChain with llm/retrieve/code/agent steps and ctx.run in its flow, following an allowlisted pattern (ReAct, Reflexion, Tree-of-Thoughts, Self-Refine, Least-to-Most, Plan-and-Solve, Tool-augmented)?',
   },
   {
     id: 9,

@@ -12,6 +12,8 @@ export interface Proposal {
   params: Record<string, unknown>;
   /** Workspace-relative paths the proposal would create. */
   files: string[];
+  /** Workspace tool modules the proposal adds or changes (`tools/<name>.ts` → source), reviewed like chain code. */
+  toolSources?: Record<string, string>;
   hypothesis: string;
   technique: string;
 }

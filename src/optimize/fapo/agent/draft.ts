@@ -23,7 +23,7 @@ export const writeVariantSchema = z.object({
     .record(z.string(), z.string())
     .optional()
     .describe(
-      'Template name → the COMPLETE new text of that template. Only the templates you change; the rest are kept from the parent.',
+      'Template name → the COMPLETE new text of that template. Only the templates you change; the rest are kept from the parent. `tools/<tool>` is the description an agent step shows for <tool> (prompts/tools/<tool>.md).',
     ),
   params: z
     .record(z.string(), z.unknown())
@@ -34,7 +34,9 @@ export const writeVariantSchema = z.object({
       path: z.string().describe('Workspace-relative path of a NEW chain module, inside the allowed globs.'),
       source: z
         .string()
-        .describe("TypeScript module: import { defineChain, llm, retrieve, code } from 'fapo' and nothing else."),
+        .describe(
+          "TypeScript module: import { defineChain, llm, retrieve, code, agent } from 'fapo' and nothing else.",
+        ),
     })
     .optional()
     .describe('Structure level only: a new chain file.'),

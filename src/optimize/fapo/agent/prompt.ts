@@ -8,16 +8,16 @@ import { clip } from './views.ts';
 
 const LEVEL_RULES: Record<Level, string> = {
   prompt:
-    'PROMPT level: change the text of one or more existing prompt templates (ideally one module at a time). Do not change params or the chain; do not add or remove templates.',
+    'PROMPT level: change the text of one or more existing prompt templates (ideally one module at a time). Do not change params or the chain; do not add or remove templates, except that `tools/<tool>` sets the description an agent step shows for one of its tools.',
   param:
     'PARAM level: change parameter values only (within the tunable set and the caps). Do not change prompts or the chain; frozen settings stay as they are.',
   structure:
-    "STRUCTURE level: write a NEW chain file (a path inside the allowed globs that does not exist yet) built from one allowlisted pattern: extra retrieval hop, multi-query retrieval, verify/refine step, self-refine, plan-and-solve, least-to-most, ReAct with tools, deterministic post-processing. The module imports { defineChain, llm, retrieve, code } from 'fapo' and nothing else (no node: modules, no eval, no network, no case-specific conditionals). New llm steps need their prompt templates in `prompts`. Never edit the existing chain file.",
+    "STRUCTURE level: write a NEW chain file (a path inside the allowed globs that does not exist yet) built from one allowlisted pattern: extra retrieval hop, multi-query retrieval, verify/refine step, self-refine, plan-and-solve, least-to-most, ReAct with tools (agent steps over the workspace tools, MCP tools and search:<resource>), adding or splitting agent steps, deterministic post-processing. The module imports { defineChain, llm, retrieve, code, agent } from 'fapo' and nothing else (no node: modules, no eval, no network, no case-specific conditionals). New llm steps need their prompt templates in `prompts`. Never edit the existing chain file.",
 };
 
 export function systemPrompt(level: Level): string {
   return [
-    'You are the proposer of FAPO, an optimizer of multi-step LLM pipelines (a chain of llm, retrieve and code steps with prompt templates and params).',
+    'You are the proposer of FAPO, an optimizer of multi-step LLM pipelines (a chain of llm, retrieve, code and tool-using agent steps with prompt templates and params).',
     'Your job in this session: propose ONE scoped change at the given level that should fix the target failure cluster, branching from the current best variant.',
     '',
     'How to work:',
