@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { BatchDeferredError, type BatchJob, BatchRunner } from '../../src/models/batch/runner.ts';
+import { BatchDeferredError, type BatchJob, BatchJobSchema, BatchRunner } from '../../src/models/batch/runner.ts';
 import { createModelClient } from '../../src/models/client.ts';
 import { UsageMeter } from '../../src/models/meter.ts';
 import { parseModelId } from '../../src/models/model-id.ts';
@@ -23,11 +23,15 @@ const ask = (content: string, extra: Partial<ModelRequest> = {}): ModelRequest =
   ...extra,
 });
 
+/** Jobs kept as JSON and read back through the job schema, as the workspace store does. */
 function memoryJobs() {
   const jobs = new Map<string, BatchJob>();
   return {
     jobs,
-    store: { put: (job: BatchJob) => void jobs.set(job.id, structuredClone(job)), list: () => [...jobs.values()] },
+    store: {
+      put: (job: BatchJob) => void jobs.set(job.id, JSON.parse(JSON.stringify(job))),
+      list: () => [...jobs.values()].map((job) => BatchJobSchema.parse(job)),
+    },
   };
 }
 
@@ -164,6 +168,51 @@ describe('BatchRunner', () => {
     assert.deepEqual([...server.billed.values()], [1, 1]);
     assert.equal([...jobs.values()][0]!.providerBatchId, 'batch_2');
   });
+
+  for (const provider of ['openai', 'anthropic'] as const) {
+    it(`${provider}: an agent turn (tools, an earlier tool call and its result) is batched and answered with a tool call`, async () => {
+      const server = await startFakeBatchServer({
+        answer: (body) => {
+          const offered = (body.tools ?? []).map((t: any) => t.function?.name ?? t.name);
+          return offered.includes('lookup_order')
+            ? { toolCall: { name: 'lookup_order', args: { id: 'A7' } } }
+            : { text: 'no tools offered' };
+        },
+      });
+      servers.push(server);
+      const { spec, env, cache, meter, price } = await setup(provider, server);
+      const { store, jobs } = memoryJobs();
+      const turn: ModelRequest = {
+        messages: [
+          { role: 'system', content: 'You are a support agent.' },
+          { role: 'user', content: 'Where is my order?' },
+          {
+            role: 'assistant',
+            content: '',
+            toolCalls: [{ id: 'c1', name: 'find_customer', args: { email: 'a@b.c' } }],
+          },
+          { role: 'tool', content: '{"customer":"42"}', toolCallId: 'c1', toolName: 'find_customer' },
+        ],
+        sampling: { temperature: 0, maxTokens: 50 },
+        tools: [
+          { name: 'find_customer', description: 'Find a customer', inputSchema: { type: 'object', properties: {} } },
+          { name: 'lookup_order', description: 'Look up an order', inputSchema: { type: 'object', properties: {} } },
+        ],
+      };
+      // Settled by a second runner, from the stored job: as after a restart.
+      const runner = new BatchRunner({ spec, env, cache, meter, price, jobs: store, pollMs: 5 });
+      assert.equal(await collect(runner, [turn]), 1);
+      await runner.submitMisses();
+      assert.equal([...jobs.values()].length, 1);
+      await new BatchRunner({ spec, env, cache, meter, price, jobs: store, pollMs: 5 }).settlePending();
+      const answer = await createModelClient(spec.id, { env, cache }).generate(turn);
+      assert.equal(answer.cached, true);
+      assert.deepEqual(
+        answer.toolCalls?.map((c) => [c.name, c.args]),
+        [['lookup_order', { id: 'A7' }]],
+      );
+    });
+  }
 
   it('refuses providers without a batch API, naming the model', async () => {
     const spec = parseModelId('openai-compatible:m@http://127.0.0.1:9/v1');
