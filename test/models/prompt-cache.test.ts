@@ -71,6 +71,30 @@ describe('prompt caching', () => {
     assert.deepEqual([meter.usage().cachedInputTokens, meter.usage().cacheWriteTokens], [1500, 300]);
   });
 
+  it('Anthropic agent turns: the latest tool result carries a cache breakpoint on the wire', async () => {
+    const server = await startFakeAnthropic({ respond: () => ({ text: 'done' }) });
+    servers.push(server);
+    const client = createModelClient('anthropic:claude-haiku-4-5', {
+      env: { ANTHROPIC_API_KEY: 'test-key-123', ANTHROPIC_BASE_URL: server.url },
+    });
+    await client.generate({
+      messages: [
+        { role: 'system', content: 'You are a support agent.' },
+        { role: 'user', content: 'Where is my order?' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'lookup', args: { id: 7 } }] },
+        { role: 'tool', content: '{"status":"shipped"}', toolCallId: 'c1', toolName: 'lookup' },
+      ],
+      sampling: { temperature: 0, maxTokens: 50 },
+      tools: [{ name: 'lookup', description: 'Look up an order', inputSchema: { type: 'object', properties: {} } }],
+    });
+    const body = server.requests[0]!.body;
+    assert.deepEqual(body.system.at(-1).cache_control, { type: 'ephemeral' });
+    const lastBlock = body.messages.at(-1).content.at(-1);
+    assert.equal(lastBlock.type, 'tool_result');
+    assert.deepEqual(lastBlock.cache_control, { type: 'ephemeral' });
+    assert.equal(body.messages[0].content.at(-1).cache_control, undefined, 'the case question is not marked');
+  });
+
   it('marks only the last system message, without changing the prompt it was given', () => {
     const prompt = [
       { role: 'system' as const, content: 'a' },
@@ -83,6 +107,33 @@ describe('prompt caching', () => {
     assert.equal(Object.hasOwn(prompt[1]!, 'providerOptions'), false);
     const noSystem = [prompt[2]!];
     assert.equal(markStablePrefix(noSystem), noSystem);
+  });
+
+  it('in a tool loop, also marks the latest turn so the next turn reads the conversation from the cache', () => {
+    const loop = [
+      { role: 'system' as const, content: 'agent' },
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'q' }] },
+      {
+        role: 'assistant' as const,
+        content: [{ type: 'tool-call' as const, toolCallId: 'c1', toolName: 't', input: {} }],
+      },
+      {
+        role: 'tool' as const,
+        content: [
+          {
+            type: 'tool-result' as const,
+            toolCallId: 'c1',
+            toolName: 't',
+            output: { type: 'text' as const, value: 'r' },
+          },
+        ],
+      },
+    ];
+    const marked = markStablePrefix(loop);
+    assert.deepEqual(
+      marked.map((m) => m.providerOptions !== undefined),
+      [true, false, false, true],
+    );
   });
 
   it('costs: cached and written input at their prices, a discount over everything, the input price as fallback', () => {
