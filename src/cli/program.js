@@ -143,6 +143,8 @@ const bench = program
   .option('--limit <n>', 'only the first N cases of every split (smoke runs; not the study)')
   .option('--out <dir>', 'output folder: per-cell workspaces (sessions resume there) and the table', 'bench-out')
   .option('--concurrency <n>', 'concurrent task-model calls', '8')
+  .option('--batch', 'baseline cells: test evaluation through provider batch jobs (50% price; resumable)')
+  .option('--batch-poll <seconds>', 'time between batch status polls', '30')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--json', 'machine-readable output')
   .action(lazy('bench', 'benchCommand'));

@@ -24,6 +24,8 @@ export interface BenchFlags {
   concurrency: string;
   sandbox: boolean;
   json?: boolean;
+  batch?: boolean;
+  batchPoll?: string;
 }
 
 function parseStrategies(list: string): BenchStrategy[] {
@@ -41,6 +43,12 @@ function parseStrategies(list: string): BenchStrategy[] {
   }
   if (names.length === 0) throw new FapoError('--strategies names no strategy');
   return names as BenchStrategy[];
+}
+
+function batchPollMs(value = '30'): number {
+  const seconds = Number(value);
+  if (!(seconds > 0)) throw new FapoError(`--batch-poll must be a positive number of seconds, got "${value}"`);
+  return seconds * 1000;
 }
 
 function parseBudget(value: string): 'paper' | number {
@@ -92,6 +100,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
         return undefined;
       }
     },
+    ...(flags.batch ? { batch: { pollMs: batchPollMs(flags.batchPoll) } } : {}),
     ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
   });
   if (flags.json) {
