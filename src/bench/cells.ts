@@ -7,11 +7,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { evaluationInputs, openEnvironment } from '../eval/environment.ts';
-import { evaluate } from '../eval/runner.ts';
+import { evaluateWithBatches } from '../eval/batch-eval.ts';
+import { type EvaluateOptions, evaluate } from '../eval/runner.ts';
 import { Store } from '../eval/store.ts';
 import type { CaseResult, RunSummary } from '../eval/types.ts';
 import { baselineVariant, variantHash } from '../eval/variant.ts';
 import { type MeterSnapshot, UsageMeter } from '../models/meter.ts';
+import { parseModelId } from '../models/model-id.ts';
+import { lookupPrice } from '../models/pricing.ts';
 import { type SessionConfig, type SessionRecord, optimize } from '../optimize/session.ts';
 import type { Strategy } from '../optimize/strategy.ts';
 import { loadTask } from '../task/load.ts';
@@ -87,6 +90,8 @@ export interface CellRunOptions {
   strategyFactory: (name: string) => ((options: Record<string, unknown>) => Strategy) | undefined;
   /** Judge model that re-scores PUPA test outputs (quality and leakage judges). */
   pupaJudge?: string;
+  /** Baseline cells: evaluate through provider batch jobs (eval/batch-eval.ts), polled this often. */
+  batch?: { pollMs: number };
   log?: (line: string) => void;
 }
 
@@ -136,7 +141,7 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
   });
   try {
     const variant = env.store.putVariant(baselineVariant(env.task));
-    const outcome = await evaluate({
+    const evalOptions: EvaluateOptions = {
       ...evaluationInputs(env),
       variant,
       split: 'test',
@@ -144,7 +149,10 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
       concurrency: Math.max(opts.concurrency, 4),
       purpose: `bench:baseline:trial-${key.trial}`,
       role: 'test',
-    });
+    };
+    const outcome = opts.batch
+      ? await evaluateWithBatches({ ...evalOptions, batch: batchSettings(env.model.id, meter, opts) })
+      : await evaluate(evalOptions);
     const results = env.store.resultsFor(outcome.run.id);
     return {
       ...key,
@@ -166,6 +174,18 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
   } finally {
     await env.close();
   }
+}
+
+/** The batch runner settings of a cell's task model (priced from the default table). */
+function batchSettings(modelId: string, meter: UsageMeter, opts: CellRunOptions) {
+  const spec = parseModelId(modelId);
+  return {
+    spec,
+    price: lookupPrice(spec.id).price,
+    meter,
+    pollMs: opts.batch!.pollMs,
+    ...(opts.log ? { log: opts.log } : {}),
+  };
 }
 
 async function runOptimizerCell(key: CellKey, dir: string, opts: CellRunOptions): Promise<CellResult> {

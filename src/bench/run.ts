@@ -41,6 +41,8 @@ export interface BenchOptions {
   /** Builds the session config the way `fapo optimize` does, from its flags. */
   sessionConfig: (flags: SessionFlags) => SessionConfig;
   strategyFactory: (name: string) => ((options: Record<string, unknown>) => Strategy) | undefined;
+  /** Baseline cells evaluate the test split through provider batch jobs, polled this often. */
+  batch?: { pollMs: number };
   log?: (line: string) => void;
   /**
    * Runs a cell elsewhere (`fapo worker --bench-out`, src/bench/queue.ts); cells then run all at once
@@ -159,6 +161,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
           sessionConfig: (k) => cellSessionConfig(o, k),
           strategyFactory: o.strategyFactory,
           ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
+          ...(o.batch ? { batch: o.batch } : {}),
           ...(o.log ? { log: o.log } : {}),
         });
     checkFairness(result, starts.get(key.task)!);

@@ -50,6 +50,14 @@ program
   .option('--prices <file>', 'JSON price table overriding the defaults')
   .option('--timeout <ms>', 'per model call timeout, retries included')
   .option('--max-retries <n>', 'provider retries after the first attempt (honouring Retry-After)', '3')
+  .option('--rpm <n>', "task model's requests-per-minute limit (over fapo.models.yaml)")
+  .option('--tpm <n>', "task model's tokens-per-minute limit (over fapo.models.yaml)")
+  .option('--models-config <file>', 'per-model rate limits (default: fapo.models.yaml in the workspace, if present)')
+  .option(
+    '--batch',
+    'send the model calls as provider batch jobs (OpenAI Batch / Anthropic Message Batches, 50% price; resumable)',
+  )
+  .option('--batch-poll <seconds>', 'time between batch status polls', '30')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--queue <url>', 'dispatch the cases to `fapo worker`s through BullMQ on this Redis (redis://host:6379)')
   .option('--max-calls <n>', 'hard cap on provider calls (shared by every worker with --queue)')
@@ -156,6 +164,8 @@ const bench = program
   .option('--limit <n>', 'only the first N cases of every split (smoke runs; not the study)')
   .option('--out <dir>', 'output folder: per-cell workspaces (sessions resume there) and the table', 'bench-out')
   .option('--concurrency <n>', 'concurrent task-model calls', '8')
+  .option('--batch', 'baseline cells: test evaluation through provider batch jobs (50% price; resumable)')
+  .option('--batch-poll <seconds>', 'time between batch status polls', '30')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .option('--queue <url>', 'run the cells on `fapo worker --bench-out`s through BullMQ on this Redis')
   .option('--json', 'machine-readable output')

@@ -6,6 +6,8 @@ import { McpServers } from '../chain/tools/mcp.ts';
 import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { enforceRetrievalCaps } from '../chain/caps.ts';
 import { UsageMeter, createModelClient, loadPriceTable, parseModelId } from '../models/index.ts';
+import { MODELS_CONFIG_FILE, loadModelsConfig, rateLimitsResolver } from '../models/models-config.ts';
+import { RateLimiterRegistry } from '../models/rate-limit.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
@@ -41,6 +43,11 @@ export interface EnvironmentOptions {
    * demand with `client()`), so a manifest without `model:`, or one whose key is missing here, is fine.
    */
   taskModel?: boolean;
+  /** Declared limits of the task model (flags), over those of the models config. */
+  rpm?: number;
+  tpm?: number;
+  /** Models config with per-model limits (default: `fapo.models.yaml` in the workspace, if present). */
+  modelsConfigPath?: string;
 }
 
 /** Everything an evaluation or optimization needs for one workspace, opened once. */
@@ -50,6 +57,8 @@ export interface Environment {
   model: ModelClient;
   sampling: Sampling;
   meter: UsageMeter;
+  /** Per-model rate limiters shared by every client of this environment (stats for reports). */
+  rateLimits: RateLimiterRegistry;
   retrievers: ReadonlyMap<string, Retriever>;
   executor: ChainExecutor;
   retrievalGuard: RetrievalGuard;
@@ -68,10 +77,28 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   try {
     const meter = opts.meter ?? new UsageMeter();
     const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
+    const modelsConfig = opts.modelsConfigPath
+      ? loadModelsConfig(opts.modelsConfigPath)
+      : loadModelsConfig(join(task.dir, MODELS_CONFIG_FILE), { required: false });
+    // A queue worker has no default task model (each job names its own); a coordinator whose models
+    // run on workers may have no endpoint for it: the id is all it needs.
+    const taskModel = opts.taskModel === false ? task.manifest.model : taskModelId(task, opts.model);
+    const taskModelSpecId =
+      taskModel === undefined
+        ? undefined
+        : parseModelId(taskModel, opts.remoteModels ? { openaiCompatibleBaseUrl: REMOTE_BASE_URL } : {}).id;
+    const rateLimits = new RateLimiterRegistry(
+      rateLimitsResolver(modelsConfig, {
+        rpm: opts.rpm,
+        tpm: opts.tpm,
+        ...(taskModelSpecId ? { taskModel: taskModelSpecId } : {}),
+      }),
+    );
     const client = (id: string): ModelClient =>
       opts.remoteModels
         ? remoteOnlyClient(id)
         : createModelClient(id, {
+            rateLimits,
             ...(opts.responseCache === false ? {} : { cache: store.cache }),
             meter,
             concurrency: opts.concurrency ?? 8,
@@ -103,9 +130,10 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       task,
       store,
       mcp,
-      model: opts.taskModel === false ? noTaskModel(task) : client(taskModelId(task, opts.model)),
+      model: opts.taskModel === false || taskModel === undefined ? noTaskModel(task) : client(taskModel),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
       meter,
+      rateLimits,
       retrievers,
       executor,
       retrievalGuard: enforceRetrievalCaps(task.playbook.caps),
@@ -121,9 +149,11 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   }
 }
 
+/** Never called: the base URL is the workers' business, and the id (used for caching) excludes it. */
+const REMOTE_BASE_URL = 'http://workers.invalid/v1';
+
 function remoteOnlyClient(id: string): ModelClient {
-  // The base URL is the workers' business; any placeholder gives the same id (it excludes the URL).
-  const spec = parseModelId(id, { openaiCompatibleBaseUrl: 'http://workers.invalid/v1' });
+  const spec = parseModelId(id, { openaiCompatibleBaseUrl: REMOTE_BASE_URL });
   return {
     id: spec.id,
     generate: () => Promise.reject(new FapoError(`${spec.id} is called by the queue workers, not by the coordinator`)),

@@ -15,7 +15,10 @@ import type { UsageMeter } from './meter.ts';
 import { meteredLanguageModel, roleFromCallOptions } from './metering.ts';
 import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
 import { DEFAULT_PRICES, costUsd, lookupPrice, type PriceTable } from './pricing.ts';
+import { withPromptCaching } from './prompt-cache.ts';
 import { callLanguageModel } from './provider-call.ts';
+import type { RateLimiterRegistry } from './rate-limit.ts';
+import { rateLimitedLanguageModel } from './rate-limited-model.ts';
 import type { CachedResponse, ModelClient, ModelRequest, ModelResponse, ResponseCache } from './types.ts';
 
 export { responseCacheKey };
@@ -34,6 +37,8 @@ export interface ModelClientOptions extends ModelIdOptions {
   languageModel?: LanguageModelV3;
   /** Output tokens reserved against token/cost budgets when a request sets no maxTokens (default 4096). */
   outputTokenAllowance?: number;
+  /** Per-model rate limits and adaptive concurrency, shared by every client of the registry (rate-limit.ts). */
+  rateLimits?: RateLimiterRegistry;
 }
 
 const DEFAULT_ROLE = 'task';
@@ -45,7 +50,7 @@ const DEFAULT_ROLE = 'task';
  */
 export function createModelClient(id: string, options: ModelClientOptions = {}): ModelClient {
   const spec = parseModelId(id, options);
-  const model = options.languageModel ?? createLanguageModel(spec, options);
+  const providerModel = options.languageModel ?? createLanguageModel(spec, options);
   const limit = pLimit(options.concurrency ?? 8);
   const { price } = lookupPrice(spec.id, options.prices ?? DEFAULT_PRICES);
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -55,6 +60,9 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
   const secrets = secretValues(options.env ?? process.env);
   const inFlight = new Map<string, Promise<CachedResponse>>();
   const { cache, meter } = options;
+  const rateLimiter = options.rateLimits?.limiterFor(spec, options.concurrency ?? 8);
+  const cachingModel = withPromptCaching(providerModel, spec.provider);
+  const model = rateLimiter ? rateLimitedLanguageModel(cachingModel, rateLimiter, outputAllowance) : cachingModel;
 
   // Budget reservation and usage booking happen in the one metering middleware, per provider attempt.
   const metered = meteredLanguageModel(model, {

@@ -10,7 +10,10 @@ import { createLocalLanguageModel } from './local.ts';
 import { parseModelId, resolveApiKey, type ModelIdOptions, type ModelSpec } from './model-id.ts';
 import { createSimLanguageModel } from './sim.ts';
 
-export type LanguageModelOptions = ModelIdOptions;
+export interface LanguageModelOptions extends ModelIdOptions {
+  /** The HTTP client of hosted providers (batch jobs capture and replay request bodies through it). */
+  fetch?: typeof globalThis.fetch;
+}
 
 export function createLanguageModel(id: string | ModelSpec, options: LanguageModelOptions = {}): LanguageModelV3 {
   const spec = typeof id === 'string' ? parseModelId(id, options) : id;
@@ -18,9 +21,9 @@ export function createLanguageModel(id: string | ModelSpec, options: LanguageMod
   switch (spec.provider) {
     case 'openai':
       // The chat-completions API (not Responses): it takes `seed` and is what compatible servers speak.
-      return createOpenAI({ apiKey, baseURL: spec.baseURL }).chat(spec.model);
+      return createOpenAI({ apiKey, baseURL: spec.baseURL, fetch: options.fetch }).chat(spec.model);
     case 'anthropic':
-      return createAnthropic({ apiKey, baseURL: spec.baseURL }).languageModel(spec.model);
+      return createAnthropic({ apiKey, baseURL: spec.baseURL, fetch: options.fetch }).languageModel(spec.model);
     case 'openai-compatible':
       // Without a key the provider sends no Authorization header, which local servers expect.
       return createOpenAICompatible({
@@ -29,6 +32,7 @@ export function createLanguageModel(id: string | ModelSpec, options: LanguageMod
         apiKey,
         includeUsage: true,
         supportsStructuredOutputs: true,
+        fetch: options.fetch,
       }).chatModel(spec.model);
     case 'local':
       return createLocalLanguageModel(spec.model);

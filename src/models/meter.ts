@@ -32,8 +32,13 @@ export interface RoleUsage {
   calls: number;
   cacheHits: number;
   errors: number;
+  /** All input tokens, those read from or written to the provider's prompt cache included. */
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens the provider read from its prompt cache (billed at the cached-input price). */
+  cachedInputTokens: number;
+  /** Input tokens written to the provider's prompt cache (Anthropic). */
+  cacheWriteTokens: number;
   costUsd: number;
   /** What the cache hits would have cost had they been calls. */
   savedCostUsd: number;
@@ -256,6 +261,8 @@ class HeldReservation implements Reservation {
     this.settle((usage) => {
       usage.inputTokens += outcome.usage.inputTokens;
       usage.outputTokens += outcome.usage.outputTokens;
+      usage.cachedInputTokens += outcome.usage.cachedInputTokens ?? 0;
+      usage.cacheWriteTokens += outcome.usage.cacheWriteTokens ?? 0;
       usage.costUsd += outcome.costUsd;
       usage.latencyMs += outcome.latencyMs;
     });
@@ -287,6 +294,8 @@ export function zeroUsage(): RoleUsage {
     errors: 0,
     inputTokens: 0,
     outputTokens: 0,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
     costUsd: 0,
     savedCostUsd: 0,
     latencyMs: 0,
@@ -310,6 +319,9 @@ const roleUsageSchema = z.object({
   errors: count,
   inputTokens: count,
   outputTokens: count,
+  // Snapshots written before prompt-cache accounting have no such fields.
+  cachedInputTokens: count.default(0),
+  cacheWriteTokens: count.default(0),
   costUsd: count,
   savedCostUsd: count,
   latencyMs: count,

@@ -10,6 +10,7 @@ import type { LanguageModelV3, LanguageModelV3CallOptions } from '@ai-sdk/provid
 import { wrapLanguageModel } from 'ai';
 import type { UsageMeter } from './meter.ts';
 import { costUsd, type Price } from './pricing.ts';
+import { usageFromV3 } from './prompt-cache.ts';
 import type { Usage } from './types.ts';
 
 export interface MeteringOptions {
@@ -63,6 +64,13 @@ export function inputTokenBound(options: LanguageModelV3CallOptions): number {
   return bytes;
 }
 
+/** The most a call can cost: all input written to the prompt cache when that costs more than plain input. */
+function worstCaseUsage(inputTokens: number, outputTokens: number, price: Price): Usage {
+  const usage: Usage = { inputTokens, outputTokens };
+  if ((price.cacheWrite ?? 0) > price.input) usage.cacheWriteTokens = inputTokens;
+  return usage;
+}
+
 export function meteredLanguageModel(model: LanguageModelV3, options: MeteringOptions): LanguageModelV3 {
   const roleOf = typeof options.role === 'string' ? () => options.role as string : options.role;
   return wrapLanguageModel({
@@ -74,16 +82,13 @@ export function meteredLanguageModel(model: LanguageModelV3, options: MeteringOp
         const outputBound = params.maxOutputTokens ?? options.outputTokenAllowance;
         const reservation = await options.meter?.reserve(roleOf(params), {
           tokens: inputBound + outputBound,
-          costUsd: costUsd({ inputTokens: inputBound, outputTokens: outputBound }, options.price),
+          costUsd: costUsd(worstCaseUsage(inputBound, outputBound, options.price), options.price),
         });
         const started = performance.now();
         try {
           const result = await doGenerate();
           const latencyMs = performance.now() - started;
-          const usage: Usage = {
-            inputTokens: result.usage.inputTokens.total ?? 0,
-            outputTokens: result.usage.outputTokens.total ?? 0,
-          };
+          const usage = usageFromV3(result.usage);
           const cost = costUsd(usage, options.price);
           reservation?.commit({ usage, costUsd: cost, latencyMs });
           options.onCall?.({ usage, costUsd: cost, latencyMs, ok: true });

@@ -1,7 +1,8 @@
 /**
- * Prices in USD per 1M input / output tokens. The default table is a dated snapshot of public list
- * prices (standard tier, no batch or cache discounts); users override or extend it with a JSON file
- * `{ "provider:model": { "input": 2, "output": 8 } }`. A model with no price costs 0 and is reported as
+ * Prices in USD per 1M input / output tokens, and for input read from / written to the provider's
+ * prompt cache. The default table is a dated snapshot of public list prices (standard tier; batch
+ * jobs are billed at BATCH_DISCOUNT of it); users override or extend it with a JSON file
+ * `{ "provider:model": { "input": 2, "output": 8, "cachedInput": 0.5 } }`. A model with no price costs 0 and is reported as
  * `priced: false`, so reports can say the cost is unknown rather than free.
  */
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,14 @@ export interface Price {
   input: number;
   /** USD per 1M output tokens. */
   output: number;
+  /** USD per 1M input tokens read from the prompt cache (default: the input price). */
+  cachedInput?: number;
+  /** USD per 1M input tokens written to the prompt cache (Anthropic; default: the input price). */
+  cacheWrite?: number;
 }
+
+/** Batch APIs (OpenAI Batch, Anthropic Message Batches) bill 50% of the standard price. */
+export const BATCH_DISCOUNT = 0.5;
 
 export type PriceTable = Readonly<Record<string, Price>>;
 
@@ -22,32 +30,37 @@ export type PriceTable = Readonly<Record<string, Price>>;
 export const DEFAULT_PRICES_AS_OF = '2025-11';
 
 export const DEFAULT_PRICES: PriceTable = {
-  'openai:gpt-5': { input: 1.25, output: 10 },
-  'openai:gpt-5-mini': { input: 0.25, output: 2 },
-  'openai:gpt-5-nano': { input: 0.05, output: 0.4 },
-  'openai:gpt-4.1': { input: 2, output: 8 },
-  'openai:gpt-4.1-mini': { input: 0.4, output: 1.6 },
-  'openai:gpt-4.1-nano': { input: 0.1, output: 0.4 },
-  'openai:gpt-4o': { input: 2.5, output: 10 },
-  'openai:gpt-4o-mini': { input: 0.15, output: 0.6 },
-  'openai:o3': { input: 2, output: 8 },
-  'openai:o3-mini': { input: 1.1, output: 4.4 },
-  'openai:o4-mini': { input: 1.1, output: 4.4 },
-  'anthropic:claude-opus-4-5': { input: 5, output: 25 },
-  'anthropic:claude-opus-4-1': { input: 15, output: 75 },
-  'anthropic:claude-opus-4-0': { input: 15, output: 75 },
-  'anthropic:claude-opus-4': { input: 15, output: 75 },
-  'anthropic:claude-sonnet-4-5': { input: 3, output: 15 },
-  'anthropic:claude-sonnet-4-0': { input: 3, output: 15 },
-  'anthropic:claude-sonnet-4': { input: 3, output: 15 },
-  'anthropic:claude-3-7-sonnet': { input: 3, output: 15 },
-  'anthropic:claude-haiku-4-5': { input: 1, output: 5 },
-  'anthropic:claude-3-5-haiku': { input: 0.8, output: 4 },
+  'openai:gpt-5': { input: 1.25, output: 10, cachedInput: 0.125 },
+  'openai:gpt-5-mini': { input: 0.25, output: 2, cachedInput: 0.025 },
+  'openai:gpt-5-nano': { input: 0.05, output: 0.4, cachedInput: 0.005 },
+  'openai:gpt-4.1': { input: 2, output: 8, cachedInput: 0.5 },
+  'openai:gpt-4.1-mini': { input: 0.4, output: 1.6, cachedInput: 0.1 },
+  'openai:gpt-4.1-nano': { input: 0.1, output: 0.4, cachedInput: 0.025 },
+  'openai:gpt-4o': { input: 2.5, output: 10, cachedInput: 1.25 },
+  'openai:gpt-4o-mini': { input: 0.15, output: 0.6, cachedInput: 0.075 },
+  'openai:o3': { input: 2, output: 8, cachedInput: 0.5 },
+  'openai:o3-mini': { input: 1.1, output: 4.4, cachedInput: 0.55 },
+  'openai:o4-mini': { input: 1.1, output: 4.4, cachedInput: 0.275 },
+  'anthropic:claude-opus-4-5': { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25 },
+  'anthropic:claude-opus-4-1': { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 },
+  'anthropic:claude-opus-4-0': { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 },
+  'anthropic:claude-opus-4': { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 },
+  'anthropic:claude-sonnet-4-5': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 },
+  'anthropic:claude-sonnet-4-0': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 },
+  'anthropic:claude-sonnet-4': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 },
+  'anthropic:claude-3-7-sonnet': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 },
+  'anthropic:claude-haiku-4-5': { input: 1, output: 5, cachedInput: 0.1, cacheWrite: 1.25 },
+  'anthropic:claude-3-5-haiku': { input: 0.8, output: 4, cachedInput: 0.08, cacheWrite: 1 },
 };
 
 const priceFileSchema = z.record(
   z.string().regex(/^[a-z-]+:.+$/, 'keys are provider:model ids'),
-  z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }),
+  z.strictObject({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+    cacheWrite: z.number().nonnegative().optional(),
+  }),
 );
 
 /** The default table with the entries of a JSON price file laid over it. */
@@ -63,7 +76,7 @@ export function loadPriceTable(file: string, base: PriceTable = DEFAULT_PRICES):
     const issue = parsed.error.issues[0]!;
     throw new FapoError(
       `Invalid price file ${file} at ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-      'Write { "provider:model": { "input": <USD per 1M input tokens>, "output": <USD per 1M output tokens> } }.',
+      'Write { "provider:model": { "input": <USD per 1M input tokens>, "output": <USD per 1M output tokens> } }, optionally with "cachedInput" and "cacheWrite" (USD per 1M cached input tokens read / written).',
     );
   }
   return { ...base, ...parsed.data };
@@ -86,6 +99,18 @@ export function lookupPrice(modelId: string, table: PriceTable = DEFAULT_PRICES)
   return { price: FREE, priced: false };
 }
 
-export function costUsd(usage: Usage, price: Price): number {
-  return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+/**
+ * Cost of a call's usage: cached input at the cached-input price, cache writes at the cache-write
+ * price, the rest of the input at the input price; `discount` scales it all (batch jobs).
+ */
+export function costUsd(usage: Usage, price: Price, discount = 1): number {
+  const cached = usage.cachedInputTokens ?? 0;
+  const written = usage.cacheWriteTokens ?? 0;
+  const fresh = usage.inputTokens - cached - written;
+  const usd =
+    fresh * price.input +
+    cached * (price.cachedInput ?? price.input) +
+    written * (price.cacheWrite ?? price.input) +
+    usage.outputTokens * price.output;
+  return (usd * discount) / 1_000_000;
 }

@@ -19,6 +19,7 @@ import type {
 import { InvalidPromptError } from 'ai';
 import { prepareCallSettings, prepareRetries } from 'ai/internal';
 import { ROLE_OPTION } from './metering.ts';
+import { usageFromV3 } from './prompt-cache.ts';
 import { structuredOutputParser } from './structured-output.ts';
 import type { ChatMessage, ModelRequest, ToolCall, Usage } from './types.ts';
 
@@ -56,10 +57,7 @@ export async function callLanguageModel(
     const options = toCallOptions(req, deadline);
     const result = await withRetries(() => model.doGenerate(options), limits.maxRetries, deadline);
     const text = joinText(result.content);
-    const usage = {
-      inputTokens: result.usage.inputTokens.total ?? 0,
-      outputTokens: result.usage.outputTokens.total ?? 0,
-    };
+    const usage = usageFromV3(result.usage);
     const object = parseObject?.(text);
     const toolCalls = req.tools ? toolCallsOf(result.content) : [];
     const reply: ProviderCallResult = object === undefined ? { text, usage } : { text, object, usage };

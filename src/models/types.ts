@@ -59,8 +59,13 @@ export interface ModelRequest {
 }
 
 export interface Usage {
+  /** All input tokens, cached ones included. */
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache (billed at the cached-input price). */
+  cachedInputTokens?: number;
+  /** Input tokens written to the provider's prompt cache (Anthropic; billed at the cache-write price). */
+  cacheWriteTokens?: number;
 }
 
 export interface ModelResponse {

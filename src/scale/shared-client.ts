@@ -8,11 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { responseCacheKey } from '../models/client.ts';
 import type { ModelSpec } from '../models/model-id.ts';
 import { costUsd, type Price } from '../models/pricing.ts';
 import type { CachedResponse, ModelClient, ModelRequest, ModelResponse, ResponseCache } from '../models/types.ts';
+import { CachedResponseSchema } from '../eval/store/cache.ts';
 import type { RedisBudget } from './budget.ts';
 import type { CaseUsage } from './protocol.ts';
 
@@ -21,15 +21,6 @@ const LOCK_PREFIX = 'fapo:lock:';
 /** Redis keeps answers a week (each worker's SQLite keeps them for good); Redis memory stays bounded. */
 const CACHE_TTL_S = 7 * 24 * 3600;
 const POLL_MS = 20;
-
-const CachedResponseSchema = z.object({
-  text: z.string(),
-  object: z.unknown().optional(),
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
-  costUsd: z.number(),
-  latencyMs: z.number(),
-  modelId: z.string(),
-});
 
 // Deletes the lock only if this worker still holds it (it may have expired and passed to another).
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -11,6 +11,8 @@ const usage = (calls: number, costUsd: number) => {
     errors: 0,
     inputTokens: 10 * calls,
     outputTokens: calls,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
     costUsd,
     savedCostUsd: 0,
     latencyMs: 0,

@@ -21,6 +21,8 @@ describe('UsageMeter', () => {
       errors: 0,
       inputTokens: 10,
       outputTokens: 5,
+      cachedInputTokens: 0,
+      cacheWriteTokens: 0,
       costUsd: 0.25,
       savedCostUsd: 0.25,
       latencyMs: 10,

@@ -80,7 +80,10 @@ describe('model ids', () => {
 
 describe('pricing', () => {
   it('prices known models, their dated snapshots, and marks unknown ones as unpriced', () => {
-    assert.deepEqual(lookupPrice('openai:gpt-4o-mini'), { price: { input: 0.15, output: 0.6 }, priced: true });
+    assert.deepEqual(lookupPrice('openai:gpt-4o-mini'), {
+      price: { input: 0.15, output: 0.6, cachedInput: 0.075 },
+      priced: true,
+    });
     assert.equal(lookupPrice('anthropic:claude-sonnet-4-5-20250929').priced, true);
     assert.equal(lookupPrice('openai:gpt-4o-2024-08-06').price.input, 2.5);
     assert.deepEqual(lookupPrice('openai-compatible:llama3'), { price: { input: 0, output: 0 }, priced: false });

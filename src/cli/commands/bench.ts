@@ -28,6 +28,8 @@ export interface BenchFlags {
   sandbox: boolean;
   json?: boolean;
   queue?: string;
+  batch?: boolean;
+  batchPoll?: string;
 }
 
 function parseStrategies(list: string): BenchStrategy[] {
@@ -45,6 +47,12 @@ function parseStrategies(list: string): BenchStrategy[] {
   }
   if (names.length === 0) throw new FapoError('--strategies names no strategy');
   return names as BenchStrategy[];
+}
+
+function batchPollMs(value = '30'): number {
+  const seconds = Number(value);
+  if (!(seconds > 0)) throw new FapoError(`--batch-poll must be a positive number of seconds, got "${value}"`);
+  return seconds * 1000;
 }
 
 function parseBudget(value: string): 'paper' | number {
@@ -95,6 +103,11 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     sandbox: flags.sandbox,
   };
   if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
+  if (flags.queue && flags.batch)
+    throw new FapoError(
+      '--batch and --queue cannot be combined yet',
+      'Batch jobs are submitted by the process that runs a baseline cell; drop one of the two.',
+    );
   const remote = flags.queue ? await openRemoteCells(flags.queue, settings, resolve(flags.out)) : undefined;
   let outcome: Awaited<ReturnType<typeof runBench>>;
   try {
@@ -108,6 +121,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       sessionConfig: benchSessionConfig,
       strategyFactory: benchStrategyFactory,
       ...(remote ? { remoteCell: (key) => remote.run(key) } : {}),
+      ...(flags.batch ? { batch: { pollMs: batchPollMs(flags.batchPoll) } } : {}),
       ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
     });
   } finally {

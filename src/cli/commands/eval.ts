@@ -1,6 +1,9 @@
 import { writeRunArtifacts, formatMeanSd } from '../../eval/artifacts.ts';
+import { evaluateWithBatches } from '../../eval/batch-eval.ts';
 import { evaluationInputs, openEnvironment } from '../../eval/environment.ts';
-import { evaluate } from '../../eval/runner.ts';
+import { type EvaluateOptions, type EvaluateOutcome, evaluate } from '../../eval/runner.ts';
+import { parseModelId } from '../../models/model-id.ts';
+import { DEFAULT_PRICES, loadPriceTable, lookupPrice } from '../../models/pricing.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
 import { UsageMeter, type RoleUsage } from '../../models/index.ts';
 import { QueueDispatcher } from '../../scale/dispatcher.ts';
@@ -25,6 +28,11 @@ export interface EvalFlags {
   queue?: string;
   maxCalls?: string;
   maxCost?: string;
+  rpm?: string;
+  tpm?: string;
+  modelsConfig?: string;
+  batch?: boolean;
+  batchPoll?: string;
 }
 
 export function parseSplit(value: string): Split {
@@ -45,6 +53,23 @@ export function parseNonNegativeInt(name: string, value: string): number {
   return n;
 }
 
+interface BatchSummary {
+  jobs: number;
+  passes: number;
+  submitted: number;
+  answered: number;
+  failed: number;
+  costUsd: number;
+}
+
+/** The provider prompt cache's share of the input, when it had one. */
+function promptCacheNote(usage: { cachedInputTokens: number; cacheWriteTokens: number }): string {
+  const parts: string[] = [];
+  if (usage.cachedInputTokens > 0) parts.push(`${usage.cachedInputTokens} input read from the provider's prompt cache`);
+  if (usage.cacheWriteTokens > 0) parts.push(`${usage.cacheWriteTokens} written to it`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 /** `fapo eval <task>`: evaluate one variant on one split; returns the process exit code. */
 export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<number> {
   const split = parseSplit(flags.split);
@@ -56,6 +81,11 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     ...(flags.maxCost ? { maxCostUsd: parsePositiveNumber('max-cost', flags.maxCost) } : {}),
   };
   if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
+  if (flags.queue && flags.batch)
+    throw new FapoError(
+      '--batch and --queue cannot be combined yet',
+      'Provider batch jobs are submitted by the coordinator itself; drop one of the two.',
+    );
   const env = await openEnvironment(taskDir, {
     meter: new UsageMeter({ total: caps }),
     remoteModels: Boolean(flags.queue),
@@ -65,6 +95,9 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     pricesPath: flags.prices,
     ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
+    ...(flags.rpm ? { rpm: parsePositiveInt('rpm', flags.rpm) } : {}),
+    ...(flags.tpm ? { tpm: parsePositiveInt('tpm', flags.tpm) } : {}),
+    ...(flags.modelsConfig ? { modelsConfigPath: flags.modelsConfig } : {}),
   });
   let remote: QueueDispatcher | undefined;
   try {
@@ -80,7 +113,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     const caseIds = limit ? env.task.datasets[split].cases.slice(0, limit).map((c) => c.id) : undefined;
     const progress = flags.json ? undefined : createProgress(`eval v${variant.seq} ${split}`);
     const started = performance.now();
-    const outcome = await evaluate({
+    const evalOptions: EvaluateOptions = {
       ...evaluationInputs(env),
       variant,
       split,
@@ -90,7 +123,31 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       ...(remote ? { remote } : {}),
       purpose: 'eval',
       onResult: (_r, p) => progress?.update(p.done, p.total),
-    });
+    };
+    let batch: BatchSummary | undefined;
+    let outcome: EvaluateOutcome;
+    if (flags.batch) {
+      const spec = parseModelId(env.model.id);
+      const prices = flags.prices ? loadPriceTable(flags.prices) : DEFAULT_PRICES;
+      const pollSeconds = Number(flags.batchPoll ?? '30');
+      if (!(pollSeconds > 0))
+        throw new FapoError(`--batch-poll must be a positive number of seconds, got "${flags.batchPoll}"`);
+      const log = flags.json ? undefined : (message: string) => console.error(message);
+      const result = await evaluateWithBatches({
+        ...evalOptions,
+        batch: {
+          spec,
+          price: lookupPrice(spec.id, prices).price,
+          meter: env.meter,
+          pollMs: pollSeconds * 1000,
+          ...(log ? { log } : {}),
+        },
+      });
+      outcome = result;
+      batch = result.batch;
+    } else {
+      outcome = await evaluate(evalOptions);
+    }
     progress?.stop();
     const wallMs = performance.now() - started;
     const usage = remote ? remoteUsage(remote) : env.meter.usage();
@@ -111,6 +168,8 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
             variant: { hash: variant.hash, seq: variant.seq },
             summary: s,
             usage,
+            rateLimits: env.rateLimits.stats(),
+            ...(batch ? { batch } : {}),
             wallMs,
             resumed: outcome.resumed,
             ...(remote ? { workers: [...remote.workers].sort() } : {}),
@@ -159,10 +218,20 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
         );
       console.log(steps.toString());
       console.log(
-        `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
+        `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}${promptCacheNote(usage)}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
       if (remote) console.log(`computed by ${remote.workers.size} worker(s) through ${safeRedisUrl(flags.queue!)}`);
+      if (batch)
+        console.log(
+          `batch: ${batch.jobs} job(s) over ${batch.passes} pass(es), ${batch.submitted} requests submitted, ${batch.answered} answered, ${batch.failed} failed; their cost $${batch.costUsd.toFixed(4)} is the batch price (50% of standard)`,
+        );
+      for (const [id, rl] of Object.entries(env.rateLimits.stats())) {
+        if (rl.rejected > 0)
+          console.log(
+            `${id}: the provider refused ${rl.rejected} of ${rl.admitted} attempts (429/overloaded); concurrency went down to ${rl.minConcurrency}, now ${rl.concurrency}`,
+          );
+      }
       console.log(`artifacts: ${dir}`);
       const notice = simNotice([env.model.id]);
       if (notice) console.log(notice);
@@ -196,5 +265,7 @@ function remoteUsage(remote: QueueDispatcher): RoleUsage {
     costUsd: u.costUsd,
     savedCostUsd: 0,
     latencyMs: 0,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
   };
 }

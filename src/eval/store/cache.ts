@@ -10,11 +10,17 @@ import { CacheJournal } from '../cache-journal.ts';
 import { CacheKeyIndex } from '../cache-key-index.ts';
 import { toJson, type WriteBehind } from './database.ts';
 
-const CachedResponseSchema = z.object({
+/** A cached answer as stored (also read back from the shared Redis layer of queue workers). */
+export const CachedResponseSchema = z.object({
   text: z.string(),
   object: z.unknown().optional(),
   toolCalls: z.array(z.object({ id: z.string(), name: z.string(), args: z.unknown() })).optional(),
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
+  usage: z.object({
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cachedInputTokens: z.number().optional(),
+    cacheWriteTokens: z.number().optional(),
+  }),
   costUsd: z.number(),
   latencyMs: z.number(),
   modelId: z.string(),
