@@ -16,11 +16,11 @@
  * Jobs are kept in the workspace store, so after a kill the rerun first waits for the jobs already
  * submitted (see models/batch/runner.ts): nothing is paid twice.
  */
-import { CaseHost } from '../chain/host.ts';
 import { type BatchJob, BatchJobSchema, type BatchJobStore, BatchRunner } from '../models/batch/runner.ts';
 import type { BatchRunnerOptions } from '../models/batch/runner.ts';
 import type { ModelClient } from '../models/types.ts';
 import { FapoError } from '../util/errors.ts';
+import { openCase } from './case-run.ts';
 import { type EvaluateOptions, type EvaluateOutcome, evaluate } from './runner.ts';
 import type { Store } from './store.ts';
 
@@ -69,31 +69,14 @@ async function collectPass(opts: EvaluateOptions, client: ModelClient): Promise<
   const dataset = opts.task.datasets[opts.split];
   const wanted = opts.caseIds ? new Set(opts.caseIds) : undefined;
   const cases = dataset.cases.filter((c) => !wanted || wanted.has(c.id));
-  const structure = await opts.executor.describe(opts.variant);
+  const context = { ...opts, structure: await opts.executor.describe(opts.variant), model: client };
   const jobs: { c: (typeof cases)[number]; trial: number }[] = [];
   for (let trial = 0; trial < opts.trials; trial++) for (const c of cases) jobs.push({ c, trial });
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
       const { c, trial } = jobs[next++]!;
-      const mcp = opts.mcp?.forCase();
-      const host = new CaseHost(
-        {
-          structure,
-          prompts: opts.variant.prompts,
-          params: opts.variant.params,
-          model: client,
-          sampling: opts.sampling,
-          retrievers: opts.retrievers,
-          trial,
-          retrievalGuard: opts.retrievalGuard,
-          role: opts.role,
-          ...(mcp ? { mcp } : {}),
-        },
-        c.input,
-      );
-      // As in evaluate(): a fresh copy of the tool environment per case and trial.
-      if (opts.task.tools.environment !== undefined) host.toolState = structuredClone(opts.task.tools.environment);
+      const { host, mcp } = openCase(context, c, trial);
       try {
         await opts.executor.run(opts.variant, c.input, host, opts.caseTimeoutMs ?? 300_000);
       } catch {

@@ -6,7 +6,7 @@
 import { RetrievalCapError } from '../chain/caps.ts';
 import type { ChainExecutor } from '../chain/executor.ts';
 import { CaseHost, type RetrievalGuard } from '../chain/host.ts';
-import type { McpServers } from '../chain/tools/mcp.ts';
+import type { CaseMcp, McpServers } from '../chain/tools/mcp.ts';
 import type { ChainStructure, ChainVariant } from '../chain/types.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
@@ -37,7 +37,11 @@ export interface CaseContext {
  */
 export type CaseOutcome = { result: CaseResult } | { fatal: BudgetExceededError | FapoError };
 
-export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise<CaseOutcome> {
+/**
+ * The parent-side state of one case × trial: its CaseHost, its view of the MCP servers (finish() it
+ * when the case ends) and a fresh copy of the tool environment.
+ */
+export function openCase(ctx: CaseContext, c: Case, trial: number): { host: CaseHost; mcp?: CaseMcp } {
   const mcp = ctx.mcp?.forCase();
   const host = new CaseHost(
     {
@@ -54,8 +58,12 @@ export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise
     },
     c.input,
   );
-  // Every case and trial starts from a fresh copy of the tool environment.
   if (ctx.task.tools.environment !== undefined) host.toolState = structuredClone(ctx.task.tools.environment);
+  return mcp ? { host, mcp } : { host };
+}
+
+export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise<CaseOutcome> {
+  const { host, mcp } = openCase(ctx, c, trial);
   const started = performance.now();
   const result: CaseResult = {
     caseId: c.id,
