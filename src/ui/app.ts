@@ -3,7 +3,9 @@
  * rendered (views.ts); large runs are paged, filtered and sorted in SQL. A strict
  * Content-Security-Policy forbids scripts and foreign resources, so even text that escaped the views'
  * escaping could not run. When a token is set, every request must carry it (query `token`, or the
- * cookie set on the first visit).
+ * cookie set on the first visit). On loopback the Host header must name the server itself: a page
+ * served from elsewhere could otherwise rebind its own name to 127.0.0.1 (DNS rebinding) and read
+ * every page, test answers included. The app is read-only, so any method but GET and HEAD is refused.
  */
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
@@ -45,6 +47,11 @@ export interface UiOptions {
   studies?: BenchStudy[];
   /** Required on every request when set (the server is bound beyond loopback). */
   token?: string;
+  /**
+   * Host header values (`host:port`) the server answers to; unset, any. A set, not a list, so that
+   * the server can add its port once it is listening.
+   */
+  allowedHosts?: ReadonlySet<string>;
 }
 
 export function createUiApp(options: UiOptions): Hono {
@@ -55,6 +62,14 @@ export function createUiApp(options: UiOptions): Hono {
   });
 
   app.use('*', async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD')
+      return c.text('fapo ui is read-only: only GET and HEAD are answered', 405, { allow: 'GET, HEAD' });
+    const host = c.req.header('host')?.toLowerCase();
+    if (options.allowedHosts && (!host || !options.allowedHosts.has(host)))
+      return c.text(
+        `fapo ui: refusing Host "${host ?? ''}"; open the address printed at the server's start (${[...options.allowedHosts][0] ?? ''})`,
+        421,
+      );
     if (options.token) {
       const given = c.req.query('token') ?? getCookie(c, 'fapo_token');
       if (given !== options.token) return c.text('fapo ui: this server needs the token printed at its start', 401);

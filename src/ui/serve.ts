@@ -24,13 +24,17 @@ export async function serveUi(options: ServeUiOptions): Promise<RunningUi> {
   const { workspaces, studies } = openServed(options.dirs);
   const host = options.host ?? '127.0.0.1';
   const token = LOOPBACK.has(host) ? undefined : randomBytes(16).toString('hex');
-  const app = createUiApp({ workspaces, studies, ...(token ? { token } : {}) });
+  // Filled once the port is known; on loopback, only the server's own names are answered (DNS rebinding).
+  const allowedHosts = new Set<string>();
+  const app = createUiApp({ workspaces, studies, ...(token ? { token } : { allowedHosts }) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;
+  for (const name of [shown, ...(LOOPBACK.has(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [])])
+    allowedHosts.add(`${name}:${port}`);
   return {
     url: `http://${shown}:${port}/${token ? `?token=${token}` : ''}`,
     close: () =>
