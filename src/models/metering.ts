@@ -6,7 +6,7 @@
  * the AI SDK tool loops (the agent proposer, and any multi-turn `generateText({ model, tools })`) wrap
  * their model with `meteredLanguageModel`; each provider attempt is metered on its own.
  */
-import type { LanguageModelV3, LanguageModelV3CallOptions } from '@ai-sdk/provider';
+import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import type { UsageMeter } from './meter.ts';
 import { costUsd, type Price } from './pricing.ts';
@@ -71,6 +71,37 @@ function worstCaseUsage(inputTokens: number, outputTokens: number, price: Price)
   return usage;
 }
 
+const isCount = (n: number | undefined): n is number => n !== undefined && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * What a provider says a call used, unless the report is missing or impossible (negative, fractional,
+ * cached parts above the total): a budget is only as hard as the usage it adds up, and an endpoint
+ * reporting -162,000 tokens would otherwise buy calls past the cap. Such a call is billed its bound,
+ * the most it could have used, and the answer carries a warning that says so.
+ */
+function billableUsage(
+  reported: LanguageModelV3Usage,
+  bound: { input: number; output: number },
+): { usage: LanguageModelV3Usage; problem?: string } {
+  const { total: input, cacheRead = 0, cacheWrite = 0 } = reported.inputTokens;
+  const output = reported.outputTokens.total;
+  const problem = !isCount(input)
+    ? `input tokens ${input ?? 'missing'}`
+    : !isCount(output)
+      ? `output tokens ${output ?? 'missing'}`
+      : !isCount(cacheRead) || !isCount(cacheWrite) || cacheRead + cacheWrite > input
+        ? `cached input tokens ${cacheRead} + ${cacheWrite} of ${input}`
+        : undefined;
+  if (!problem) return { usage: reported };
+  return {
+    problem,
+    usage: {
+      inputTokens: { total: bound.input, noCache: bound.input, cacheRead: 0, cacheWrite: 0 },
+      outputTokens: { total: bound.output, text: bound.output, reasoning: 0 },
+    },
+  };
+}
+
 export function meteredLanguageModel(model: LanguageModelV3, options: MeteringOptions): LanguageModelV3 {
   const roleOf = typeof options.role === 'string' ? () => options.role as string : options.role;
   return wrapLanguageModel({
@@ -86,8 +117,22 @@ export function meteredLanguageModel(model: LanguageModelV3, options: MeteringOp
         });
         const started = performance.now();
         try {
-          const result = await doGenerate();
+          const answer = await doGenerate();
           const latencyMs = performance.now() - started;
+          const billed = billableUsage(answer.usage, { input: inputBound, output: outputBound });
+          const result = billed.problem
+            ? {
+                ...answer,
+                usage: billed.usage,
+                warnings: [
+                  ...answer.warnings,
+                  {
+                    type: 'other' as const,
+                    message: `the provider reported impossible token usage (${billed.problem}); billed the call's bound (${inputBound} in, ${outputBound} out) instead`,
+                  },
+                ],
+              }
+            : answer;
           const usage = usageFromV3(result.usage);
           const cost = costUsd(usage, options.price);
           reservation?.commit({ usage, costUsd: cost, latencyMs });

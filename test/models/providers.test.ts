@@ -11,8 +11,9 @@ import {
   createModelClient,
   type ModelClientOptions,
   type ModelRequest,
+  UsageMeter,
 } from '../../src/models/index.ts';
-import { InfraError } from '../../src/util/errors.ts';
+import { BudgetExceededError, InfraError } from '../../src/util/errors.ts';
 import { startFakeAnthropic } from '../fixtures/fake-anthropic.ts';
 import type { FakeLlmServer } from '../fixtures/fake-llm-server.ts';
 import { startFakeOpenAI } from '../fixtures/fake-openai.ts';
@@ -236,4 +237,36 @@ describe('anthropic provider against the fake server', { concurrency: true }, ()
     const toolResult = server.requests[1]!.body.messages.at(-1).content[0];
     assert.equal(toolResult.type, 'tool_result');
   });
+});
+
+describe('token budgets against an endpoint reporting impossible usage', () => {
+  for (const [what, usage] of [
+    ['negative', { input: -27_000, output: 0 }],
+    ['cached above total', { input: 10, output: 2, cachedInput: 500 }],
+  ] as const) {
+    it(`a ${what} report is billed the call's bound, so the cap still stops the calls`, async () => {
+      const server = await startFakeOpenAI({ respond: () => ({ text: 'fine', usage }) });
+      servers.push(server);
+      const meter = new UsageMeter({ total: { maxTokens: 600 } });
+      const client = createModelClient('openai:gpt-4o-mini', {
+        env: { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.url },
+        meter,
+      });
+      const answers = [];
+      for (let i = 0; i < 30; i++) {
+        try {
+          answers.push(await client.generate(ask(`question ${i}`, { sampling: { temperature: 0, maxTokens: 20 } })));
+        } catch (err) {
+          assert.ok(err instanceof BudgetExceededError, String(err));
+          break;
+        }
+      }
+      // Each call's bound is ~36 input bytes + 20 output tokens: a 600-token cap pays for 10 of them.
+      assert.ok(server.calls <= 11, `${server.calls} calls reached the server`);
+      assert.equal(answers.length, server.calls);
+      const spent = meter.usage().inputTokens + meter.usage().outputTokens;
+      assert.ok(spent > 0 && spent <= 600, `metered ${spent} tokens`);
+      assert.ok(answers.every((a) => a.usage.inputTokens > 0 && a.usage.outputTokens === 20));
+    });
+  }
 });
