@@ -16,6 +16,14 @@ const ask = (content: string, role: string) => ({
   role,
 });
 
+/**
+ * Resolves once the limiter has taken the first call's refusal: later calls must meet the pause. A
+ * fixed sleep here raced the refusal on a loaded machine.
+ */
+async function refusalSeen(registry: RateLimiterRegistry, model: string): Promise<void> {
+  while ((registry.stats()[model]?.rejected ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
 describe('rate-limited ModelClients against a fake server with an RPM limit', () => {
   const servers: FakeLlmServer[] = [];
   after(() => Promise.all(servers.map((s) => s.close())));
@@ -60,7 +68,7 @@ describe('rate-limited ModelClients against a fake server with an RPM limit', ()
     const task = createModelClient(id, { concurrency: 4, rateLimits: registry });
     const reviewer = createModelClient(id, { concurrency: 4, rateLimits: registry });
     const first = task.generate(ask('first', 'task')); // gets the 429
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the 429 has come back
+    await refusalSeen(registry, 'openai-compatible:m');
     const later = await Promise.all([0, 1, 2].map((i) => reviewer.generate(ask(`later ${i}`, 'reviewer'))));
     assert.deepEqual(
       later.map((r) => r.text),
@@ -90,7 +98,7 @@ describe('rate-limited ModelClients against a fake server with an RPM limit', ()
       env: { ANTHROPIC_API_KEY: 'test-key-123', ANTHROPIC_BASE_URL: server.url },
     });
     const first = client.generate(ask('first', 'task'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await refusalSeen(registry, 'anthropic:claude-haiku-4-5');
     const second = await client.generate(ask('second', 'task'));
     assert.equal(second.text, 'second');
     assert.equal((await first).text, 'first');

@@ -39,7 +39,7 @@ export interface ProxiedCall {
   usage: Usage;
   costUsd: number;
   latencyMs: number;
-  /** Set when fapo refused to forward the call (budget). */
+  /** Set when fapo refused to forward the call: a budget, or an endpoint that is not a model call. */
   refused?: string;
 }
 
@@ -53,6 +53,15 @@ export interface MeteringProxy {
   readonly budgetError: BudgetExceededError | undefined;
   close(): Promise<void>;
 }
+
+/**
+ * The endpoints forwarded, per protocol: the model calls the proxy meters, and nothing else. The real
+ * key opens far more (files, batches, fine-tuning, organisation admin); an agent must reach none of it.
+ */
+const MODEL_ENDPOINTS: Record<AgentWireProtocol, readonly string[]> = {
+  anthropic: ['/v1/messages'],
+  openai: ['/v1/responses', '/v1/chat/completions'],
+};
 
 const HOP_BY_HOP = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
 const AUTH_HEADERS = ['authorization', 'x-api-key'];
@@ -72,8 +81,30 @@ export async function startMeteringProxy(options: MeteringProxyOptions): Promise
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!authorized(req, token)) return reply(res, 401, options.protocol, 'fapo proxy: unknown session token');
+    // Parsed, so that `..` segments and encoded tricks are resolved before the path is judged.
+    const target = new URL(req.url ?? '/', 'http://proxy.invalid');
+    const allowed = MODEL_ENDPOINTS[options.protocol];
+    if (req.method !== 'POST' || !allowed.includes(target.pathname)) {
+      req.resume();
+      const refused = `${req.method} ${target.pathname}`;
+      calls.push({
+        path: target.pathname,
+        status: 404,
+        usage: { inputTokens: 0, outputTokens: 0 },
+        costUsd: 0,
+        latencyMs: 0,
+        refused,
+      });
+      // 404, as an upstream without the route would answer: agents fall back from optional endpoints.
+      return reply(
+        res,
+        404,
+        options.protocol,
+        `fapo proxy: ${refused} is not forwarded; only POST ${allowed.join(', ')}`,
+      );
+    }
     const body = await readBody(req);
-    const path = req.url ?? '/';
+    const path = `${target.pathname}${target.search}`;
     const bound = requestBound(body, options.outputTokenAllowance);
     let reservation: Reservation | undefined;
     try {
