@@ -67,19 +67,24 @@ test('3 workers, killed at random mid-call and replaced: same results as a local
   void coordinator.then(() => (finished = true));
   const killed: string[] = [];
   while (!finished && killed.length < 3) {
-    await sleep(100 + Math.random() * 300);
+    // Work goes on for a moment (a few of the fake model's 150 ms calls per slot at most), then every
+    // answer is held while a victim is chosen and killed: how fast the machine is cannot change the plot.
+    await sleep(50 + Math.random() * 150);
+    llm.hold();
     const alive = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
-    const victim = alive[Math.floor(Math.random() * alive.length)]!;
-    // Kill only mid-call, and only when every answer the model gave so far is in the shared cache
-    // (the count is compared in the same tick as the kill: no answer can arrive in between).
-    const cached = (await probe.keys('fapo:cache:*')).length;
-    if (llm.stats(victim.name).open > 0 && cached === llm.answered('k')) {
+    const victim = alive.find((w) => llm.stats(w.name).open > 0);
+    // Kill only mid-call, and only once every answer the model gave so far is in the shared cache.
+    const deadline = performance.now() + 10_000;
+    while (victim && (await probe.keys('fapo:cache:*')).length < llm.answered('k') && performance.now() < deadline)
+      await sleep(10);
+    if (victim && (await probe.keys('fapo:cache:*')).length === llm.answered('k')) {
       victim.proc.kill('SIGKILL');
       llm.cut(victim.name); // its open calls never complete: the process is gone
       killed.push(victim.name);
       const name = `k${2 + killed.length}`;
       workers.push(await spawnWorker(name, ws[name]!, redis.url, llm.url(name)));
     }
+    llm.release();
   }
   probe.disconnect();
   const run = await coordinator;
