@@ -6,7 +6,9 @@ export { defineChain, llm, retrieve, code, agent } from './chain/define.ts';
 export { defineTool, z } from './chain/tools/define.ts';
 export type { ToolContext, WorkspaceTool } from './chain/tools/define.ts';
 export { defineScorer } from './task/scorer.ts';
-export type { ScoreResult, ScorerInput, Scorer } from './task/scorer.ts';
+export type { JudgeClient, ScoreResult, ScorerInput, Scorer } from './task/scorer.ts';
+export { defineJudgeScorer } from './task/judge.ts';
+export type { JudgeScorerOptions } from './task/judge.ts';
 export type {
   ChainDefinition,
   FlowContext,

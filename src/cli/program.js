@@ -45,6 +45,7 @@ program
   .option('--split <split>', 'train | val | test', 'val')
   .option('--trials <n>', 'independent trials', '1')
   .option('--model <id>', "task model provider:model (default: the manifest's)")
+  .option('--judge-model <id>', "model judge scorers consult (default: the manifest's judge.model)")
   .option('--concurrency <n>', 'concurrent model calls', '8')
   .option('--limit <n>', 'only the first N cases of the split')
   .option('--prices <file>', 'JSON price table overriding the defaults')
@@ -82,6 +83,21 @@ program
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .action(lazy('worker', 'workerCommand'));
 
+const judge = program.command('judge').description("judge scorers: check a judge against people's labels");
+judge
+  .command('calibrate')
+  .argument('<task>', 'task workspace folder (its scorer is the judge scorer)')
+  .description(
+    "agreement of the task's judge scorer with trusted human labels: accuracy, Cohen's kappa, confusion table",
+  )
+  .requiredOption('--labels <file>', 'JSONL: {"id", "output", "label": true|false|score} per line (see docs/judges.md)')
+  .option('--judge-model <id>', "judge model (default: the manifest's judge.model)")
+  .option('--threshold <score>', 'a score at or above this is a pass', '0.5')
+  .option('--concurrency <n>', 'outputs judged at once', '8')
+  .option('--prices <file>', 'JSON price table overriding the defaults')
+  .option('--json', 'machine-readable output')
+  .action(lazy('judge', 'calibrateCommand'));
+
 program
   .command('variants')
   .argument('<task>', 'task workspace folder')
@@ -102,6 +118,7 @@ program
   .option('--trials <n>', 'validation trials per variant', '3')
   .option('--seed <n>', 'random seed', '0')
   .option('--model <id>', "task model (default: the manifest's)")
+  .option('--judge-model <id>', "model judge scorers consult (default: the manifest's judge.model)")
   .option(
     '--optimizer-model <id>',
     'model for the optimizer roles (proposer; analyst, reviewer and reflection default to it)',

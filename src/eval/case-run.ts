@@ -14,6 +14,7 @@ import { checkScore } from '../task/check-score.ts';
 import type { Task } from '../task/load.ts';
 import type { Case } from '../task/schema.ts';
 import { BudgetExceededError, FapoError, InfraError, errorMessage } from '../util/errors.ts';
+import { judgeFor } from './judge-client.ts';
 import type { CaseResult } from './types.ts';
 
 export interface CaseContext {
@@ -29,6 +30,8 @@ export interface CaseContext {
   role?: string;
   /** MCP servers agent steps may use. */
   mcp?: McpServers;
+  /** The model judge scorers consult (role `judge`). */
+  judge?: ModelClient;
 }
 
 /**
@@ -97,13 +100,18 @@ export async function runCase(ctx: CaseContext, c: Case, trial: number): Promise
           steps: host.records,
           ...(host.toolState !== undefined ? { finalState: host.toolState } : {}),
           ...(Object.keys(serverStates).length ? { serverStates } : {}),
+          judge: judgeFor(ctx.judge),
         }),
       );
       result.score = scored.score;
       if (scored.breakdown) result.breakdown = scored.breakdown;
       if (scored.feedback) result.feedback = scored.feedback;
     } catch (err) {
-      result.status = 'scorer_error';
+      // A judge that is missing, over budget or down says nothing about the output: stop the run, or
+      // keep the case as an infra error for the resume to redo, rather than score it.
+      if (err instanceof BudgetExceededError || isConfigError(err))
+        return { fatal: err as BudgetExceededError | FapoError };
+      result.status = err instanceof InfraError ? 'infra_error' : 'scorer_error';
       result.error = `case "${c.id}" (trial ${trial}): ${errorMessage(err)}`;
     }
   }

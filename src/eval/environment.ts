@@ -48,6 +48,8 @@ export interface EnvironmentOptions {
   tpm?: number;
   /** Models config with per-model limits (default: `fapo.models.yaml` in the workspace, if present). */
   modelsConfigPath?: string;
+  /** The model judge scorers consult; default: the manifest's `judge.model`. */
+  judgeModel?: string;
 }
 
 /** Everything an evaluation or optimization needs for one workspace, opened once. */
@@ -66,6 +68,8 @@ export interface Environment {
   mcp: McpServers;
   /** Evaluations compute their cases here (queue workers) instead of locally; set by the caller. */
   remote?: RemoteCases;
+  /** The model judge scorers consult (role `judge`), when the task or the command names one. */
+  judge?: ModelClient;
   /** Builds another client (e.g. an optimizer role) sharing the cache, meter and prices. */
   client(id: string): ModelClient;
   close(): Promise<void>;
@@ -126,12 +130,14 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
         ? new InProcessExecutor(task.dir)
         : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
     const mcp = new McpServers(task.tools.mcp);
+    const judgeModel = opts.judgeModel ?? task.manifest.judge?.model;
     return {
       task,
       store,
       mcp,
       model: opts.taskModel === false || taskModel === undefined ? noTaskModel(task) : client(taskModel),
       sampling: { ...task.manifest.sampling, ...opts.sampling },
+      ...(judgeModel ? { judge: client(judgeModel) } : {}),
       meter,
       rateLimits,
       retrievers,
@@ -165,10 +171,21 @@ export function evaluationInputs(
   env: Environment,
 ): Pick<
   EvaluateOptions,
-  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp' | 'remote'
+  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp' | 'remote' | 'judge'
 > {
-  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote } = env;
-  return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, ...(remote ? { remote } : {}) };
+  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote, judge } = env;
+  return {
+    task,
+    store,
+    model,
+    sampling,
+    executor,
+    retrievers,
+    retrievalGuard,
+    mcp,
+    ...(remote ? { remote } : {}),
+    ...(judge ? { judge } : {}),
+  };
 }
 
 function noTaskModel(task: Task): ModelClient {

@@ -17,6 +17,8 @@ export interface CaseDispatch {
   trial: number;
   model: string;
   sampling: Sampling;
+  /** The judge model's id, when the run's scorer has one. */
+  judge?: string;
   role?: string;
   caseTimeoutMs?: number;
 }

@@ -32,6 +32,8 @@ export interface EvaluateOptions {
   retrievalGuard?: RetrievalGuard;
   /** MCP servers agent steps may use. */
   mcp?: McpServers;
+  /** The model judge scorers consult; part of the run's identity (another judge, other scores). */
+  judge?: ModelClient;
   purpose?: string;
   /** Accounting role of the model calls (default `task`). */
   role?: string;
@@ -70,6 +72,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       [...opts.retrievers].flatMap(([name, r]) => (r.fingerprint ? [[name, r.fingerprint]] : [])),
     ),
     ...(task.tools.fingerprint ? { toolsFingerprint: task.tools.fingerprint } : {}),
+    ...(opts.judge ? { judgeModel: opts.judge.id } : {}),
     caseIds: cases.map((c) => c.id),
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
@@ -98,6 +101,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     retrievalGuard: opts.retrievalGuard,
     role: opts.role,
     ...(opts.mcp ? { mcp: opts.mcp } : {}),
+    ...(opts.judge ? { judge: opts.judge } : {}),
   };
   const runJob = async ({ c, trial }: { c: Case; trial: number }): Promise<void> => {
     if (fatal) return;
@@ -110,6 +114,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
           trial,
           model: opts.model.id,
           sampling: opts.sampling,
+          ...(opts.judge ? { judge: opts.judge.id } : {}),
           ...(opts.role ? { role: opts.role } : {}),
           ...(opts.caseTimeoutMs ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
         })

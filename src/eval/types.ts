@@ -55,6 +55,8 @@ export interface RunSpec {
   resourceFingerprints?: Record<string, string>;
   /** Of the workspace tools, their environment file and MCP setup (tasks with tools only). */
   toolsFingerprint?: string;
+  /** The judge model judge scorers consulted (runs judged by another model are other runs). */
+  judgeModel?: string;
   /** The fapo release that ran it: its template rendering and output parsing shape the results. */
   fapoVersion?: string;
   /** Case ids in evaluation order (a subset when --limit is used). */

@@ -27,6 +27,8 @@ export interface SessionConfig {
   seed: number;
   concurrency: number;
   model?: string;
+  /** The model judge scorers consult; default: the manifest's `judge.model`. */
+  judgeModel?: string;
   budget: BudgetOptions;
   roles: RoleModels;
   accept: 'mean' | 'significant';
@@ -124,6 +126,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   const meter = savedMeter ? UsageMeter.restore(savedMeter, caps) : new UsageMeter(caps);
   const env = await openEnvironment(req.taskDir, {
     model: config.model,
+    ...(config.judgeModel ? { judgeModel: config.judgeModel } : {}),
     concurrency: config.concurrency,
     sandbox: config.sandbox,
     meter,

@@ -166,6 +166,7 @@ export class QueueDispatcher implements RemoteCases {
       trial: d.trial,
       model: d.model,
       sampling: d.sampling,
+      ...(d.judge ? { judge: d.judge } : {}),
       ...(d.role ? { role: d.role } : {}),
       ...(d.caseTimeoutMs ? { caseTimeoutMs: d.caseTimeoutMs } : {}),
       ...(this.budget && (this.opts.budgetRoles?.includes(d.role ?? 'task') ?? true)

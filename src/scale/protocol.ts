@@ -49,6 +49,8 @@ export const CaseJobSchema = z.object({
   trial: z.number().int().nonnegative(),
   model: z.string(),
   sampling: SamplingSchema,
+  /** The judge model judge scorers consult, when the run has one. */
+  judge: z.string().optional(),
   role: z.string().optional(),
   caseTimeoutMs: z.number().int().positive().optional(),
   /** Redis budget scope whose caps every provider call of this job reserves against (src/scale/budget.ts). */

@@ -136,16 +136,18 @@ async function processJob(
 
   const { env } = served;
   const variant = { ...data.variant };
-  const model = sharedCacheClient({
-    redis,
-    inner: clientFor(served, data.model),
-    local: env.store.cache,
-    spec: parseModelId(data.model),
-    price: lookupPrice(parseModelId(data.model).id, served.prices).price,
-    ...(data.budget ? { budget: new RedisBudget(redis, data.budget) } : {}),
-    usage,
-    lockMs,
-  });
+  const shared = (modelId: string) =>
+    sharedCacheClient({
+      redis,
+      inner: clientFor(served, modelId),
+      local: env.store.cache,
+      spec: parseModelId(modelId),
+      price: lookupPrice(parseModelId(modelId).id, served.prices).price,
+      ...(data.budget ? { budget: new RedisBudget(redis, data.budget) } : {}),
+      usage,
+      lockMs,
+    });
+  const model = shared(data.model);
   let outcome: Awaited<ReturnType<typeof runCase>>;
   try {
     outcome = await runCase(
@@ -161,6 +163,7 @@ async function processJob(
         mcp: env.mcp,
         ...(data.caseTimeoutMs ? { caseTimeoutMs: data.caseTimeoutMs } : {}),
         ...(data.role ? { role: data.role } : {}),
+        ...(data.judge ? { judge: shared(data.judge) } : {}),
       },
       data.case,
       data.trial,

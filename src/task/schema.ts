@@ -93,6 +93,11 @@ export const ManifestSchema = z
     /** Default task model, `provider:model`; without one, `--model` is required. */
     model: z.string().min(1).optional(),
     sampling: SamplingSchema.default({ temperature: 1, topP: 0.95, maxTokens: 1000 }),
+    /** The model judge scorers consult (`input.judge`); `--judge-model` overrides it. */
+    judge: z
+      .object({ model: z.string().min(1) })
+      .strict()
+      .optional(),
     resources: z.record(z.string(), ResourceSchema).default({}),
     tools: ToolsSchema.default({ mcp: {} }),
     /** Metadata keys holding gold evidence (e.g. supporting titles) that attribution may read on train cases. */

@@ -1,4 +1,16 @@
 import type { StepRecord } from '../chain/types.ts';
+import type { ModelRequest, ModelResponse } from '../models/types.ts';
+
+/**
+ * The model a scorer may consult (`input.judge`): every call is charged to the `judge` role, cached,
+ * metered and budgeted like the task's own calls. Its failures are infra errors (the case is retried,
+ * never scored zero).
+ */
+export interface JudgeClient {
+  /** `provider:model` of the judge. */
+  readonly id: string;
+  generate(req: Omit<ModelRequest, 'role'>): Promise<ModelResponse>;
+}
 import type { Case } from './schema.ts';
 
 export interface ScorerInput {
@@ -10,6 +22,8 @@ export interface ScorerInput {
   finalState?: unknown;
   /** What each MCP server's `stateTool` returned when the case ended (servers that declare one and were used). */
   serverStates?: Record<string, unknown>;
+  /** The judge model (`--judge-model` / `judge.model` in fapo.task.yaml), for judge scorers. */
+  judge?: JudgeClient;
 }
 
 export interface ScoreResult {

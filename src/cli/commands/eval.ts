@@ -18,6 +18,7 @@ export interface EvalFlags {
   split: string;
   trials: string;
   model?: string;
+  judgeModel?: string;
   concurrency: string;
   limit?: string;
   json?: boolean;
@@ -90,6 +91,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     meter: new UsageMeter({ total: caps }),
     remoteModels: Boolean(flags.queue),
     model: flags.model,
+    ...(flags.judgeModel ? { judgeModel: flags.judgeModel } : {}),
     concurrency,
     sandbox: flags.sandbox,
     pricesPath: flags.prices,
@@ -168,6 +170,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
             variant: { hash: variant.hash, seq: variant.seq },
             summary: s,
             usage,
+            ...(env.judge ? { judge: { model: env.judge.id, usage: env.meter.usage('judge') } } : {}),
             rateLimits: env.rateLimits.stats(),
             ...(batch ? { batch } : {}),
             wallMs,
@@ -221,6 +224,12 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
         `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}${promptCacheNote(usage)}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
+      if (env.judge) {
+        const j = env.meter.usage('judge');
+        console.log(
+          `of which judge ${env.judge.id}: calls ${j.calls} (cache hits ${j.cacheHits}), tokens ${j.inputTokens}/${j.outputTokens}, cost $${j.costUsd.toFixed(4)}`,
+        );
+      }
       if (remote) console.log(`computed by ${remote.workers.size} worker(s) through ${safeRedisUrl(flags.queue!)}`);
       if (batch)
         console.log(

@@ -23,6 +23,7 @@ export interface OptimizeFlags {
   seed: string;
   model?: string;
   optimizerModel?: string;
+  judgeModel?: string;
   analystModel?: string;
   reviewerModel?: string;
   reflectionModel?: string;
@@ -70,6 +71,7 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     seed: Number.isInteger(Number(flags.seed)) ? Number(flags.seed) : 0,
     concurrency: parsePositiveInt('concurrency', flags.concurrency),
     ...(flags.model ? { model: flags.model } : {}),
+    ...(flags.judgeModel ? { judgeModel: flags.judgeModel } : {}),
     budget,
     roles: {
       ...(optimizer ? { proposer: optimizer } : {}),

@@ -18,6 +18,7 @@ const RunSpecSchema = z.object({
   chainFingerprint: z.string().optional(),
   resourceFingerprints: z.record(z.string(), z.string()).optional(),
   toolsFingerprint: z.string().optional(),
+  judgeModel: z.string().optional(),
   fapoVersion: z.string().optional(),
   caseIds: z.array(z.string()),
   purpose: z.string().optional(),
