@@ -209,6 +209,21 @@ describe('fapo eval', () => {
     const runs = join(dir, '.fapo', 'runs');
     const results = readFileSync(join(runs, readdirSync(runs)[0]!, 'results.jsonl'), 'utf8');
     assert.match(results, /case \\"q001\\" \(trial 0\): scorer returned score NaN/);
+    assert.equal(r.code, 1, 'a run with no case scored measured nothing');
+    assert.match(r.stderr, /no case was scored: all 2 failed in the chain or the scorer/);
+    assert.match(r.stderr, /q001 \(trial 0, scorer_error\): case "q001" \(trial 0\): scorer returned score NaN/);
+  });
+
+  it('names the failing cases when only some fail, and still exits 0', async () => {
+    const dir = workspace();
+    writeFileSync(
+      join(dir, 'scorer.ts'),
+      "import { defineScorer } from 'fapo';\nexport default defineScorer(({ case: c }) => (c.id === 'q002' ? NaN : 1));\n",
+    );
+    const r = await runCli(['eval', dir, '--split', 'train', '--limit', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /1 case\(s\) failed in the chain or the scorer/);
+    assert.match(r.stderr, /q002 \(trial 0, scorer_error\)/);
   });
 
   it('rejects bad input with a clear message and exit code 2', async () => {

@@ -9,6 +9,7 @@ import { UsageMeter, type RoleUsage } from '../../models/index.ts';
 import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions, safeRedisUrl } from '../../scale/redis.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
+import type { CaseResult } from '../../eval/types.ts';
 import { FapoError } from '../../util/errors.ts';
 import { simNotice, table } from '../format.ts';
 import { createProgress } from '../progress.ts';
@@ -249,11 +250,25 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
           `${s.counts.infra_error} case(s) hit provider errors after retries; they are excluded from the score. Run the same command again to retry them.`,
         );
     }
-    return s.counts.infra_error > 0 ? 1 : 0;
+    const failed = s.counts.task_error + s.counts.scorer_error;
+    if (failed > 0) reportCaseErrors(env.store.resultsFor(outcome.run.id), failed, s.counts.ok === 0);
+    // A run with no case scored measured nothing: that is a failure, whatever the cause.
+    return s.counts.infra_error > 0 || s.counts.ok === 0 ? 1 : 0;
   } finally {
     await remote?.close();
     await env.close();
   }
+}
+
+/** Task and scorer errors, named: the first few, so a broken chain or scorer is seen, not averaged away. */
+function reportCaseErrors(results: readonly CaseResult[], failed: number, nothingScored: boolean): void {
+  const first = results.filter((r) => r.status === 'task_error' || r.status === 'scorer_error').slice(0, 3);
+  console.error(
+    nothingScored
+      ? `no case was scored: all ${failed} failed in the chain or the scorer. The first errors:`
+      : `${failed} case(s) failed in the chain or the scorer (they score no points). The first errors:`,
+  );
+  for (const r of first) console.error(`  ${r.caseId} (trial ${r.trial}, ${r.status}): ${(r.error ?? '').split('\n')[0]}`);
 }
 
 export function parsePositiveNumber(name: string, value: string): number {
