@@ -9,11 +9,13 @@
  *    tokens/s, and fapo's own overhead outside evaluations. Tasks are cut to a few cases and short
  *    replies to fit a CPU budget: the figures are small-sample, and a 135M model scores low.
  *
- * Env: BENCH_REAL_TASKS=ctibench,ifbench  BENCH_REAL_CASES=train:val:test (default 6:10:10)
- *      BENCH_REAL_METHODS=fapo-rules,fapo-agent,gepa  BENCH_REAL_MAX_TOKENS (default 96)
+ * Tasks: ticket-triage (scripts/bench-real/ticket-triage: 40 hand-written tickets, four queues, an
+ * enum in structured output) and CTIBench-RCM (benchmarks/ctibench: CVE -> CWE, free text).
+ * Env: BENCH_REAL_TASKS=ticket-triage,ctibench  BENCH_REAL_CASES=train:val:test (default 8:16:16)
+ *      BENCH_REAL_METHODS=fapo-rules,fapo-agent,gepa  BENCH_REAL_MAX_TOKENS (cap, default 96)
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OptimizeFlags, runOptimize, sessionConfig } from '../src/cli/commands/optimize.ts';
@@ -100,13 +102,13 @@ for (const method of ['train', 'validate', 'test'] as const) {
   };
 }
 
-const [trainN, valN, testN] = (process.env.BENCH_REAL_CASES ?? '6:10:10').split(':').map(Number) as [
+const [trainN, valN, testN] = (process.env.BENCH_REAL_CASES ?? '8:16:16').split(':').map(Number) as [
   number,
   number,
   number,
 ];
 const maxTokens = Number(process.env.BENCH_REAL_MAX_TOKENS ?? 96);
-const tasks = (process.env.BENCH_REAL_TASKS ?? 'ctibench,ifbench').split(',');
+const tasks = (process.env.BENCH_REAL_TASKS ?? 'ticket-triage,ctibench').split(',');
 const methods = (process.env.BENCH_REAL_METHODS ?? 'fapo-rules,fapo-agent,gepa').split(',');
 const model = `local:${smollm2}`;
 
@@ -132,10 +134,12 @@ const METHOD_FLAGS: Record<string, Partial<OptimizeFlags>> = {
   gepa: { strategy: 'gepa', reflectionModel: model, maxMetricCalls: String(4 * valN) },
 };
 
-/** A copy of a benchmark task cut to a few cases per split and short replies. */
+/** A copy of the task (the bench's own, else a benchmark) cut to a few cases per split and short replies. */
 function smallTask(name: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'fapo-bench-real-')), name);
-  cpSync(join(ROOT, 'benchmarks', name), dir, { recursive: true, filter: (src) => !src.includes('.fapo') });
+  const own = join(import.meta.dirname, 'bench-real', name);
+  const source = existsSync(own) ? own : join(ROOT, 'benchmarks', name);
+  cpSync(source, dir, { recursive: true, filter: (src) => !src.includes('.fapo') });
   for (const [split, n] of [
     ['train', trainN],
     ['val', valN],
@@ -145,7 +149,11 @@ function smallTask(name: string): string {
     writeFileSync(file, `${readFileSync(file, 'utf8').trim().split('\n').slice(0, n).join('\n')}\n`);
   }
   const manifest = join(dir, 'fapo.task.yaml');
-  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/maxTokens: \d+/, `maxTokens: ${maxTokens}`));
+  const capped = readFileSync(manifest, 'utf8').replace(
+    /maxTokens: (\d+)/,
+    (_, n: string) => `maxTokens: ${Math.min(Number(n), maxTokens)}`,
+  );
+  writeFileSync(manifest, capped);
   return dir;
 }
 
@@ -155,7 +163,7 @@ const tokens = (u: RoleUsage | undefined) => (u ? u.inputTokens + u.outputTokens
 
 console.log(
   `\n2. study: task model SmolLM2-135M-Instruct, ${trainN}/${valN}/${testN} train/val/test cases, ` +
-    `maxTokens ${maxTokens}, 3 trials, concurrency 4; test = held-out, evaluated once per session`,
+    `maxTokens ≤ ${maxTokens}, 3 trials, concurrency 4; test = held-out, evaluated once per session`,
 );
 console.log(
   `   ${'task'.padEnd(9)} ${'method'.padEnd(34)} ${'base'.padStart(5)} ${'sel.'.padStart(5)}  ${'Δ [95% CI] p'.padEnd(28)} ${'task calls'.padEnd(10)} ${'optimizer roles'.padEnd(26)} ${'wall'.padStart(7)} ${'tok/s'.padStart(6)} overhead`,
