@@ -11,8 +11,8 @@
  *
  * Tasks: ticket-triage (scripts/bench-real/ticket-triage: 40 hand-written tickets, four queues, an
  * enum in structured output) and CTIBench-RCM (benchmarks/ctibench: CVE -> CWE, free text).
- * Env: BENCH_REAL_TASKS=ticket-triage,ctibench  BENCH_REAL_CASES=train:val:test (default 8:16:16)
- *      BENCH_REAL_METHODS=fapo-rules,fapo-agent,gepa  BENCH_REAL_MAX_TOKENS (cap, default 96)
+ * Env: BENCH_REAL_TASKS=ticket-triage,ctibench  BENCH_REAL_CASES=train:val:test (over TASKS below)
+ *      BENCH_REAL_METHODS=fapo-rules,fapo-agent,gepa  BENCH_REAL_MAX_TOKENS (reply cap, over TASKS)
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,13 +102,17 @@ for (const method of ['train', 'validate', 'test'] as const) {
   };
 }
 
-const [trainN, valN, testN] = (process.env.BENCH_REAL_CASES ?? '8:16:16').split(':').map(Number) as [
-  number,
-  number,
-  number,
-];
-const maxTokens = Number(process.env.BENCH_REAL_MAX_TOKENS ?? 96);
-const tasks = (process.env.BENCH_REAL_TASKS ?? 'ticket-triage,ctibench').split(',');
+/** Cases per split (train/val/test) and the reply cap of each task: sized for about an hour in all. */
+const TASKS: Record<string, { cases: [number, number, number]; maxTokens: number }> = {
+  'ticket-triage': { cases: [8, 16, 16], maxTokens: 32 },
+  ctibench: { cases: [4, 8, 8], maxTokens: 64 },
+};
+const casesOverride = process.env.BENCH_REAL_CASES?.split(':').map(Number) as [number, number, number] | undefined;
+const maxTokensOverride = process.env.BENCH_REAL_MAX_TOKENS ? Number(process.env.BENCH_REAL_MAX_TOKENS) : undefined;
+const tasks = (process.env.BENCH_REAL_TASKS ?? Object.keys(TASKS).join(',')).split(',').map((name) => {
+  const preset = TASKS[name] ?? { cases: [8, 16, 16], maxTokens: 64 };
+  return { name, cases: casesOverride ?? preset.cases, maxTokens: maxTokensOverride ?? preset.maxTokens };
+});
 const methods = (process.env.BENCH_REAL_METHODS ?? 'fapo-rules,fapo-agent,gepa').split(',');
 const model = `local:${smollm2}`;
 
@@ -127,23 +131,25 @@ const FLAGS: OptimizeFlags = {
   sandbox: true,
   json: true,
 };
-const METHOD_FLAGS: Record<string, Partial<OptimizeFlags>> = {
-  'fapo-rules': {},
-  // The optimizer roles get the same 135M model: labelled as such in the table.
-  'fapo-agent': { proposer: 'agent', optimizerModel: model },
-  gepa: { strategy: 'gepa', reflectionModel: model, maxMetricCalls: String(4 * valN) },
-};
+const methodFlags = (method: string, valCases: number): Partial<OptimizeFlags> =>
+  ({
+    'fapo-rules': {},
+    // The optimizer roles get the same 135M model: labelled as such in the table.
+    'fapo-agent': { proposer: 'agent', optimizerModel: model },
+    // About the rule proposer's budget: four candidates on every validation case.
+    gepa: { strategy: 'gepa', reflectionModel: model, maxMetricCalls: String(4 * valCases) },
+  })[method] ?? {};
 
 /** A copy of the task (the bench's own, else a benchmark) cut to a few cases per split and short replies. */
-function smallTask(name: string): string {
+function smallTask({ name, cases, maxTokens }: (typeof tasks)[number]): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'fapo-bench-real-')), name);
   const own = join(import.meta.dirname, 'bench-real', name);
   const source = existsSync(own) ? own : join(ROOT, 'benchmarks', name);
   cpSync(source, dir, { recursive: true, filter: (src) => !src.includes('.fapo') });
   for (const [split, n] of [
-    ['train', trainN],
-    ['val', valN],
-    ['test', testN],
+    ['train', cases[0]],
+    ['val', cases[1]],
+    ['test', cases[2]],
   ] as const) {
     const file = join(dir, 'data', `${split}.jsonl`);
     writeFileSync(file, `${readFileSync(file, 'utf8').trim().split('\n').slice(0, n).join('\n')}\n`);
@@ -162,14 +168,15 @@ const pct = (x: number | null | undefined) =>
 const tokens = (u: RoleUsage | undefined) => (u ? u.inputTokens + u.outputTokens : 0);
 
 console.log(
-  `\n2. study: task model SmolLM2-135M-Instruct, ${trainN}/${valN}/${testN} train/val/test cases, ` +
-    `maxTokens ≤ ${maxTokens}, 3 trials, concurrency 4; test = held-out, evaluated once per session`,
+  `\n2. study: task model SmolLM2-135M-Instruct, 3 trials, concurrency 4; test = held-out, evaluated once per session; ` +
+    tasks.map((t) => `${t.name}: ${t.cases.join('/')} train/val/test cases, maxTokens ≤ ${t.maxTokens}`).join('; '),
 );
 console.log(
-  `   ${'task'.padEnd(9)} ${'method'.padEnd(34)} ${'base'.padStart(5)} ${'sel.'.padStart(5)}  ${'Δ [95% CI] p'.padEnd(28)} ${'task calls'.padEnd(10)} ${'optimizer roles'.padEnd(26)} ${'wall'.padStart(7)} ${'tok/s'.padStart(6)} overhead`,
+  `   ${'task'.padEnd(13)} ${'method'.padEnd(34)} ${'base'.padStart(5)} ${'sel.'.padStart(5)}  ${'Δ [95% CI] p'.padEnd(28)} ${'task calls'.padEnd(10)} ${'optimizer roles'.padEnd(26)} ${'wall'.padStart(7)} ${'tok/s'.padStart(6)} overhead`,
 );
 for (const task of tasks) {
   const dir = smallTask(task);
+  const name = task.name;
   try {
     for (const method of methods) {
       const label =
@@ -182,9 +189,11 @@ for (const task of tasks) {
       const started = performance.now();
       let outcome: SessionOutcome;
       try {
-        outcome = await runOptimize(dir, sessionConfig({ ...FLAGS, ...METHOD_FLAGS[method] }), { quiet: true });
+        outcome = await runOptimize(dir, sessionConfig({ ...FLAGS, ...methodFlags(method, task.cases[1]) }), {
+          quiet: true,
+        });
       } catch (err) {
-        console.log(`   ${task.padEnd(9)} ${label.padEnd(34)} did not run: ${errorMessage(err).slice(0, 200)}`);
+        console.log(`   ${name.padEnd(13)} ${label.padEnd(34)} did not run: ${errorMessage(err).slice(0, 200)}`);
         continue;
       }
       const wallMs = performance.now() - started;
@@ -199,7 +208,7 @@ for (const task of tasks) {
       const modelMs = Object.values(roles).reduce((n, u) => n + u.latencyMs, 0);
       const outputTokens = Object.values(roles).reduce((n, u) => n + u.outputTokens, 0);
       console.log(
-        `   ${task.padEnd(9)} ${label.padEnd(34)} ${pct(baseline.summary.mean)} ${pct(best.summary.mean)}  ${`${(100 * c.delta).toFixed(1)} [${(100 * c.ci.low).toFixed(1)}, ${(100 * c.ci.high).toFixed(1)}] p=${c.pValue.toFixed(2)}`.padEnd(28)} ${`${task_?.calls ?? 0}+${task_?.cacheHits ?? 0}h`.padEnd(10)} ${optimizerText.padEnd(26)} ${`${(wallMs / 1000).toFixed(0)} s`.padStart(7)} ${((1000 * outputTokens) / Math.max(1, modelMs)).toFixed(1).padStart(6)} ${(100 * (1 - evaluationMs / wallMs)).toFixed(1)}%`,
+        `   ${name.padEnd(13)} ${label.padEnd(34)} ${pct(baseline.summary.mean)} ${pct(best.summary.mean)}  ${`${(100 * c.delta).toFixed(1)} [${(100 * c.ci.low).toFixed(1)}, ${(100 * c.ci.high).toFixed(1)}] p=${c.pValue.toFixed(2)}`.padEnd(28)} ${`${task_?.calls ?? 0}+${task_?.cacheHits ?? 0}h`.padEnd(10)} ${optimizerText.padEnd(26)} ${`${(wallMs / 1000).toFixed(0)} s`.padStart(7)} ${((1000 * outputTokens) / Math.max(1, modelMs)).toFixed(1).padStart(6)} ${(100 * (1 - evaluationMs / wallMs)).toFixed(1)}%`,
       );
       console.log(
         `   ${''.padEnd(9)} ${''.padEnd(34)} ${allCalls} model calls, Σ call latency ${(modelMs / 1000).toFixed(0)} s over ${(wallMs / 1000).toFixed(0)} s wall ` +
