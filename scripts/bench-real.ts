@@ -21,10 +21,10 @@ import { join } from 'node:path';
 import { type OptimizeFlags, runOptimize, sessionConfig } from '../src/cli/commands/optimize.ts';
 import { createModelClient } from '../src/models/index.ts';
 import type { RoleUsage } from '../src/models/meter.ts';
-import { EvaluationService } from '../src/optimize/evaluator.ts';
 import type { SessionOutcome } from '../src/optimize/session.ts';
 import { errorMessage } from '../src/util/errors.ts';
 import { ensureTestModels } from './fetch-test-models.mjs';
+import { evaluationClock } from './evaluation-time.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -86,21 +86,7 @@ console.log(`   load average now: ${readFileSync('/proc/loadavg', 'utf8').split(
 
 // Time spent inside evaluations, to separate fapo's own overhead (attribution, proposals, review,
 // bookkeeping) from the time spent running the chains and the model.
-let evaluationMs = 0;
-for (const method of ['train', 'validate', 'test'] as const) {
-  const original = EvaluationService.prototype[method] as (...args: unknown[]) => Promise<unknown>;
-  (EvaluationService.prototype as unknown as Record<string, unknown>)[method] = async function (
-    this: EvaluationService,
-    ...args: unknown[]
-  ) {
-    const started = performance.now();
-    try {
-      return await original.apply(this, args);
-    } finally {
-      evaluationMs += performance.now() - started;
-    }
-  };
-}
+const evaluations = evaluationClock();
 
 /** Cases per split (train/val/test) and the reply cap of each task: sized for about an hour in all. */
 const TASKS: Record<string, { cases: [number, number, number]; maxTokens: number }> = {
@@ -185,7 +171,7 @@ for (const task of tasks) {
           : method === 'gepa'
             ? 'GEPA (reflection: SmolLM2 too)'
             : 'fapo rules (model-free proposer)';
-      evaluationMs = 0;
+      evaluations.reset();
       const started = performance.now();
       let outcome: SessionOutcome;
       try {
@@ -208,7 +194,7 @@ for (const task of tasks) {
       const modelMs = Object.values(roles).reduce((n, u) => n + u.latencyMs, 0);
       const outputTokens = Object.values(roles).reduce((n, u) => n + u.outputTokens, 0);
       console.log(
-        `   ${name.padEnd(13)} ${label.padEnd(34)} ${pct(baseline.summary.mean)} ${pct(best.summary.mean)}  ${`${(100 * c.delta).toFixed(1)} [${(100 * c.ci.low).toFixed(1)}, ${(100 * c.ci.high).toFixed(1)}] p=${c.pValue.toFixed(2)}`.padEnd(28)} ${`${task_?.calls ?? 0}+${task_?.cacheHits ?? 0}h`.padEnd(10)} ${optimizerText.padEnd(26)} ${`${(wallMs / 1000).toFixed(0)} s`.padStart(7)} ${((1000 * outputTokens) / Math.max(1, modelMs)).toFixed(1).padStart(6)} ${(100 * (1 - evaluationMs / wallMs)).toFixed(1)}%`,
+        `   ${name.padEnd(13)} ${label.padEnd(34)} ${pct(baseline.summary.mean)} ${pct(best.summary.mean)}  ${`${(100 * c.delta).toFixed(1)} [${(100 * c.ci.low).toFixed(1)}, ${(100 * c.ci.high).toFixed(1)}] p=${c.pValue.toFixed(2)}`.padEnd(28)} ${`${task_?.calls ?? 0}+${task_?.cacheHits ?? 0}h`.padEnd(10)} ${optimizerText.padEnd(26)} ${`${(wallMs / 1000).toFixed(0)} s`.padStart(7)} ${((1000 * outputTokens) / Math.max(1, modelMs)).toFixed(1).padStart(6)} ${(100 * (1 - evaluations.ms / wallMs)).toFixed(1)}%`,
       );
       console.log(
         `   ${''.padEnd(9)} ${''.padEnd(34)} ${allCalls} model calls, Σ call latency ${(modelMs / 1000).toFixed(0)} s over ${(wallMs / 1000).toFixed(0)} s wall ` +
