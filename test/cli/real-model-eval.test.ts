@@ -3,15 +3,17 @@
  * (SmolLM2-135M-Instruct, fetched by `npm test`'s setup). Replies are short (maxTokens 40, greedy) to
  * keep this within the CI budget; the score is not asserted (a 135M model scores about 0 here, see
  * docs/real-model.md), the plumbing is: outputs, tokens and latency recorded, the call cache, and a
- * SIGKILLed run resumed without paying again for any call that had completed.
+ * SIGKILLed run resumed without paying again for any call that had completed. The bench's
+ * ticket-triage task checks structured output (an enum in a JSON object) the same way.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ensureTestModels } from '../../scripts/fetch-test-models.mjs';
 import { runCli } from '../fixtures/cli.ts';
+import { tempDir } from '../fixtures/temp.ts';
 import { exampleWorkspace } from '../fixtures/workspace.ts';
 
 const { smollm2 } = await ensureTestModels(['smollm2'], () => {});
@@ -116,5 +118,21 @@ describe('two-hop-qa on SmolLM2-135M through local:', () => {
     const again = await evalJson(args);
     assert.equal(again.usage.calls, 0);
     assert.equal(again.summary.mean, resumed.summary.mean);
+  });
+});
+
+describe('ticket-triage (structured output) on SmolLM2-135M through local:', () => {
+  it('every reply parses into the schema', async () => {
+    const dir = join(tempDir('fapo-triage-'), 'task');
+    cpSync(join(import.meta.dirname, '..', '..', 'scripts', 'bench-real', 'ticket-triage'), dir, { recursive: true });
+    const out = await evalJson(['eval', dir, '--split', 'val', '--limit', '3', '--model', `local:${smollm2}`]);
+    assert.equal(out.summary.counts.ok, 3);
+    const results = readFileSync(join(dir, '.fapo', 'runs', out.run.slice(0, 16), 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { output: { queue?: string } });
+    for (const { output } of results) {
+      assert.ok(['billing', 'shipping', 'technical', 'account'].includes(output.queue ?? ''), JSON.stringify(output));
+    }
   });
 });
