@@ -11,25 +11,11 @@ import { join } from 'node:path';
 import { DEMO_CONFIG } from '../src/cli/commands/demo.ts';
 import { copyExampleTask } from '../src/cli/commands/init.ts';
 import { createFapoStrategy } from '../src/optimize/fapo/controller.ts';
-import { EvaluationService } from '../src/optimize/evaluator.ts';
 import { optimize } from '../src/optimize/session.ts';
 import { taskCallSavings } from '../src/models/meter.ts';
+import { evaluationClock } from './evaluation-time.ts';
 
-let evaluationMs = 0;
-for (const method of ['train', 'validate', 'test'] as const) {
-  const original = EvaluationService.prototype[method] as (...args: unknown[]) => Promise<unknown>;
-  (EvaluationService.prototype as unknown as Record<string, unknown>)[method] = async function (
-    this: EvaluationService,
-    ...args: unknown[]
-  ) {
-    const started = performance.now();
-    try {
-      return await original.apply(this, args);
-    } finally {
-      evaluationMs += performance.now() - started;
-    }
-  };
-}
+const evaluations = evaluationClock();
 
 const root = mkdtempSync(join(tmpdir(), 'fapo-bench-opt-'));
 try {
@@ -48,7 +34,7 @@ try {
   const task = out.usage.roles.task!;
   const { fromScratch: scratch, savedFraction } = taskCallSavings(task);
   const saved = savedFraction ?? 0;
-  const overhead = (wallMs - evaluationMs) / Math.max(1, rounds);
+  const overhead = (wallMs - evaluations.ms) / Math.max(1, rounds);
   const line = (met: boolean, name: string, value: string, target: string) =>
     console.log(`${met ? 'MET    ' : 'NOT MET'}  ${name.padEnd(52)} ${value.padEnd(30)} target ${target}`);
   console.log('fapo bench:optimize — offline demo (sim:qa stand-in model, rule-based proposer, sandbox on)\n');

