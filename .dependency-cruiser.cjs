@@ -1,7 +1,7 @@
 /**
  * fapo's layers, enforced by test/architecture/layers.test.ts. A module may import from its own
  * layer and the layers before it in this list, never from a later one, and never in a cycle:
- *   util → models, retrieval → chain → task → eval → scale → attribution → optimize → bench → cli, ui, testing
+ *   util → models, retrieval → chain → task → eval → scale → assets → attribution → optimize → bench → cli, ui, testing
  * (testing holds the offline sim stand-ins, the `fapo/testing` entry; only the CLI installs them).
  * The public entry points src/index.ts and src/authoring.ts sit on top; nothing inside src imports them.
  */
@@ -13,6 +13,8 @@ const LAYERS = [
   ['eval'],
   // scale-out: BullMQ dispatch of evaluation cases and the worker that runs them (uses eval)
   ['scale'],
+  // fapo assets: traces and feedback to evaluation sets (uses eval's store and task schemas)
+  ['assets'],
   ['attribution'],
   ['optimize'],
   ['bench'],

@@ -83,6 +83,39 @@ program
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
   .action(lazy('worker', 'workerCommand'));
 
+const assets = program
+  .command('assets')
+  .description('traces and feedback to an evaluation set: checkpointed stages, a review gate (docs/assets.md)');
+assets
+  .command('create')
+  .argument('<asset>', 'folder for the asset (asset.yaml, its store, review.yaml)')
+  .description('create an asset from trace files')
+  .requiredOption('--trusted <file>', 'JSONL traces with feedback ({id, input, output, feedback: {label, comment}})')
+  .option('--unlabeled <file>', 'JSONL traces without feedback (the traffic the splits are made of)')
+  .option('--names <list>', 'comma-separated names to redact')
+  .option('--guideline <text>', 'a standard the judge applies to every case')
+  .action(lazy('assets', 'assetsCreateCommand'));
+assets
+  .command('run')
+  .argument('<asset>', 'asset folder')
+  .description('run (or resume) every stage up to the review; unchanged stages come from the store')
+  .option('--json', 'machine-readable output')
+  .action(lazy('assets', 'assetsRunCommand'));
+assets
+  .command('status')
+  .argument('<asset>', 'asset folder')
+  .description("the asset's state and each stage's fingerprint")
+  .option('--json', 'machine-readable output')
+  .action(lazy('assets', 'assetsStatusCommand'));
+assets
+  .command('review')
+  .argument('<asset>', 'asset folder')
+  .description('show the review file and its fingerprint; with --finalize, write the reviewed sets into a task')
+  .option('--finalize <fingerprint>', 'the fingerprint printed for the review as you left it')
+  .option('--into <task>', 'task workspace that receives the splits, the regression set and the judge scorer')
+  .option('--json', 'machine-readable output')
+  .action(lazy('assets', 'assetsReviewCommand'));
+
 const judge = program.command('judge').description("judge scorers: check a judge against people's labels");
 judge
   .command('calibrate')

@@ -1,7 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { describeChain } from '../chain/structure.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
@@ -10,6 +8,7 @@ import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/des
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
 import { readJsonl } from '../util/jsonl.ts';
+import { parseYamlFile } from '../util/yaml.ts';
 import { moduleFingerprint } from './fingerprint.ts';
 import {
   type Case,
@@ -130,19 +129,6 @@ function requireEsmScope(dir: string): void {
     `${dir}: no package.json found; task code must be ES modules`,
     `Add a package.json with {"type": "module"} to ${dir} (fapo init does this).`,
   );
-}
-
-function parseYamlFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
-  if (!existsSync(path)) throw new FapoError(`${path}: not found`);
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
-  } catch (err) {
-    throw new FapoError(`${path}: invalid YAML: ${errorMessage(err)}`);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new FapoError(`${path}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
-  return parsed.data;
 }
 
 function readParams(path: string): Record<string, unknown> {

@@ -268,7 +268,8 @@ function reportCaseErrors(results: readonly CaseResult[], failed: number, nothin
       ? `no case was scored: all ${failed} failed in the chain or the scorer. The first errors:`
       : `${failed} case(s) failed in the chain or the scorer (they score no points). The first errors:`,
   );
-  for (const r of first) console.error(`  ${r.caseId} (trial ${r.trial}, ${r.status}): ${(r.error ?? '').split('\n')[0]}`);
+  for (const r of first)
+    console.error(`  ${r.caseId} (trial ${r.trial}, ${r.status}): ${(r.error ?? '').split('\n')[0]}`);
 }
 
 export function parsePositiveNumber(name: string, value: string): number {
