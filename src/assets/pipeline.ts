@@ -302,3 +302,29 @@ export const ReviewSchema = z
   })
   .strict();
 export type Review = z.infer<typeof ReviewSchema>;
+
+/**
+ * Traces for people to label next, chosen blind to outcomes (no score, verdict or judge opinion is
+ * read): round-robin over clusters, gaps first (intents nobody has judged), then the matched clusters
+ * with the fewest trusted traces, each cluster's traces in a seeded order. Traces already trusted are
+ * never proposed again.
+ */
+export function sampleForLabelling(result: AssetResult, n: number, seed: number): Trace[] {
+  const byId = new Map(result.traces.map((t) => [t.id, t]));
+  const trustedIn = (c: Cluster) => c.members.filter((m) => byId.get(m)!.trusted).length;
+  const rng = mulberry32(seed);
+  const queues = [...result.clusters]
+    .sort((a, b) => trustedIn(a) - trustedIn(b) || b.members.length - a.members.length || a.id.localeCompare(b.id))
+    .map((c) =>
+      c.members
+        .filter((m) => !byId.get(m)!.trusted)
+        .map((m) => ({ m, key: rng() }))
+        .sort((a, b) => a.key - b.key)
+        .map(({ m }) => byId.get(m)!),
+    )
+    .filter((q) => q.length > 0);
+  const picked: Trace[] = [];
+  while (picked.length < n && queues.some((q) => q.length > 0))
+    for (const q of queues) if (picked.length < n && q.length > 0) picked.push(q.shift()!);
+  return picked;
+}

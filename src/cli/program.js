@@ -108,6 +108,14 @@ assets
   .option('--json', 'machine-readable output')
   .action(lazy('assets', 'assetsStatusCommand'));
 assets
+  .command('sample')
+  .argument('<asset>', 'asset folder')
+  .description('traces for people to label next: stratified by cluster, gaps first, blind to outcomes')
+  .requiredOption('--out <file>', 'JSONL to write, one trace with an empty feedback slot per line')
+  .option('--n <count>', 'how many traces', '20')
+  .option('--seed <n>', 'seed of the order within clusters', '1')
+  .action(lazy('assets', 'assetsSampleCommand'));
+assets
   .command('review')
   .argument('<asset>', 'asset folder')
   .description('show the review file and its fingerprint; with --finalize, write the reviewed sets into a task')

@@ -214,3 +214,22 @@ describe('fapo assets', () => {
     assert.equal(status.state, 'finalized');
   });
 });
+
+describe('fapo assets sample', () => {
+  it('picks traces to label blind to outcomes: gaps first, spread over clusters, none already trusted', async () => {
+    const { asset, files } = await created();
+    await json(['assets', 'run', asset]);
+    const out = join(files.root, 'to-label.jsonl');
+    const r = await runCli(['assets', 'sample', asset, '--n', '6', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(rows.length, 6);
+    assert.ok(rows.every((row) => !String(row.id).includes('-t') && row.feedback.label === null));
+    assert.ok(String(rows[0].id).startsWith('gap-'), 'the intent nobody judged comes first');
+    assert.ok(new Set(rows.map((row) => row.metadata.cluster)).size >= 5, 'one per cluster before a second from any');
+    assert.ok(rows.every((row) => !('score' in row) && !('verdict' in row)));
+  });
+});

@@ -7,6 +7,7 @@ import {
   readAssetState,
   REVIEW_FILE,
   runAsset,
+  sampleForLabelling,
   writeAssetState,
 } from '../../assets/pipeline.ts';
 import { buildReview, finalizeAsset, readReview, writeReview } from '../../assets/review.ts';
@@ -154,5 +155,40 @@ export async function assetsReviewCommand(
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')} into ${done.into}/data; scorer: ${done.scorer} (a judge: give it --judge-model)`,
     );
+  return 0;
+}
+
+/**
+ * `fapo assets sample`: traces for people to label, stratified by cluster and blind to outcomes, as
+ * a JSONL file with an empty feedback slot per trace (fill it in, add the lines to the trusted file).
+ */
+export async function assetsSampleCommand(
+  assetDir: string,
+  flags: { n: string; out: string; seed: string },
+): Promise<number> {
+  const n = Number(flags.n);
+  if (!Number.isInteger(n) || n <= 0) throw new FapoError(`--n must be a positive integer, got "${flags.n}"`);
+  const { result } = runAsset(assetDir);
+  const picked = sampleForLabelling(result, n, Number(flags.seed) || 0);
+  const clusterOf = new Map(result.clusters.flatMap((c) => c.members.map((m) => [m, c.id] as const)));
+  const out = resolve(flags.out);
+  writeFileSync(
+    out,
+    `${picked
+      .map((t) =>
+        JSON.stringify({
+          id: t.id,
+          input: t.input,
+          output: t.output,
+          metadata: { ...t.metadata, cluster: clusterOf.get(t.id) },
+          feedback: { rater: '', label: null, comment: '' },
+        }),
+      )
+      .join('\n')}\n`,
+  );
+  const gaps = picked.filter((t) => result.match.gaps.includes(clusterOf.get(t.id)!)).length;
+  console.log(
+    `${picked.length} trace(s) to label in ${out} (${gaps} from gaps); no score or verdict is shown or used to pick them`,
+  );
   return 0;
 }
