@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { describeChain } from '../chain/structure.ts';
-import { referencedSteps } from '../chain/template.ts';
+import { referencedSteps, templateReferences } from '../chain/template.ts';
 import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
 import { importTaskModule, loadChainModule } from '../chain/load-module.ts';
 import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/descriptions.ts';
@@ -77,7 +77,7 @@ export async function loadTask(dirArg: string): Promise<Task> {
   const chainSource = readFileSync(chainAbs, 'utf8');
   const chain = await loadChainModule(chainAbs, sha256(chainSource));
   const structure = describeChain(chain, prompts);
-  checkChainAgainstTask(structure, prompts, manifest, join(dir, manifest.prompts));
+  checkChainAgainstTask(structure, prompts, manifest, join(dir, manifest.prompts), templateInputs(datasets, params));
 
   const scorerAbs = join(dir, manifest.scorer);
   if (!existsSync(scorerAbs))
@@ -202,12 +202,51 @@ async function loadScorer(absPath: string, version: string): Promise<Scorer> {
   return mod.default as Scorer;
 }
 
+/** What templates may read besides steps and vars: the cases' input fields and the parameters. */
+export interface TemplateInputs {
+  inputKeys: ReadonlySet<string>;
+  params: Record<string, unknown>;
+}
+
+export function templateInputs(datasets: Record<Split, Dataset>, params: Record<string, unknown>): TemplateInputs {
+  const inputKeys = new Set<string>();
+  for (const split of SPLITS) for (const c of datasets[split].cases) for (const key of Object.keys(c.input)) inputKeys.add(key);
+  return { inputKeys, params };
+}
+
+const TEMPLATE_ROOTS = new Set(['input', 'params', 'steps', 'vars']);
+
+/**
+ * A placeholder naming an input field no case has, a parameter params.json does not set, or no root
+ * at all would render as an empty string on every case: a silent zero. It fails the load instead.
+ */
+function checkTemplateInputs(template: string, file: string, known: TemplateInputs): void {
+  for (const ref of templateReferences(template)) {
+    const [root = '', key] = ref.split('.');
+    const line = template.split('\n').findIndex((l) => l.includes(ref)) + 1;
+    const where = `${file}:${line}: \${${ref}}`;
+    if (!TEMPLATE_ROOTS.has(root))
+      throw new FapoError(`${where} has no known root`, 'Placeholders read input.<field>, params.<name>, steps.<step>.output or vars.<name>.');
+    if (root === 'input' && (key === undefined || !known.inputKeys.has(key)))
+      throw new FapoError(
+        `${where} names an input field no case has`,
+        `The cases' input fields: ${[...known.inputKeys].sort().join(', ') || 'none'}.`,
+      );
+    if (root === 'params' && (key === undefined || !(key in known.params)))
+      throw new FapoError(
+        `${where} names a parameter params.json does not set`,
+        `Parameters: ${Object.keys(known.params).sort().join(', ') || 'none'}.`,
+      );
+  }
+}
+
 /** Every llm step has a template; templates reference only declared steps; resources exist. */
 export function checkChainAgainstTask(
   structure: ChainStructure,
   prompts: Record<string, string>,
   manifest: Manifest,
   promptsDir: string,
+  known?: TemplateInputs,
 ): void {
   const stepNames = new Set(structure.steps.map((s) => s.name));
   for (const step of structure.steps) {
@@ -217,6 +256,7 @@ export function checkChainAgainstTask(
         throw new FapoError(
           `step "${step.name}" needs a prompt template ${join(promptsDir, `${step.prompt}.md`)}, which does not exist`,
         );
+      if (known) checkTemplateInputs(template, join(promptsDir, `${step.prompt}.md`), known);
       for (const ref of referencedSteps(template)) {
         if (!stepNames.has(ref)) {
           const line = template.split('\n').findIndex((l) => l.includes(`steps.${ref}`)) + 1;

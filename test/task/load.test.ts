@@ -78,6 +78,16 @@ describe('loadTask', () => {
     await rejects(dir, /answer\.md:4: unknown step "rerank"/);
   });
 
+  it('rejects placeholders that would render empty on every case: unknown input field, parameter or root', async () => {
+    const input = workspace((d) => appendFileSync(join(d, 'prompts/answer.md'), 'Context: ${input.nope}\n'));
+    await rejects(input, /answer\.md:4: \$\{input\.nope\} names an input field no case has/);
+    await assert.rejects(loadTask(input), (err: FapoError) => /question/.test(err.hint ?? ''));
+    const param = workspace((d) => appendFileSync(join(d, 'prompts/answer.md'), 'Use ${params.nope} words.\n'));
+    await rejects(param, /answer\.md:4: \$\{params\.nope\} names a parameter params\.json does not set/);
+    const root = workspace((d) => appendFileSync(join(d, 'prompts/answer.md'), 'Say ${case.id}.\n'));
+    await rejects(root, /answer\.md:4: \$\{case\.id\} has no known root/);
+  });
+
   it('rejects an llm step without a template', async () => {
     await rejects(
       workspace((d) => rmSync(join(d, 'prompts/query.md'))),
