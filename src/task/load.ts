@@ -210,7 +210,8 @@ export interface TemplateInputs {
 
 export function templateInputs(datasets: Record<Split, Dataset>, params: Record<string, unknown>): TemplateInputs {
   const inputKeys = new Set<string>();
-  for (const split of SPLITS) for (const c of datasets[split].cases) for (const key of Object.keys(c.input)) inputKeys.add(key);
+  for (const split of SPLITS)
+    for (const c of datasets[split].cases) for (const key of Object.keys(c.input)) inputKeys.add(key);
   return { inputKeys, params };
 }
 
@@ -226,7 +227,10 @@ function checkTemplateInputs(template: string, file: string, known: TemplateInpu
     const line = template.split('\n').findIndex((l) => l.includes(ref)) + 1;
     const where = `${file}:${line}: \${${ref}}`;
     if (!TEMPLATE_ROOTS.has(root))
-      throw new FapoError(`${where} has no known root`, 'Placeholders read input.<field>, params.<name>, steps.<step>.output or vars.<name>.');
+      throw new FapoError(
+        `${where} has no known root`,
+        'Placeholders read input.<field>, params.<name>, steps.<step>.output or vars.<name>.',
+      );
     if (root === 'input' && (key === undefined || !known.inputKeys.has(key)))
       throw new FapoError(
         `${where} names an input field no case has`,
