@@ -1,6 +1,6 @@
 /** Phase 3: group failures by pattern (label + blamed step + pattern key + level) and suggest a fix per group. */
 import type { Level } from '../task/schema.ts';
-import { CONFIDENCES, type CaseAttribution, type Confidence, type FailureLabel } from './types.ts';
+import { CONFIDENCES, UNMET_PATTERN, type CaseAttribution, type Confidence, type FailureLabel } from './types.ts';
 
 export const MAX_CLUSTER_EXAMPLES = 5;
 
@@ -50,6 +50,8 @@ export function suggestFix(key: ClusterKey): string {
     case 'reasoning':
       return `add reasoning guidance or a worked example to ${step}'s prompt`;
     case 'content':
+      if (key.pattern.startsWith(UNMET_PATTERN))
+        return `tell ${step} to meet the criterion the judge found unmet: ${key.pattern.slice(UNMET_PATTERN.length)}`;
       return `compare ${step}'s outputs with the expected answers and add task-specific guidance or examples to its prompt`;
     case 'knowledge':
       return `bring the missing information to ${step}: an extra retrieval hop or a wider input (structure)`;

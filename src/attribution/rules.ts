@@ -20,7 +20,15 @@ import {
 } from './records.ts';
 import { missingEvidenceRemedy, weakRetrievalRemedy, type RetrievalScope } from './headroom.ts';
 import { compactText, containsAsWords, normaliseAnswer, titleKey, tokenOverlap, truncate } from './text.ts';
-import { CONFIDENCES, NO_STEP, type CaseAttribution, type Confidence, type RuleVerdict } from './types.ts';
+import { unmetCriteria } from '../task/judge.ts';
+import {
+  CONFIDENCES,
+  NO_STEP,
+  UNMET_PATTERN,
+  type CaseAttribution,
+  type Confidence,
+  type RuleVerdict,
+} from './types.ts';
 
 export interface RuleContext {
   chain: ChainStructure;
@@ -321,6 +329,25 @@ const abstentionRule: Rule = (f) =>
       }
     : null;
 
+/**
+ * A judge scorer named the criteria the output missed: the most specific diagnosis there is. The
+ * pattern carries the criterion, so cases missing the same one cluster together and a proposer can
+ * name it in the fix.
+ */
+const unmetCriterionRule: Rule = (f) => {
+  const [first, ...rest] = unmetCriteria(f.result.feedback);
+  if (!first) return null;
+  return {
+    label: 'content',
+    step: f.finalStep,
+    level: levelForStepKind(f.finalKind),
+    confidence: 'medium',
+    evidence: [`the judge found unmet: ${quote(first)}${rest.length ? ` (and ${rest.length} more)` : ''}`],
+    rule: 'unmet-criterion',
+    pattern: `${UNMET_PATTERN}${truncate(first, 160)}`,
+  };
+};
+
 const finalStepFallbackRule: Rule = (f) => ({
   label: 'content',
   step: f.finalStep,
@@ -349,6 +376,7 @@ const RULES: Rule[] = [
   retrievalEmptyRule,
   emptyStepRule,
   goldEvidenceRule,
+  unmetCriterionRule,
   formatRule,
   retrievalOverlapRule,
   abstentionRule,

@@ -19,6 +19,9 @@ export const FAILURE_LABELS = [
 ] as const;
 export type FailureLabel = (typeof FAILURE_LABELS)[number];
 
+/** Pattern prefix of failures a judge scorer explained: `unmet:<the criterion the output missed>`. */
+export const UNMET_PATTERN = 'unmet:';
+
 export const CONFIDENCES = ['high', 'medium', 'low'] as const;
 export type Confidence = (typeof CONFIDENCES)[number];
 

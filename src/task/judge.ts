@@ -173,6 +173,19 @@ async function askJudge(
   return parsed.data;
 }
 
+const UNMET = '- not met: ';
+const REASON = ' — judge: ';
+
+/** The criteria a judge scorer's feedback lists as not met (what attribution and proposers act on). */
+export function unmetCriteria(feedback: string | undefined): string[] {
+  if (!feedback) return [];
+  return feedback
+    .split('\n')
+    .filter((line) => line.startsWith(UNMET))
+    .map((line) => line.slice(UNMET.length).split(REASON)[0]!.trim())
+    .filter(Boolean);
+}
+
 function parseJson(text: string): unknown {
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
@@ -207,7 +220,7 @@ function combine(criteria: readonly string[], byOrder: Verdict[][]): ScoreResult
   const unmet = criteria.flatMap((criterion, i) => {
     if (met[i]) return [];
     const reason = byOrder.flat().find((v) => !v.criteria[i]!.met)?.criteria[i]?.reason ?? '';
-    return [`- not met: ${criterion}${reason ? ` (${reason})` : ''}`];
+    return [`${UNMET}${criterion}${reason ? `${REASON}${reason}` : ''}`];
   });
   return {
     score,

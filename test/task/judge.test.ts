@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ModelRequest, ModelResponse } from '../../src/models/types.ts';
-import { defineJudgeScorer } from '../../src/task/judge.ts';
+import { defineJudgeScorer, unmetCriteria } from '../../src/task/judge.ts';
 import type { JudgeClient, ScoreResult, ScorerInput } from '../../src/task/scorer.ts';
 import { FapoError, InfraError } from '../../src/util/errors.ts';
 
@@ -51,7 +51,8 @@ describe('defineJudgeScorer', () => {
     const result = await score(defineJudgeScorer({ guideline: 'Answer support questions.' }), input(judge, 'See [1].'));
     assert.equal(result.score, 0.5);
     assert.deepEqual(result.breakdown, { criteria_met: 1, criteria: 2, judge_agreement: 1 });
-    assert.match(result.feedback!, /not met: is polite \(curt\)/);
+    assert.match(result.feedback!, /not met: is polite — judge: curt/);
+    assert.deepEqual(unmetCriteria(result.feedback), ['is polite']);
     assert.equal(judge.asked.length, 1, 'no reference: one order only');
     assert.match(user(judge.asked[0]!), /1\. cites a source\n2\. is polite/);
     assert.ok(judge.asked[0]!.schema, 'the verdict is asked as structured output');

@@ -18,6 +18,8 @@ export const LEVEL_TECHNIQUES = {
     'role-framing',
     'constraint-tightening',
     'always-answer',
+    // Judge scorers: a criterion the judge found unmet, asked for in the prompt.
+    'criterion-instruction',
     // Agent steps: the agent's prompt and its tool descriptions (prompts/tools/<tool>.md).
     'tool-use-instruction',
     'tool-result-check',

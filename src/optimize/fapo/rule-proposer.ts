@@ -1,5 +1,6 @@
 import { agentParam } from '../../attribution/agent-trace.ts';
 import type { FailureCluster } from '../../attribution/cluster.ts';
+import { UNMET_PATTERN } from '../../attribution/types.ts';
 import type { Proposal } from '../review/types.ts';
 import type { Proposer, ProposerInput, Technique } from './proposer.ts';
 
@@ -19,6 +20,17 @@ interface PromptRule {
 }
 
 const PROMPT_RULES: PromptRule[] = [
+  // Judge scorers name what an output missed (`unmet:<criterion>`): the most direct fix is to ask for it.
+  {
+    technique: 'criterion-instruction',
+    labels: ['content'],
+    instruction: (c) =>
+      c.pattern.startsWith(UNMET_PATTERN)
+        ? `Make sure every output meets this requirement: ${c.pattern.slice(UNMET_PATTERN.length)}`
+        : null,
+    hypothesis: (s, c) =>
+      `${s}'s outputs miss a criterion the judge checks (${c.pattern}); stating the requirement in its prompt should make them meet it.`,
+  },
   {
     technique: 'format-constraints',
     labels: ['format'],

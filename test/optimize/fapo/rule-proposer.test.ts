@@ -7,7 +7,7 @@ import type { MemoryRecord } from '../../../src/optimize/fapo/memory.ts';
 import type { ProposerServices } from '../../../src/optimize/fapo/proposer.ts';
 import { createRuleProposer } from '../../../src/optimize/fapo/rule-proposer.ts';
 import { type Level, PlaybookSchema } from '../../../src/task/schema.ts';
-import { agentStep, qaCase, result, toolCall } from '../../attribution/fixtures.ts';
+import { agentStep, chainOf, llm, qaCase, result, toolCall } from '../../attribution/fixtures.ts';
 
 const STRUCTURE: ChainStructure = {
   name: 'shop',
@@ -185,5 +185,45 @@ describe('rule proposer: agent techniques', () => {
     const { proposal } = await propose('param', withoutCancel, { metadata: { expected_actions: ['cancel_order'] } });
     assert.deepEqual(proposal?.params.support_tools, ['get_order', 'cancel_order']);
     assert.equal(proposal?.params.support_steps, 4);
+  });
+});
+
+describe('rule proposer: judge criteria', () => {
+  it("turns the criterion a judge scorer found unmet into the step's instruction", async () => {
+    const structure = chainOf([['reply', 'llm']]);
+    const parent: Variant = { ...PARENT, prompts: { reply: 'System: You answer customers.\nUser: ${input.question}' } };
+    const feedback = '- not met: The reply names a next step for the customer. — judge: no next step given';
+    const cases = ['t1', 't2', 't3'].map((id) => qaCase(id, 'Where is my parcel?', { rubric: ['x'] }));
+    const results = cases.map((c) =>
+      result(c.id, [llm('reply', 'It is on its way.')], 'It is on its way.', 0.5, { feedback }),
+    );
+    const attribution = await attributeFailures({
+      variant: parent.hash,
+      cases,
+      results,
+      chain: structure,
+      prompts: parent.prompts,
+      allowedLevels: ['prompt'],
+      caps: {},
+      params: {},
+    });
+    assert.equal(attribution.clusters[0]?.pattern, 'unmet:The reply names a next step for the customer.');
+    assert.match(attribution.clusters[0]!.suggestedFix, /meet the criterion the judge found unmet/);
+    const proposal = await createRuleProposer().propose({
+      round: 1,
+      level: 'prompt',
+      parent,
+      structure,
+      playbook: PlaybookSchema.parse({}),
+      attribution,
+      memory: [],
+      triedTechniques: [],
+      services: NO_SERVICES,
+    });
+    assert.equal(proposal?.technique, 'criterion-instruction');
+    assert.match(
+      proposal!.prompts.reply!,
+      /^System: You answer customers\. Make sure every output meets this requirement: The reply names a next step/,
+    );
   });
 });
