@@ -27,7 +27,11 @@ import { createModelClient } from '../src/models/client.ts';
 import { UsageMeter } from '../src/models/meter.ts';
 import { openBm25Index } from '../src/retrieval/bm25.ts';
 import { loadTask } from '../src/task/load.ts';
+import { installSimBehaviours } from '../src/testing/index.ts';
 import { startFakeOpenAI } from '../test/fixtures/fake-openai.ts';
+import { benchArgs, sized } from './quick.ts';
+
+installSimBehaviours(); // sim:qa answers the reuse section's calls
 
 const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'two-hop-qa');
 const root = mkdtempSync(join(tmpdir(), 'fapo-bench-eval-'));
@@ -100,7 +104,7 @@ interface OverheadFigures {
  * blocks of cases so that all three see the same machine: a 2-core VM whose speed drifts by up to
  * 2× for seconds at a time, which would otherwise flatter whichever path ran in a quiet spell.
  */
-async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigures> {
+async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): Promise<OverheadFigures> {
   const ws = await workspace('overhead', (rounds + 1) * block * 2);
   const store = Store.open(ws.dir);
   const variant = store.putVariant(baselineVariant(ws.task));
@@ -178,14 +182,15 @@ async function ipcRoundTrip(): Promise<number> {
   const keepHot = hotLoop(1);
   const trips: number[] = [];
   try {
-    for (let i = 0; i < 3000; i++) {
+    const warmUp = sized(500, 20);
+    for (let i = 0; i < warmUp + sized(2500, 100); i++) {
       const started = performance.now();
       await new Promise<void>((resolve) => {
         child.once('message', () => resolve());
         child.send({ op: 'stepResult', call: i, ok: true, value: 'Ok' });
         keepHot();
       });
-      if (i >= 500) trips.push(performance.now() - started); // the first 500 include the child's start
+      if (i >= warmUp) trips.push(performance.now() - started); // the first ones include the child's start
     }
   } finally {
     child.kill();
@@ -193,9 +198,12 @@ async function ipcRoundTrip(): Promise<number> {
   return 1000 * median(trips);
 }
 
+const THROUGHPUT_CASES = sized(2000, 64);
+const LATENCY_MS = sized(200, 20);
+
 async function throughput(): Promise<{ wallMs: number; bound: number; calls: number }> {
-  const server = await startFakeOpenAI({ latencyMs: 200, respond: () => ({ text: 'Paris' }) });
-  const ws = await workspace('throughput', 2000);
+  const server = await startFakeOpenAI({ latencyMs: LATENCY_MS, respond: () => ({ text: 'Paris' }) });
+  const ws = await workspace('throughput', THROUGHPUT_CASES);
   writeFileSync(join(ws.dir, 'params.json'), JSON.stringify({ k: 3, hops: 1 }));
   const task = await loadTask(ws.dir);
   const store = Store.open(ws.dir);
@@ -224,11 +232,13 @@ async function throughput(): Promise<{ wallMs: number; bound: number; calls: num
   const calls = meter.usage('task').calls;
   await server.close();
   store.close();
-  return { wallMs, bound: (calls * 200) / 32, calls };
+  return { wallMs, bound: (calls * LATENCY_MS) / 32, calls };
 }
 
+const REUSE_CASES = sized(100, 10);
+
 async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
-  const ws = await workspace('reuse', 100);
+  const ws = await workspace('reuse', REUSE_CASES);
   const store = Store.open(ws.dir);
   const meter = new UsageMeter();
   const model = createModelClient('sim:qa', { cache: store.cache, meter });
@@ -260,11 +270,13 @@ async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
   });
   await run(changed);
   store.close();
-  return { calls: meter.usage('task').calls - before, expected: 100 * 3 };
+  return { calls: meter.usage('task').calls - before, expected: REUSE_CASES * 3 };
 }
 
+const MEMORY_CASES = sized(10_000, 100);
+
 async function memory(): Promise<number[]> {
-  const ws = await workspace('memory', 10_000);
+  const ws = await workspace('memory', MEMORY_CASES);
   const store = Store.open(ws.dir);
   const model = createModelClient('sim:echo', {
     languageModel: instant(),
@@ -297,7 +309,7 @@ async function memory(): Promise<number[]> {
 
 /** `npm run bench:eval -- overhead memory` runs only those sections (default: all). */
 const SECTIONS = ['overhead', 'throughput', 'reuse', 'memory'] as const;
-const chosen = process.argv.slice(2);
+const chosen = benchArgs();
 for (const name of chosen)
   if (!(SECTIONS as readonly string[]).includes(name))
     throw new Error(`unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
@@ -336,7 +348,7 @@ try {
     const t = await throughput();
     const ratio = t.wallMs / t.bound;
     line(
-      `2,000 cases, ${t.calls} calls to a fake server answering in 200 ms, concurrency 32: wall time`,
+      `${THROUGHPUT_CASES} cases, ${t.calls} calls to a fake server answering in ${LATENCY_MS} ms, concurrency 32: wall time`,
       `${(t.wallMs / 1000).toFixed(2)} s (${ratio.toFixed(3)}× bound)`,
       `≤ 1.1× ${(t.bound / 1000).toFixed(1)} s`,
       ratio <= 1.1,
@@ -356,7 +368,7 @@ try {
     const max = Math.max(...rss);
     const growth = rss[2]! - rss[0]!;
     line(
-      '10,000 cases × 6 steps, 3 runs in one process: resident set size after each run',
+      `${MEMORY_CASES} cases × 6 steps, 3 runs in one process: resident set size after each run`,
       `${rss.map((x) => `${x.toFixed(0)}`).join('/')} MB`,
       '< 500 MB, flat',
       max < 500 && growth < 50,
