@@ -71,4 +71,45 @@ describe('fapo bench ifbench-verify', () => {
       assert.deepEqual(row, reference[i]);
     });
   });
+
+  it('skips a row whose prompt is not an IFBench test prompt, naming it, and counts it in the summary', async () => {
+    const source = join(benchmarkDir('ifbench'), 'source');
+    const sample = readFileSync(join(source, 'sample_output.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 2);
+    const reference = readFileSync(join(source, 'eval_results_strict.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((l) => JSON.parse(l));
+    const foreign = JSON.stringify({
+      prompt: 'Write a haiku about the sea. Use no commas.',
+      response: 'Waves fold on the sand',
+    });
+    const input = join(root, 'with-foreign.jsonl');
+    const output = join(root, 'with-foreign-results.jsonl');
+    writeFileSync(input, `${sample[0]}\n${foreign}\n${sample[1]}\n`);
+    const run = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', output]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /warning: skipped 1 row\(s\) .*row 2 "Write a haiku about the sea\. Use no commas\."/);
+    assert.match(run.stdout, /prompt-level .*\(\d\/2\)/);
+    assert.match(run.stdout, /rows scored: 2; skipped \(prompt not an IFBench test prompt\): 1 \(rows 2\)/);
+    const rows = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(rows, reference);
+
+    const json = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', output, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout).skipped, [
+      { row: 2, prompt: 'Write a haiku about the sea. Use no commas.' },
+    ]);
+  });
+
+  it('fails, naming the file, when no row has an IFBench test prompt', async () => {
+    const input = join(root, 'all-foreign.jsonl');
+    writeFileSync(input, `${JSON.stringify({ prompt: 'Hello?', response: 'Hi.' })}\n`);
+    const run = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', join(root, 'none.jsonl')]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /all-foreign\.jsonl: none of its 1 rows has an IFBench test prompt/);
+  });
 });
