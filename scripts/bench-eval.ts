@@ -5,7 +5,8 @@
  *    (process start excluded): in-process as Ax's figure is taken (chain, templates, step records,
  *    model client; no cache, no store), in-process through evaluate() with the cache, journal,
  *    results store and scorer, and through the sandbox with all of that; plus the bare IPC round trip
- *    of this machine, which bounds the sandbox figure (each case makes 7 round trips).
+ *    of this machine, which bounds the sandbox figure (the example chain's flow makes 7 round trips a case:
+ *    run, 6 host steps; it prints round trips per model step as counted).
  * 2. 2,000 cases against a fake OpenAI-compatible server answering in 200 ms, concurrency 32:
  *    wall time against the bound calls × 200 ms / 32.
  * 3. Re-evaluating a variant that changed only its final step: model calls paid.
@@ -19,6 +20,7 @@ import { fork } from 'node:child_process';
 import { CaseHost } from '../src/chain/host.ts';
 import { InProcessExecutor } from '../src/chain/in-process.ts';
 import { hotLoop } from '../src/chain/sandbox/hot-loop.ts';
+import { sandboxIpcCounts } from '../src/chain/sandbox/child.ts';
 import { SandboxExecutor } from '../src/chain/sandbox/index.ts';
 import { evaluate } from '../src/eval/runner.ts';
 import { Store } from '../src/eval/store.ts';
@@ -97,6 +99,8 @@ interface OverheadFigures {
   evaluateInProcess: number;
   /** evaluate() through the sandbox. */
   evaluateSandbox: number;
+  /** Parent → child messages answered by the child, per model step, in the sandboxed runs. */
+  roundTripsPerStep: number;
 }
 
 /**
@@ -120,6 +124,7 @@ async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): P
     concurrency: 1,
   });
   const samples = { framework: [] as number[], evaluateInProcess: [] as number[], evaluateSandbox: [] as number[] };
+  let sandboxTrips = 0;
   // Two disjoint blocks of cases a round, so the sandbox finds no answers the in-process run cached.
   const blockOf = (round: number, which: number) =>
     ws.task.datasets.train.cases.slice((2 * round + which) * block, (2 * round + which + 1) * block);
@@ -146,6 +151,7 @@ async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): P
       [0, inProcess, samples.evaluateInProcess],
       [1, sandbox, samples.evaluateSandbox],
     ] as const) {
+      const sentBefore = sandboxIpcCounts.toChildren;
       await evaluate({
         task: ws.task,
         store,
@@ -160,6 +166,7 @@ async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): P
         caseIds: blockOf(round, which).map((c) => c.id),
         onResult: (r) => keep && into.push(r.latencyMs),
       });
+      if (keep && executor === sandbox) sandboxTrips += sandboxIpcCounts.toChildren - sentBefore;
     }
   }
   await sandbox.close();
@@ -169,6 +176,7 @@ async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): P
     framework: perStep(samples.framework),
     evaluateInProcess: perStep(samples.evaluateInProcess),
     evaluateSandbox: perStep(samples.evaluateSandbox),
+    roundTripsPerStep: sandboxTrips / (samples.evaluateSandbox.length * 4),
   };
 }
 
@@ -334,14 +342,14 @@ try {
       o.evaluateInProcess <= 50,
     );
     line(
-      'per model step, sandboxed via evaluate(): + child process IPC (7 round trips per case)',
+      `per model step, sandboxed via evaluate(): + child process IPC (${o.roundTripsPerStep.toFixed(2)} round trips per step)`,
       `${o.evaluateSandbox.toFixed(1)} µs`,
       '≤ 100 µs',
       o.evaluateSandbox <= 100,
     );
     const trip = await ipcRoundTrip();
     console.log(
-      `         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; a sandboxed case makes 7, i.e. ${((7 * trip) / 4).toFixed(0)} µs per model step before any work)`,
+      `         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; ${o.roundTripsPerStep.toFixed(2)} a model step, i.e. ${(o.roundTripsPerStep * trip).toFixed(0)} µs per model step before any work)`,
     );
   }
   if (runs('throughput')) {
