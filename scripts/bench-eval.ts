@@ -7,16 +7,20 @@
  *    results store and scorer, and through the sandbox with all of that; plus the bare IPC round trip
  *    of this machine, which bounds the sandbox figure (the example chain's flow makes 7 round trips a case:
  *    run, 6 host steps; it prints round trips per model step as counted).
- * 2. 2,000 cases against a fake OpenAI-compatible server answering in 200 ms, concurrency 32:
- *    wall time against the bound calls × 200 ms / 32.
+ * 2. 2,000 cases against a fake OpenAI-compatible server answering in 200 ms (in a process of its
+ *    own, as a provider is), concurrency 32: wall time against the bound calls × 200 ms / 32, with
+ *    where the time beyond it went (slower calls, idle slots by phase, event-loop delay on both
+ *    sides, fapo's CPU per call) and the same calls made with bare fetch() as this machine's floor.
  * 3. Re-evaluating a variant that changed only its final step: model calls paid.
  * 4. Memory: 10,000 cases × 6 steps, resident memory, repeated runs in one process.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import pLimit from 'p-limit';
 import { join } from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CaseHost } from '../src/chain/host.ts';
 import { InProcessExecutor } from '../src/chain/in-process.ts';
 import { hotLoop } from '../src/chain/sandbox/hot-loop.ts';
@@ -30,8 +34,8 @@ import { UsageMeter } from '../src/models/meter.ts';
 import { openBm25Index } from '../src/retrieval/bm25.ts';
 import { loadTask } from '../src/task/load.ts';
 import { installSimBehaviours } from '../src/testing/index.ts';
-import { startFakeOpenAI } from '../test/fixtures/fake-openai.ts';
 import { benchArgs, sized } from './quick.ts';
+import { type CallSpan, type SlotBreakdown, slotBreakdown } from './slot-timeline.ts';
 
 installSimBehaviours(); // sim:qa answers the reuse section's calls
 
@@ -209,8 +213,70 @@ async function ipcRoundTrip(): Promise<number> {
 const THROUGHPUT_CASES = sized(2000, 64);
 const LATENCY_MS = sized(200, 20);
 
-async function throughput(): Promise<{ wallMs: number; bound: number; calls: number }> {
-  const server = await startFakeOpenAI({ latencyMs: LATENCY_MS, respond: () => ({ text: 'Paris' }) });
+interface ThroughputFigures {
+  wallMs: number;
+  bound: number;
+  calls: number;
+  breakdown: SlotBreakdown;
+  /** Event-loop delay over the run (ms): how long ready callbacks waited. */
+  loopDelay: LoopDelay;
+  /** The same in the model server's process: how late its answers went out. */
+  serverLoopDelay: LoopDelay;
+  /** CPU time of this process (user + system) per model call. */
+  cpuMsPerCall: number;
+  /** The same calls made right after with bare fetch(), 32 at a time: wall time ÷ bound. */
+  bareRatio: number;
+}
+
+const SLOTS = 32;
+
+type LoopDelay = { p50: number; p99: number; max: number };
+
+/** The fake model server in its own process (scripts/fake-openai-process.ts); resolves with its URL. */
+async function startServerProcess(
+  latencyMs: number,
+): Promise<{ url: string; loopDelay: () => Promise<LoopDelay>; close: () => void }> {
+  const child = fork(join(import.meta.dirname, 'fake-openai-process.ts'), [String(latencyMs)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').once('data', (text: string) => resolve(text.trim()));
+    child.once('exit', (code) => reject(new Error(`the fake model server exited (${code}) before it listened`)));
+  });
+  const loopDelay = () =>
+    new Promise<LoopDelay>((resolve) => {
+      child.once('message', (stats) => resolve(stats as LoopDelay));
+      child.send('stats');
+    });
+  return { url, loopDelay, close: () => void child.kill() };
+}
+
+/**
+ * The same number of calls made with bare fetch() (32 at a time, no fapo): this machine's own ratio
+ * to the bound at the moment, HTTP, scheduling and load included: the floor fapo's ratio sits on.
+ */
+async function bareFetchRatio(url: string, calls: number): Promise<number> {
+  const limit = pLimit(SLOTS);
+  const body = JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: 'In which country?' }] });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: calls }, () =>
+      limit(async () => {
+        const res = await fetch(`${url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await res.json();
+      }),
+    ),
+  );
+  return (performance.now() - started) / ((calls * LATENCY_MS) / SLOTS);
+}
+
+async function throughput(): Promise<ThroughputFigures> {
+  const server = await startServerProcess(LATENCY_MS);
   const ws = await workspace('throughput', THROUGHPUT_CASES);
   writeFileSync(join(ws.dir, 'params.json'), JSON.stringify({ k: 3, hops: 1 }));
   const task = await loadTask(ws.dir);
@@ -219,28 +285,61 @@ async function throughput(): Promise<{ wallMs: number; bound: number; calls: num
   const model = createModelClient(`openai-compatible:fake@${server.url}`, {
     cache: store.cache,
     meter,
-    concurrency: 32,
+    concurrency: SLOTS,
   });
   const variant = store.putVariant(baselineVariant(task));
   const executor = new InProcessExecutor(ws.dir);
+  // Every HTTP call to the model, as the client sees it: what occupies one of the 32 slots.
+  const spans: CallSpan[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    const span = { start: performance.now(), end: 0 };
+    spans.push(span);
+    try {
+      return await realFetch(...args); // the fake server writes each answer whole: headers ≈ body
+    } finally {
+      span.end = performance.now();
+    }
+  };
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const cpu = process.cpuUsage();
   const started = performance.now();
-  await evaluate({
-    task,
-    store,
-    variant,
-    split: 'train',
-    trials: 1,
-    model,
-    sampling: { temperature: 0 },
-    executor,
-    retrievers: ws.retrievers,
-    concurrency: 64,
-  });
-  const wallMs = performance.now() - started;
+  try {
+    await evaluate({
+      task,
+      store,
+      variant,
+      split: 'train',
+      trials: 1,
+      model,
+      sampling: { temperature: 0 },
+      executor,
+      retrievers: ws.retrievers,
+      concurrency: 64,
+    });
+  } finally {
+    globalThis.fetch = realFetch;
+    loop.disable();
+  }
+  const ended = performance.now();
+  const { user, system } = process.cpuUsage(cpu);
   const calls = meter.usage('task').calls;
-  await server.close();
+  const serverLoopDelay = await server.loopDelay();
+  const bareRatio = await bareFetchRatio(server.url, calls);
+  server.close();
   store.close();
-  return { wallMs, bound: (calls * LATENCY_MS) / 32, calls };
+  const ms = (ns: number) => ns / 1e6;
+  return {
+    wallMs: ended - started,
+    bound: (calls * LATENCY_MS) / SLOTS,
+    calls,
+    breakdown: slotBreakdown(spans, SLOTS, LATENCY_MS, started, ended),
+    loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    cpuMsPerCall: (user + system) / 1000 / calls,
+    serverLoopDelay,
+    bareRatio,
+  };
 }
 
 const REUSE_CASES = sized(100, 10);
@@ -355,6 +454,34 @@ try {
   if (runs('throughput')) {
     const t = await throughput();
     const ratio = t.wallMs / t.bound;
+    const b = t.breakdown;
+    const part = (label: string, value: number) =>
+      console.log(
+        `         ${label.padEnd(70)} ${`${value >= 0 ? '+' : ''}${(value / 1000).toFixed(2)} s`.padStart(9)}`,
+      );
+    console.log(
+      `         wall time beyond the bound (load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}):`,
+    );
+    part(
+      `calls slower than ${LATENCY_MS} ms (mean ${b.meanCallMs.toFixed(1)} ms: HTTP, SDK, late timers)`,
+      b.callExcessMs,
+    );
+    part('idle slots before the first call', b.idleBeforeFirstMs);
+    part('idle slots while calls ran (scheduling gaps, event-loop stalls)', b.idleGapsMs);
+    part('idle slots in the ramp-down (fewer than 32 calls left to make)', b.idleTailMs);
+    part('after the last call (results, scoring, store)', b.idleAfterLastMs);
+    const delay = (d: LoopDelay) => `p50 ${d.p50.toFixed(1)} / p99 ${d.p99.toFixed(1)} / max ${d.max.toFixed(0)} ms`;
+    console.log(
+      `         event-loop delay: fapo's process ${delay(t.loopDelay)}; the model server's ${delay(t.serverLoopDelay)}`,
+    );
+    console.log(
+      `         fapo's CPU: ${t.cpuMsPerCall.toFixed(2)} ms per call (${((100 * t.cpuMsPerCall * t.calls) / t.wallMs).toFixed(0)}% of one core over the run)`,
+    );
+    console.log(
+      `         the same ${t.calls} calls with bare fetch() right after (no fapo): ${t.bareRatio.toFixed(3)}× bound, this machine's floor now; fapo adds ${(ratio - t.bareRatio).toFixed(3)}×`,
+    );
     line(
       `${THROUGHPUT_CASES} cases, ${t.calls} calls to a fake server answering in ${LATENCY_MS} ms, concurrency 32: wall time`,
       `${(t.wallMs / 1000).toFixed(2)} s (${ratio.toFixed(3)}× bound)`,

@@ -93,7 +93,7 @@ describe('sandbox IPC per case', () => {
     const inProcess = gateway();
     await new InProcessExecutor(ws).run(codes, { q: 'x' }, inProcess, 5000);
     assert.deepEqual(
-      seen.seen.map((s) => (Object.keys(s)[0] === 'code' ? (s as { code: { name: string } }).code.name : 'host')),
+      seen.seen.map((s) => ('code' in (s as object) ? (s as { code: { name: string } }).code.name : 'host')),
       ['a', 'b', 'host', 'fn', 'c'],
     );
     const fn = seen.seen[3] as { code: { output: unknown } };
