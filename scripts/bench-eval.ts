@@ -358,18 +358,7 @@ async function throughput(): Promise<ThroughputFigures> {
   const cpu = process.cpuUsage();
   const started = performance.now();
   try {
-    await evaluate({
-      task,
-      store,
-      variant,
-      split: 'train',
-      trials: 1,
-      model,
-      sampling: { temperature: 0 },
-      executor,
-      retrievers: ws.retrievers,
-      concurrency: 64,
-    });
+    await evaluateSplit({ task, store, variant, model, executor, retrievers: ws.retrievers }, 'train');
   } finally {
     globalThis.fetch = realFetch;
     loop.disable();
@@ -432,6 +421,16 @@ async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
   return { calls: meter.usage('task').calls - before, expected: REUSE_CASES * 3 };
 }
 
+type EvaluateOptions = Parameters<typeof evaluate>[0];
+
+/** One trial of every case of a split at temperature 0, 64 cases at a time. */
+function evaluateSplit(
+  opts: Pick<EvaluateOptions, 'task' | 'store' | 'variant' | 'model' | 'executor' | 'retrievers'>,
+  split: EvaluateOptions['split'],
+) {
+  return evaluate({ ...opts, split, trials: 1, sampling: { temperature: 0 }, concurrency: 64 });
+}
+
 const MEMORY_CASES = sized(10_000, 100);
 
 async function memory(): Promise<number[]> {
@@ -447,18 +446,7 @@ async function memory(): Promise<number[]> {
   const rss: number[] = [];
   for (const split of ['train', 'val', 'test'] as const) {
     const variant = store.putVariant(baselineVariant(ws.task));
-    await evaluate({
-      task: ws.task,
-      store,
-      variant,
-      split,
-      trials: 1,
-      model,
-      sampling: { temperature: 0 },
-      executor,
-      retrievers: ws.retrievers,
-      concurrency: 64,
-    });
+    await evaluateSplit({ task: ws.task, store, variant, model, executor, retrievers: ws.retrievers }, split);
     global.gc?.();
     rss.push(process.memoryUsage().rss / 2 ** 20);
   }

@@ -41,14 +41,18 @@ describe('fapo bench: errors and unavailable cells', () => {
 });
 
 describe('fapo bench ifbench-verify', () => {
-  it('writes reference-format rows for 3 rows of the shipped sample output, matching the reference verdicts', async () => {
+  /** The first `n` shipped sample_output lines and the reference's strict result rows for them. */
+  const shippedRows = (n: number) => {
     const source = join(benchmarkDir('ifbench'), 'source');
-    const sample = readFileSync(join(source, 'sample_output.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 3);
-    const reference = readFileSync(join(source, 'eval_results_strict.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .slice(0, 3)
-      .map((l) => JSON.parse(l));
+    const lines = (file: string) => readFileSync(join(source, file), 'utf8').split('\n').filter(Boolean).slice(0, n);
+    return {
+      sample: lines('sample_output.jsonl'),
+      reference: lines('eval_results_strict.jsonl').map((l) => JSON.parse(l)),
+    };
+  };
+
+  it('writes reference-format rows for 3 rows of the shipped sample output, matching the reference verdicts', async () => {
+    const { sample, reference } = shippedRows(3);
     const input = join(root, 'responses.jsonl');
     const output = join(root, 'results.jsonl');
     writeFileSync(input, `${sample.join('\n')}\n`);
@@ -73,13 +77,7 @@ describe('fapo bench ifbench-verify', () => {
   });
 
   it('skips a row whose prompt is not an IFBench test prompt, naming it, and counts it in the summary', async () => {
-    const source = join(benchmarkDir('ifbench'), 'source');
-    const sample = readFileSync(join(source, 'sample_output.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 2);
-    const reference = readFileSync(join(source, 'eval_results_strict.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .slice(0, 2)
-      .map((l) => JSON.parse(l));
+    const { sample, reference } = shippedRows(2);
     const foreign = JSON.stringify({
       prompt: 'Write a haiku about the sea. Use no commas.',
       response: 'Waves fold on the sand',

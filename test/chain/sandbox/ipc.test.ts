@@ -12,20 +12,13 @@ import { CaseTimeoutError } from '../../../src/chain/executor.ts';
 import { InProcessExecutor } from '../../../src/chain/in-process.ts';
 import { sandboxIpcCounts } from '../../../src/chain/sandbox/child.ts';
 import { SandboxExecutor } from '../../../src/chain/sandbox/executor.ts';
-import type { Variant } from '../../../src/eval/types.ts';
+import type { ChainVariant } from '../../../src/chain/types.ts';
 import { variantHash } from '../../../src/eval/variant.ts';
 
-function variant(name: string, chainSource: string): Variant {
+/** What the executors run: the chain and the prompts its steps read, identified by their hash. */
+function variant(name: string, chainSource: string): ChainVariant {
   const content = { chainPath: `chains/${name}.ts`, chainSource, prompts: { draft: 'Draft: ${input.q}' }, params: {} };
-  return {
-    ...content,
-    hash: variantHash(content),
-    seq: 1,
-    parent: null,
-    level: 'baseline',
-    createdBy: 'test',
-    createdAt: '2026-01-01T00:00:00Z',
-  };
+  return { ...content, hash: variantHash(content) };
 }
 
 /** Answers every host step after `delayMs`, and keeps what the chain reported, in order. */
