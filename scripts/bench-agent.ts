@@ -20,6 +20,7 @@ import { createModelClient } from '../src/models/client.ts';
 import { UsageMeter } from '../src/models/meter.ts';
 import { loadTask } from '../src/task/load.ts';
 import { agentWorkspace } from '../test/chain/agent/helpers.ts';
+import { sized } from './quick.ts';
 
 const TURNS_WITH_TOOLS = 4;
 const CALLS_PER_TURN = 2;
@@ -105,10 +106,10 @@ console.log(
   `fapo bench:agent (2-core machine; figures vary with load). ${TURNS_WITH_TOOLS + 1} model turns and ${TURNS_WITH_TOOLS * CALLS_PER_TURN} tool calls a case; instant model, no-op tool.\n`,
 );
 const inProcess = new InProcessExecutor(dir);
-const local = await measure(inProcess, 2000, dir);
+const local = await measure(inProcess, sized(2000, 20), dir);
 await inProcess.close();
 const sandbox = new SandboxExecutor({ taskDir: dir, hide: ['data', '.fapo'] });
-const sandboxed = await measure(sandbox, 1000, dir);
+const sandboxed = await measure(sandbox, sized(1000, 10), dir);
 await sandbox.close();
 line(
   'per tool call, in-process (validation, wrapper, timing)',

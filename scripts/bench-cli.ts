@@ -4,8 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { sized } from './quick.ts';
 
-const RUNS = Number(process.env.RUNS ?? 15);
+const RUNS = Number(process.env.RUNS ?? sized(15, 1));
 const BIN = join(import.meta.dirname, '..', 'bin', 'fapo.js');
 const TARGET_MS = 300;
 

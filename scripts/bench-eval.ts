@@ -5,20 +5,26 @@
  *    (process start excluded): in-process as Ax's figure is taken (chain, templates, step records,
  *    model client; no cache, no store), in-process through evaluate() with the cache, journal,
  *    results store and scorer, and through the sandbox with all of that; plus the bare IPC round trip
- *    of this machine, which bounds the sandbox figure (each case makes 7 round trips).
- * 2. 2,000 cases against a fake OpenAI-compatible server answering in 200 ms, concurrency 32:
- *    wall time against the bound calls × 200 ms / 32.
+ *    of this machine, which bounds the sandbox figure (the example chain's flow makes 7 round trips a case:
+ *    run, 6 host steps; it prints round trips per model step as counted).
+ * 2. 2,000 cases against a fake OpenAI-compatible server answering in 200 ms (in a process of its
+ *    own, as a provider is), concurrency 32: wall time against the bound calls × 200 ms / 32, with
+ *    where the time beyond it went (slower calls, idle slots by phase, event-loop delay on both
+ *    sides, fapo's CPU per call) and the same calls made with bare fetch() as this machine's floor.
  * 3. Re-evaluating a variant that changed only its final step: model calls paid.
  * 4. Memory: 10,000 cases × 6 steps, resident memory, repeated runs in one process.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import pLimit from 'p-limit';
 import { join } from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CaseHost } from '../src/chain/host.ts';
 import { InProcessExecutor } from '../src/chain/in-process.ts';
 import { hotLoop } from '../src/chain/sandbox/hot-loop.ts';
+import { sandboxIpcCounts } from '../src/chain/sandbox/child.ts';
 import { SandboxExecutor } from '../src/chain/sandbox/index.ts';
 import { evaluate } from '../src/eval/runner.ts';
 import { Store } from '../src/eval/store.ts';
@@ -27,7 +33,11 @@ import { createModelClient } from '../src/models/client.ts';
 import { UsageMeter } from '../src/models/meter.ts';
 import { openBm25Index } from '../src/retrieval/bm25.ts';
 import { loadTask } from '../src/task/load.ts';
-import { startFakeOpenAI } from '../test/fixtures/fake-openai.ts';
+import { installSimBehaviours } from '../src/testing/index.ts';
+import { benchArgs, sized } from './quick.ts';
+import { type CallSpan, type SlotBreakdown, slotBreakdown } from './slot-timeline.ts';
+
+installSimBehaviours(); // sim:qa answers the reuse section's calls
 
 const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'two-hop-qa');
 const root = mkdtempSync(join(tmpdir(), 'fapo-bench-eval-'));
@@ -93,6 +103,47 @@ interface OverheadFigures {
   evaluateInProcess: number;
   /** evaluate() through the sandbox. */
   evaluateSandbox: number;
+  /** Parent → child messages answered by the child, per model step, in the sandboxed runs. */
+  roundTripsPerStep: number;
+  /** evaluate() through the sandbox of the same 6 steps as a chain of declarations (no flow). */
+  evaluateSandboxDeclared: number;
+  roundTripsPerStepDeclared: number;
+}
+
+/**
+ * The example's 6 steps for hops = 2 declared in order, without its flow (a step's inputs come from
+ * earlier steps rather than flow vars): the shape of most benchmark chains, which the sandbox runs
+ * with no IPC per case.
+ */
+const DECLARED_CHAIN = `import { defineChain, llm, retrieve } from 'fapo';
+export default defineChain({
+  name: 'multi-hop-qa-declared',
+  steps: [
+    retrieve('retrieve', { resource: 'wiki', query: '\${input.question}', k: '\${params.k}' }),
+    llm('summarize'),
+    llm('query'),
+    retrieve('retrieve2', { resource: 'wiki', query: '\${steps.query.output}', k: '\${params.k}' }),
+    llm('summarize2', { prompt: 'summarize' }),
+    llm('answer'),
+  ],
+});
+`;
+
+function declaredVariant(store: Store, base: ReturnType<Store['putVariant']>) {
+  const prompts = Object.fromEntries(
+    Object.entries(base.prompts).map(([name, text]) => [
+      name,
+      text.replaceAll('${vars.summary}', '${steps.summarize.output}'),
+    ]),
+  );
+  const content = { chainPath: 'chain-declared.ts', chainSource: DECLARED_CHAIN, prompts, params: base.params };
+  return store.putVariant({
+    ...content,
+    hash: variantHash(content),
+    parent: base.hash,
+    level: 'structure',
+    createdBy: 'bench',
+  });
 }
 
 /**
@@ -100,14 +151,16 @@ interface OverheadFigures {
  * blocks of cases so that all three see the same machine: a 2-core VM whose speed drifts by up to
  * 2× for seconds at a time, which would otherwise flatter whichever path ran in a quiet spell.
  */
-async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigures> {
-  const ws = await workspace('overhead', (rounds + 1) * block * 2);
+async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): Promise<OverheadFigures> {
+  const ws = await workspace('overhead', (rounds + 1) * block * 3);
   const store = Store.open(ws.dir);
   const variant = store.putVariant(baselineVariant(ws.task));
+  const declared = declaredVariant(store, variant);
   const inProcess = new InProcessExecutor(ws.dir);
   const sandbox = new SandboxExecutor({ taskDir: ws.dir, hide: ['data', '.fapo'] });
   const structure = await inProcess.describe(variant);
   await sandbox.describe(variant); // starts a child: process start is excluded
+  await sandbox.describe(declared);
   const bare = createModelClient('sim:echo', { languageModel: instant(), meter: new UsageMeter(), concurrency: 1 });
   const cached = createModelClient('sim:echo', {
     languageModel: instant(),
@@ -115,10 +168,16 @@ async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigure
     meter: new UsageMeter(),
     concurrency: 1,
   });
-  const samples = { framework: [] as number[], evaluateInProcess: [] as number[], evaluateSandbox: [] as number[] };
-  // Two disjoint blocks of cases a round, so the sandbox finds no answers the in-process run cached.
+  const samples = {
+    framework: [] as number[],
+    evaluateInProcess: [] as number[],
+    evaluateSandbox: [] as number[],
+    evaluateSandboxDeclared: [] as number[],
+  };
+  const trips = { flow: 0, declared: 0 };
+  // Disjoint blocks of cases a round, so no path finds answers another path cached.
   const blockOf = (round: number, which: number) =>
-    ws.task.datasets.train.cases.slice((2 * round + which) * block, (2 * round + which + 1) * block);
+    ws.task.datasets.train.cases.slice((3 * round + which) * block, (3 * round + which + 1) * block);
   for (let round = 0; round <= rounds; round++) {
     const keep = round > 0; // round 0 warms up the JIT, the sandbox bundle and the store
     for (const c of blockOf(round, 0)) {
@@ -138,14 +197,16 @@ async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigure
       await inProcess.run(variant, c.input, host, 300_000);
       if (keep) samples.framework.push(performance.now() - started);
     }
-    for (const [which, executor, into] of [
-      [0, inProcess, samples.evaluateInProcess],
-      [1, sandbox, samples.evaluateSandbox],
+    for (const [which, executor, into, evaluated, tripsOf] of [
+      [0, inProcess, samples.evaluateInProcess, variant, undefined],
+      [1, sandbox, samples.evaluateSandbox, variant, 'flow'],
+      [2, sandbox, samples.evaluateSandboxDeclared, declared, 'declared'],
     ] as const) {
+      const sentBefore = sandboxIpcCounts.toChildren;
       await evaluate({
         task: ws.task,
         store,
-        variant,
+        variant: evaluated,
         split: 'train',
         trials: 1,
         model: cached,
@@ -154,8 +215,12 @@ async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigure
         retrievers: ws.retrievers,
         concurrency: 1,
         caseIds: blockOf(round, which).map((c) => c.id),
-        onResult: (r) => keep && into.push(r.latencyMs),
+        onResult: (r) => {
+          if (r.status !== 'ok') throw new Error(`bench case ${r.caseId} ended ${r.status}: ${r.error}`);
+          if (keep) into.push(r.latencyMs);
+        },
       });
+      if (keep && tripsOf) trips[tripsOf] += sandboxIpcCounts.toChildren - sentBefore;
     }
   }
   await sandbox.close();
@@ -165,6 +230,9 @@ async function overheadFigures(rounds = 10, block = 200): Promise<OverheadFigure
     framework: perStep(samples.framework),
     evaluateInProcess: perStep(samples.evaluateInProcess),
     evaluateSandbox: perStep(samples.evaluateSandbox),
+    roundTripsPerStep: trips.flow / (samples.evaluateSandbox.length * 4),
+    evaluateSandboxDeclared: perStep(samples.evaluateSandboxDeclared),
+    roundTripsPerStepDeclared: trips.declared / (samples.evaluateSandboxDeclared.length * 4),
   };
 }
 
@@ -178,14 +246,15 @@ async function ipcRoundTrip(): Promise<number> {
   const keepHot = hotLoop(1);
   const trips: number[] = [];
   try {
-    for (let i = 0; i < 3000; i++) {
+    const warmUp = sized(500, 20);
+    for (let i = 0; i < warmUp + sized(2500, 100); i++) {
       const started = performance.now();
       await new Promise<void>((resolve) => {
         child.once('message', () => resolve());
         child.send({ op: 'stepResult', call: i, ok: true, value: 'Ok' });
         keepHot();
       });
-      if (i >= 500) trips.push(performance.now() - started); // the first 500 include the child's start
+      if (i >= warmUp) trips.push(performance.now() - started); // the first ones include the child's start
     }
   } finally {
     child.kill();
@@ -193,9 +262,74 @@ async function ipcRoundTrip(): Promise<number> {
   return 1000 * median(trips);
 }
 
-async function throughput(): Promise<{ wallMs: number; bound: number; calls: number }> {
-  const server = await startFakeOpenAI({ latencyMs: 200, respond: () => ({ text: 'Paris' }) });
-  const ws = await workspace('throughput', 2000);
+const THROUGHPUT_CASES = sized(2000, 64);
+const LATENCY_MS = sized(200, 20);
+
+interface ThroughputFigures {
+  wallMs: number;
+  bound: number;
+  calls: number;
+  breakdown: SlotBreakdown;
+  /** Event-loop delay over the run (ms): how long ready callbacks waited. */
+  loopDelay: LoopDelay;
+  /** The same in the model server's process: how late its answers went out. */
+  serverLoopDelay: LoopDelay;
+  /** CPU time of this process (user + system) per model call. */
+  cpuMsPerCall: number;
+  /** The same calls made right after with bare fetch(), 32 at a time: wall time ÷ bound. */
+  bareRatio: number;
+}
+
+const SLOTS = 32;
+
+type LoopDelay = { p50: number; p99: number; max: number };
+
+/** The fake model server in its own process (scripts/fake-openai-process.ts); resolves with its URL. */
+async function startServerProcess(
+  latencyMs: number,
+): Promise<{ url: string; loopDelay: () => Promise<LoopDelay>; close: () => void }> {
+  const child = fork(join(import.meta.dirname, 'fake-openai-process.ts'), [String(latencyMs)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').once('data', (text: string) => resolve(text.trim()));
+    child.once('exit', (code) => reject(new Error(`the fake model server exited (${code}) before it listened`)));
+  });
+  const loopDelay = () =>
+    new Promise<LoopDelay>((resolve) => {
+      child.once('message', (stats) => resolve(stats as LoopDelay));
+      child.send('stats');
+    });
+  return { url, loopDelay, close: () => void child.kill() };
+}
+
+/**
+ * The same number of calls made with bare fetch() (32 at a time, no fapo): this machine's own ratio
+ * to the bound at the moment, HTTP, scheduling and load included: the floor fapo's ratio sits on.
+ */
+async function bareFetchRatio(url: string, calls: number): Promise<number> {
+  const limit = pLimit(SLOTS);
+  const body = JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: 'In which country?' }] });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: calls }, () =>
+      limit(async () => {
+        const res = await fetch(`${url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await res.json();
+      }),
+    ),
+  );
+  return (performance.now() - started) / ((calls * LATENCY_MS) / SLOTS);
+}
+
+async function throughput(): Promise<ThroughputFigures> {
+  const server = await startServerProcess(LATENCY_MS);
+  const ws = await workspace('throughput', THROUGHPUT_CASES);
   writeFileSync(join(ws.dir, 'params.json'), JSON.stringify({ k: 3, hops: 1 }));
   const task = await loadTask(ws.dir);
   const store = Store.open(ws.dir);
@@ -203,32 +337,56 @@ async function throughput(): Promise<{ wallMs: number; bound: number; calls: num
   const model = createModelClient(`openai-compatible:fake@${server.url}`, {
     cache: store.cache,
     meter,
-    concurrency: 32,
+    concurrency: SLOTS,
   });
   const variant = store.putVariant(baselineVariant(task));
   const executor = new InProcessExecutor(ws.dir);
+  // Every HTTP call to the model, as the client sees it: what occupies one of the 32 slots.
+  const spans: CallSpan[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    const span = { start: performance.now(), end: 0 };
+    spans.push(span);
+    try {
+      return await realFetch(...args); // the fake server writes each answer whole: headers ≈ body
+    } finally {
+      span.end = performance.now();
+    }
+  };
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const cpu = process.cpuUsage();
   const started = performance.now();
-  await evaluate({
-    task,
-    store,
-    variant,
-    split: 'train',
-    trials: 1,
-    model,
-    sampling: { temperature: 0 },
-    executor,
-    retrievers: ws.retrievers,
-    concurrency: 64,
-  });
-  const wallMs = performance.now() - started;
+  try {
+    await evaluateSplit({ task, store, variant, model, executor, retrievers: ws.retrievers }, 'train');
+  } finally {
+    globalThis.fetch = realFetch;
+    loop.disable();
+  }
+  const ended = performance.now();
+  const { user, system } = process.cpuUsage(cpu);
   const calls = meter.usage('task').calls;
-  await server.close();
+  const serverLoopDelay = await server.loopDelay();
+  const bareRatio = await bareFetchRatio(server.url, calls);
+  server.close();
   store.close();
-  return { wallMs, bound: (calls * 200) / 32, calls };
+  const ms = (ns: number) => ns / 1e6;
+  return {
+    wallMs: ended - started,
+    bound: (calls * LATENCY_MS) / SLOTS,
+    calls,
+    breakdown: slotBreakdown(spans, SLOTS, LATENCY_MS, started, ended),
+    loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    cpuMsPerCall: (user + system) / 1000 / calls,
+    serverLoopDelay,
+    bareRatio,
+  };
 }
 
+const REUSE_CASES = sized(100, 10);
+
 async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
-  const ws = await workspace('reuse', 100);
+  const ws = await workspace('reuse', REUSE_CASES);
   const store = Store.open(ws.dir);
   const meter = new UsageMeter();
   const model = createModelClient('sim:qa', { cache: store.cache, meter });
@@ -260,11 +418,23 @@ async function lastStepReuse(): Promise<{ calls: number; expected: number }> {
   });
   await run(changed);
   store.close();
-  return { calls: meter.usage('task').calls - before, expected: 100 * 3 };
+  return { calls: meter.usage('task').calls - before, expected: REUSE_CASES * 3 };
 }
 
+type EvaluateOptions = Parameters<typeof evaluate>[0];
+
+/** One trial of every case of a split at temperature 0, 64 cases at a time. */
+function evaluateSplit(
+  opts: Pick<EvaluateOptions, 'task' | 'store' | 'variant' | 'model' | 'executor' | 'retrievers'>,
+  split: EvaluateOptions['split'],
+) {
+  return evaluate({ ...opts, split, trials: 1, sampling: { temperature: 0 }, concurrency: 64 });
+}
+
+const MEMORY_CASES = sized(10_000, 100);
+
 async function memory(): Promise<number[]> {
-  const ws = await workspace('memory', 10_000);
+  const ws = await workspace('memory', MEMORY_CASES);
   const store = Store.open(ws.dir);
   const model = createModelClient('sim:echo', {
     languageModel: instant(),
@@ -276,18 +446,7 @@ async function memory(): Promise<number[]> {
   const rss: number[] = [];
   for (const split of ['train', 'val', 'test'] as const) {
     const variant = store.putVariant(baselineVariant(ws.task));
-    await evaluate({
-      task: ws.task,
-      store,
-      variant,
-      split,
-      trials: 1,
-      model,
-      sampling: { temperature: 0 },
-      executor,
-      retrievers: ws.retrievers,
-      concurrency: 64,
-    });
+    await evaluateSplit({ task: ws.task, store, variant, model, executor, retrievers: ws.retrievers }, split);
     global.gc?.();
     rss.push(process.memoryUsage().rss / 2 ** 20);
   }
@@ -297,7 +456,7 @@ async function memory(): Promise<number[]> {
 
 /** `npm run bench:eval -- overhead memory` runs only those sections (default: all). */
 const SECTIONS = ['overhead', 'throughput', 'reuse', 'memory'] as const;
-const chosen = process.argv.slice(2);
+const chosen = benchArgs();
 for (const name of chosen)
   if (!(SECTIONS as readonly string[]).includes(name))
     throw new Error(`unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
@@ -322,21 +481,55 @@ try {
       o.evaluateInProcess <= 50,
     );
     line(
-      'per model step, sandboxed via evaluate(): + child process IPC (7 round trips per case)',
+      `per model step, sandboxed via evaluate(): + child process IPC (${o.roundTripsPerStep.toFixed(2)} round trips per step)`,
       `${o.evaluateSandbox.toFixed(1)} µs`,
       '≤ 100 µs',
       o.evaluateSandbox <= 100,
     );
+    line(
+      `  the same 6 steps declared without a flow, sandboxed (${o.roundTripsPerStepDeclared.toFixed(2)} round trips per step)`,
+      `${o.evaluateSandboxDeclared.toFixed(1)} µs`,
+      '≤ 100 µs',
+      o.evaluateSandboxDeclared <= 100,
+    );
     const trip = await ipcRoundTrip();
     console.log(
-      `         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; a sandboxed case makes 7, i.e. ${((7 * trip) / 4).toFixed(0)} µs per model step before any work)`,
+      `         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; ${o.roundTripsPerStep.toFixed(2)} a model step, i.e. ${(o.roundTripsPerStep * trip).toFixed(0)} µs per model step before any work)`,
     );
   }
   if (runs('throughput')) {
     const t = await throughput();
     const ratio = t.wallMs / t.bound;
+    const b = t.breakdown;
+    const part = (label: string, value: number) =>
+      console.log(
+        `         ${label.padEnd(70)} ${`${value >= 0 ? '+' : ''}${(value / 1000).toFixed(2)} s`.padStart(9)}`,
+      );
+    console.log(
+      `         wall time beyond the bound (load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}):`,
+    );
+    part(
+      `calls slower than ${LATENCY_MS} ms (mean ${b.meanCallMs.toFixed(1)} ms: HTTP, SDK, late timers)`,
+      b.callExcessMs,
+    );
+    part('idle slots before the first call', b.idleBeforeFirstMs);
+    part('idle slots while calls ran (scheduling gaps, event-loop stalls)', b.idleGapsMs);
+    part('idle slots in the ramp-down (fewer than 32 calls left to make)', b.idleTailMs);
+    part('after the last call (results, scoring, store)', b.idleAfterLastMs);
+    const delay = (d: LoopDelay) => `p50 ${d.p50.toFixed(1)} / p99 ${d.p99.toFixed(1)} / max ${d.max.toFixed(0)} ms`;
+    console.log(
+      `         event-loop delay: fapo's process ${delay(t.loopDelay)}; the model server's ${delay(t.serverLoopDelay)}`,
+    );
+    console.log(
+      `         fapo's CPU: ${t.cpuMsPerCall.toFixed(2)} ms per call (${((100 * t.cpuMsPerCall * t.calls) / t.wallMs).toFixed(0)}% of one core over the run)`,
+    );
+    console.log(
+      `         the same ${t.calls} calls with bare fetch() right after (no fapo): ${t.bareRatio.toFixed(3)}× bound, this machine's floor now; fapo adds ${(ratio - t.bareRatio).toFixed(3)}×`,
+    );
     line(
-      `2,000 cases, ${t.calls} calls to a fake server answering in 200 ms, concurrency 32: wall time`,
+      `${THROUGHPUT_CASES} cases, ${t.calls} calls to a fake server answering in ${LATENCY_MS} ms, concurrency 32: wall time`,
       `${(t.wallMs / 1000).toFixed(2)} s (${ratio.toFixed(3)}× bound)`,
       `≤ 1.1× ${(t.bound / 1000).toFixed(1)} s`,
       ratio <= 1.1,
@@ -356,7 +549,7 @@ try {
     const max = Math.max(...rss);
     const growth = rss[2]! - rss[0]!;
     line(
-      '10,000 cases × 6 steps, 3 runs in one process: resident set size after each run',
+      `${MEMORY_CASES} cases × 6 steps, 3 runs in one process: resident set size after each run`,
       `${rss.map((x) => `${x.toFixed(0)}`).join('/')} MB`,
       '< 500 MB, flat',
       max < 500 && growth < 50,

@@ -29,11 +29,13 @@ import { SessionState } from '../src/optimize/session-state.ts';
 import { optimize } from '../src/optimize/session.ts';
 import { Store } from '../src/eval/store.ts';
 import { type FakeLlmServer, type FakeRequest, startFakeOpenAI } from '../test/fixtures/fake-openai.ts';
+import { benchArgs, sized } from './quick.ts';
 
 const { values: args } = parseArgs({
+  args: benchArgs(),
   options: {
-    latency: { type: 'string', default: '200' },
-    budget: { type: 'string', default: '500' },
+    latency: { type: 'string', default: sized('200', '0') },
+    budget: { type: 'string', default: sized('500', '30') },
     'skip-ax': { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
     mode: { type: 'string', default: 'both' },

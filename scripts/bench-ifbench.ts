@@ -3,6 +3,7 @@
  * `npm run bench:ifbench` (add `-- --verbose` to print each disagreeing response).
  */
 import { EXACT_ORACLE_IDS, measureAgreement, type AgreementReport } from '../src/bench/ifbench/agreement.ts';
+import './quick.ts'; // --quick runs it whole: the 147 reference rows take a few seconds
 
 const verbose = process.argv.includes('--verbose');
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);

@@ -13,7 +13,11 @@ import { copyExampleTask } from '../src/cli/commands/init.ts';
 import { createFapoStrategy } from '../src/optimize/fapo/controller.ts';
 import { optimize } from '../src/optimize/session.ts';
 import { taskCallSavings } from '../src/models/meter.ts';
+import { installSimBehaviours } from '../src/testing/index.ts';
 import { evaluationClock } from './evaluation-time.ts';
+import { sized } from './quick.ts';
+
+installSimBehaviours(); // the demo's task model is the sim:qa stand-in
 
 const evaluations = evaluationClock();
 
@@ -24,7 +28,7 @@ try {
   let rounds = 0;
   const out = await optimize({
     taskDir: dir,
-    config: DEMO_CONFIG,
+    config: sized(DEMO_CONFIG, { ...DEMO_CONFIG, trials: 1, budget: { maxVariants: 2, maxRounds: 1 } }),
     strategy: (o) => createFapoStrategy(o),
     onEvent: (event) => {
       if (event.type === 'round-start') rounds++;

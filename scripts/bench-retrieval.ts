@@ -1,17 +1,21 @@
 // Build time, cache-load time and query latency of the BM25 index over the HotpotQA paragraph corpus.
 // Usage: tsx scripts/bench-retrieval.ts   (reads benchmarks/hotpotqa/data/, writes its index to a temp dir)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// --quick indexes the corpus's first 500 paragraphs and asks 50 questions.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { titleCoverage } from '../src/bench/metrics/retrieval.ts';
 import { quantileSorted } from '../src/eval/stats.ts';
 import { openBm25Index } from '../src/retrieval/bm25.ts';
+import { QUICK } from './quick.ts';
 
 const dataDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'benchmarks', 'hotpotqa', 'data');
-const corpusPath = join(dataDir, 'corpus.jsonl');
 const storeDir = mkdtempSync(join(tmpdir(), 'fapo-bench-retrieval-'));
 const K = 7;
+const fullCorpus = join(dataDir, 'corpus.jsonl');
+const corpusPath = QUICK ? join(storeDir, 'corpus-head.jsonl') : fullCorpus;
+if (QUICK) writeFileSync(corpusPath, `${readFileSync(fullCorpus, 'utf8').split('\n').slice(0, 500).join('\n')}\n`);
 
 try {
   let t = performance.now();
@@ -22,12 +26,14 @@ try {
   const loadMs = performance.now() - t;
   if (built.origin !== 'built' || index.origin !== 'cache') throw new Error('expected a build, then a cache load');
 
-  const cases = ['train', 'val', 'test'].flatMap((split) =>
-    readFileSync(join(dataDir, `${split}.jsonl`), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { input: { question: string }; metadata: { supportingTitles: string[] } }),
-  );
+  const cases = ['train', 'val', 'test']
+    .flatMap((split) =>
+      readFileSync(join(dataDir, `${split}.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { input: { question: string }; metadata: { supportingTitles: string[] } }),
+    )
+    .slice(0, QUICK ? 50 : undefined);
   const latencies: number[] = [];
   let recallSum = 0;
   let allFound = 0;

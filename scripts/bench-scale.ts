@@ -20,11 +20,12 @@ import { QueueDispatcher } from '../src/scale/dispatcher.ts';
 import { startCountingLlm } from '../test/fixtures/counting-llm.ts';
 import { startRedis } from '../test/fixtures/redis-server.ts';
 import { MODEL, spawnWorker, stopWorkers, workspaces } from '../test/scale/helpers.ts';
+import { sized } from './quick.ts';
 
-const LATENCY_MS = 200;
-const counts = (process.env.FAPO_BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
+const LATENCY_MS = sized(200, 20);
+const counts = (process.env.FAPO_BENCH_WORKERS ?? sized('1,2,4', '1')).split(',').map(Number);
 const perWorker = Number(process.env.FAPO_BENCH_CONCURRENCY ?? 4);
-const casesPerWorker = Number(process.env.FAPO_BENCH_CASES ?? 120);
+const casesPerWorker = Number(process.env.FAPO_BENCH_CASES ?? sized(120, 8));
 const sandbox = process.env.FAPO_BENCH_SANDBOX === '1';
 
 const redis = await startRedis();

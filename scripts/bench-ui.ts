@@ -2,7 +2,7 @@
  * `npm run bench:ui`: the explorer on a large run. A store with 10,000 cases × 6 steps (one trial) is
  * written, then case-table pages are rendered server-side (route handler, SQL paging, HTML) and timed:
  * the first page, a filtered and sorted page deep in the run, and a text search, each the median of
- * 15 requests against the 200 ms target.
+ * 15 requests (2 and 200 cases under --quick) against the 200 ms target.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +13,10 @@ import type { CaseResult } from '../src/eval/types.ts';
 import { variantHash } from '../src/eval/variant.ts';
 import { createUiApp } from '../src/ui/app.ts';
 import { openWorkspaces } from '../src/ui/workspaces.ts';
+import { sized } from './quick.ts';
 
-const CASES = 10_000;
+const CASES = sized(10_000, 200);
+const RENDERS = sized(15, 2);
 const STEPS = 6;
 const TARGET_MS = 200;
 const root = mkdtempSync(join(tmpdir(), 'fapo-bench-ui-'));
@@ -73,14 +75,14 @@ try {
   store.putResults(run.id, results);
   store.close();
   console.log(
-    `fapo bench:ui: ${CASES} cases × ${STEPS} steps written in ${((performance.now() - started) / 1000).toFixed(1)} s; each figure is the median of 15 server-side renders (route, SQL, HTML), target < ${TARGET_MS} ms\n`,
+    `fapo bench:ui: ${CASES} cases × ${STEPS} steps written in ${((performance.now() - started) / 1000).toFixed(1)} s; each figure is the median of ${RENDERS} server-side renders (route, SQL, HTML), target < ${TARGET_MS} ms\n`,
   );
 
   const workspaces = openWorkspaces([dir]);
   const app = createUiApp({ workspaces });
   const time = async (path: string) => {
     const ms: number[] = [];
-    for (let i = 0; i < 16; i++) {
+    for (let i = 0; i <= RENDERS; i++) {
       const t = performance.now();
       const res = await app.request(path);
       await res.text();
@@ -92,9 +94,15 @@ try {
   const base = `/w/large-ws/run/${run.id}`;
   for (const [label, path] of [
     ['first page of the case table', base],
-    ['status=ok, sorted by score desc, page at offset 5,000', `${base}?status=ok&sort=score&desc=1&offset=5000`],
+    [
+      `status=ok, sorted by score desc, page at offset ${CASES / 2}`,
+      `${base}?status=ok&sort=score&desc=1&offset=${CASES / 2}`,
+    ],
     ['text search in outputs and steps ("answer 777")', `${base}?q=answer%20777`],
-    ['one case view (6 steps with messages)', `${base}/case/case-04242?trial=0`],
+    [
+      'one case view (6 steps with messages)',
+      `${base}/case/case-${String(Math.floor(CASES * 0.4242)).padStart(5, '0')}?trial=0`,
+    ],
   ] as const) {
     const ms = await time(path);
     console.log(

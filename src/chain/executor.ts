@@ -15,3 +15,16 @@ export class CaseTimeoutError extends Error {
     this.name = 'CaseTimeoutError';
   }
 }
+
+/** `run` settled, or a CaseTimeoutError once `timeoutMs` have passed (the work itself is not stopped). */
+export async function withCaseTimeout<T>(run: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CaseTimeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,7 +6,7 @@ import { CaseTools, toolInfos, toolsFromModules } from './tools/case-tools.ts';
 import type { WorkspaceTool } from './tools/define.ts';
 import { workspaceToolFiles } from './tools/discover.ts';
 import { executeChain, type StepGateway } from './execute.ts';
-import { type ChainExecutor, CaseTimeoutError } from './executor.ts';
+import { type ChainExecutor, withCaseTimeout } from './executor.ts';
 import { describeChain } from './structure.ts';
 import type { ChainDefinition, ChainStructure, ChainVariant } from './types.ts';
 
@@ -63,15 +63,7 @@ export class InProcessExecutor implements ChainExecutor {
   ): Promise<unknown> {
     const def = await this.load(variant);
     const tools = new CaseTools(await this.workspaceTools(), gateway.toolState);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CaseTimeoutError(timeoutMs)), timeoutMs);
-    });
-    try {
-      return await Promise.race([executeChain(def, input, variant.params, gateway, tools), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withCaseTimeout(executeChain(def, input, variant.params, gateway, tools), timeoutMs);
   }
 
   async close(): Promise<void> {}

@@ -28,7 +28,10 @@ const program = new Command()
   .name('fapo')
   .description('Fully Autonomous Prompt Optimization for multi-step LLM pipelines')
   .version(FAPO_VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A command's options belong to the command they follow: `bench --json` and `bench ifbench-verify
+  // --json` are separate options (without this, `bench` took the subcommand's --json).
+  .enablePositionalOptions();
 
 program
   .command('init')

@@ -3,15 +3,17 @@
  * reflection prompt GEPA sends (current instruction in the first fenced block, examples with
  * feedback in the second) and returns the instruction with one rule added to its first line, chosen
  * from the feedback: answers wrapped in a sentence → "reply with only the short answer"; abstentions
- * → "always give your best guess"; otherwise a note naming an expected answer (a domain fact). It
- * exists so GEPA runs offline on the example task (whose `sim:qa` reader reacts to those rules); its
- * output must never be presented as a real model's.
+ * → "always give your best guess"; an agent that called no tool → "look up the facts with your tools"
+ * (which the support-desk example's `sim:support` agent obeys); otherwise a note naming an expected
+ * answer (a domain fact). It exists so GEPA runs offline on the example tasks (whose `sim:qa` reader
+ * and `sim:support` agent react to those rules); its output must never be presented as a real model's.
  */
 import type { SimCall } from '../models/sim.ts';
 
 const RULES: { when: RegExp; rule: string }[] = [
   { when: /got "(Based on|.*the answer is)/i, rule: 'Reply with only the short answer, no explanation.' },
   { when: /cannot determine/i, rule: 'If the notes are incomplete, always give your best guess.' },
+  { when: /^Tool calls: none$/m, rule: 'Look up the facts with your tools; never answer from memory.' },
 ];
 
 export function simReflect(call: SimCall): string {

@@ -41,14 +41,18 @@ describe('fapo bench: errors and unavailable cells', () => {
 });
 
 describe('fapo bench ifbench-verify', () => {
-  it('writes reference-format rows for 3 rows of the shipped sample output, matching the reference verdicts', async () => {
+  /** The first `n` shipped sample_output lines and the reference's strict result rows for them. */
+  const shippedRows = (n: number) => {
     const source = join(benchmarkDir('ifbench'), 'source');
-    const sample = readFileSync(join(source, 'sample_output.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 3);
-    const reference = readFileSync(join(source, 'eval_results_strict.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .slice(0, 3)
-      .map((l) => JSON.parse(l));
+    const lines = (file: string) => readFileSync(join(source, file), 'utf8').split('\n').filter(Boolean).slice(0, n);
+    return {
+      sample: lines('sample_output.jsonl'),
+      reference: lines('eval_results_strict.jsonl').map((l) => JSON.parse(l)),
+    };
+  };
+
+  it('writes reference-format rows for 3 rows of the shipped sample output, matching the reference verdicts', async () => {
+    const { sample, reference } = shippedRows(3);
     const input = join(root, 'responses.jsonl');
     const output = join(root, 'results.jsonl');
     writeFileSync(input, `${sample.join('\n')}\n`);
@@ -70,5 +74,40 @@ describe('fapo bench ifbench-verify', () => {
       ]);
       assert.deepEqual(row, reference[i]);
     });
+  });
+
+  it('skips a row whose prompt is not an IFBench test prompt, naming it, and counts it in the summary', async () => {
+    const { sample, reference } = shippedRows(2);
+    const foreign = JSON.stringify({
+      prompt: 'Write a haiku about the sea. Use no commas.',
+      response: 'Waves fold on the sand',
+    });
+    const input = join(root, 'with-foreign.jsonl');
+    const output = join(root, 'with-foreign-results.jsonl');
+    writeFileSync(input, `${sample[0]}\n${foreign}\n${sample[1]}\n`);
+    const run = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', output]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /warning: skipped 1 row\(s\) .*row 2 "Write a haiku about the sea\. Use no commas\."/);
+    assert.match(run.stdout, /prompt-level .*\(\d\/2\)/);
+    assert.match(run.stdout, /rows scored: 2; skipped \(prompt not an IFBench test prompt\): 1 \(rows 2\)/);
+    const rows = readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(rows, reference);
+
+    const json = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', output, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout).skipped, [
+      { row: 2, prompt: 'Write a haiku about the sea. Use no commas.' },
+    ]);
+  });
+
+  it('fails, naming the file, when no row has an IFBench test prompt', async () => {
+    const input = join(root, 'all-foreign.jsonl');
+    writeFileSync(input, `${JSON.stringify({ prompt: 'Hello?', response: 'Hi.' })}\n`);
+    const run = await runCli(['bench', 'ifbench-verify', '--input', input, '--output', join(root, 'none.jsonl')]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /all-foreign\.jsonl: none of its 1 rows has an IFBench test prompt/);
   });
 });

@@ -30,6 +30,31 @@ describe('fapo init --template agent', () => {
     assert.ok(report.test.best.mean > report.test.baseline.mean, 'the held-out test set improves too');
   });
 
+  it('fapo optimize --strategy gepa runs on it offline: agent prompt and tool descriptions are components', async () => {
+    const dir = join(tempDir('fapo-agent-gepa-'), 'desk');
+    assert.equal((await runCli(['init', dir, '--template', 'agent'])).code, 0);
+    const run = await runCli([
+      'optimize',
+      dir,
+      '--strategy',
+      'gepa',
+      '--reflection-model',
+      'sim:reflect',
+      '--max-metric-calls',
+      '40',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /gepa: 6 components \(support, tools\/find_customer, tools\/list_orders, tools\/get_order, tools\/cancel_order, tools\/search:policies\)/,
+    );
+    const report = JSON.parse(readFileSync(join(dir, '.fapo', 'sessions', 's1', 'report.json'), 'utf8'));
+    assert.equal(report.session.strategy, 'gepa');
+    assert.equal(report.baseline.valMean, 0.5);
+    assert.equal(report.best.validation.mean, 1);
+    assert.ok(report.test.best.mean > report.test.baseline.mean);
+  });
+
   it('refuses an unknown template with the list of templates', async () => {
     const run = await runCli(['init', join(tempDir('fapo-agent-init-'), 'x'), '--template', 'nope']);
     assert.notEqual(run.code, 0);

@@ -117,7 +117,9 @@ export function measureAgreement(mode: IfbenchMode, sourceDir: string = IFBENCH_
       `reference vectors and sample_output differ in length (${reference.length} vs ${responses.length})`,
     );
   }
-  const ours = verifyIfbench(responses, { loose: mode === 'loose' });
+  const { results: ours, skipped } = verifyIfbench(responses, { loose: mode === 'loose' });
+  if (skipped.length > 0)
+    throw new FapoError(`sample_output rows ${skipped.map((s) => s.row).join(', ')} have no IFBench test prompt`);
   const report: AgreementReport = {
     mode,
     byId: {},

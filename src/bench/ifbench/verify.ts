@@ -25,17 +25,33 @@ export interface VerifyOptions {
   testSet?: readonly IfbenchTestPrompt[];
 }
 
-export function verifyIfbench(rows: readonly IfbenchResponseRow[], options: VerifyOptions): IfbenchResultRow[] {
+/** A response row left out because its prompt is not an IFBench test prompt (e.g. an edited prompt). */
+export interface SkippedIfbenchRow {
+  /** 1-based row number in the input. */
+  row: number;
+  /** The prompt's first 80 characters. */
+  prompt: string;
+}
+
+export interface IfbenchVerification {
+  results: IfbenchResultRow[];
+  skipped: SkippedIfbenchRow[];
+}
+
+/**
+ * Scores each row whose prompt is an IFBench test prompt; the others are skipped (and listed), as
+ * the reference's own response file holds rows whose prompts were edited after it was made.
+ */
+export function verifyIfbench(rows: readonly IfbenchResponseRow[], options: VerifyOptions): IfbenchVerification {
   const index = new IfbenchPromptIndex(options.testSet ?? loadIfbenchTestSet());
   const mode: IfbenchMode = options.loose ? 'loose' : 'strict';
-  return rows.map((row, i) => {
+  const results: IfbenchResultRow[] = [];
+  const skipped: SkippedIfbenchRow[] = [];
+  rows.forEach((row, i) => {
     const test = index.find(row.prompt);
     if (!test) {
-      const head = row.prompt.length > 80 ? `${row.prompt.slice(0, 80)}…` : row.prompt;
-      throw new FapoError(
-        `IFBench row ${i + 1}: prompt not found in IFBench_test.jsonl: ${JSON.stringify(head)}`,
-        'each row must carry the exact prompt text of an IFBench test prompt',
-      );
+      skipped.push({ row: i + 1, prompt: row.prompt.length > 80 ? `${row.prompt.slice(0, 80)}…` : row.prompt });
+      return;
     }
     let follow: boolean[];
     try {
@@ -45,14 +61,15 @@ export function verifyIfbench(rows: readonly IfbenchResponseRow[], options: Veri
         throw new FapoError(`IFBench row ${i + 1} (key ${test.key}): ${err.message}`, err.hint);
       throw err;
     }
-    return {
+    results.push({
       follow_all_instructions: follow.every(Boolean),
       follow_instruction_list: follow,
       instruction_id_list: test.instructions.map((inst) => inst.id),
       prompt: test.prompt,
       response: row.response,
-    };
+    });
   });
+  return { results, skipped };
 }
 
 export interface Accuracy {
@@ -71,13 +88,19 @@ export interface IfbenchSummary {
   byInstruction: Record<string, Accuracy>;
   /** Share of instruction checks scored by a checker that only approximates the reference. */
   approximateShare: number;
+  /** Input rows left out: their prompts are not IFBench test prompts. */
+  skipped: SkippedIfbenchRow[];
 }
 
 function accuracy(followed: number, total: number): Accuracy {
   return { followed, total, accuracy: total === 0 ? 0 : followed / total };
 }
 
-export function summarizeIfbench(results: readonly IfbenchResultRow[], mode: IfbenchMode): IfbenchSummary {
+export function summarizeIfbench(
+  results: readonly IfbenchResultRow[],
+  mode: IfbenchMode,
+  skipped: readonly SkippedIfbenchRow[] = [],
+): IfbenchSummary {
   const byId = new Map<string, [number, number]>();
   let followed = 0;
   let total = 0;
@@ -100,6 +123,7 @@ export function summarizeIfbench(results: readonly IfbenchResultRow[], mode: Ifb
     instructionLevel: accuracy(followed, total),
     byInstruction,
     approximateShare: total === 0 ? 0 : approximate / total,
+    skipped: [...skipped],
   };
 }
 
@@ -129,7 +153,12 @@ export interface RunIfbenchVerifyOptions {
 export function runIfbenchVerify(options: RunIfbenchVerifyOptions): IfbenchSummary {
   const rows = readIfbenchResponses(options.input);
   if (rows.length === 0) throw new FapoError(`${options.input}: no response rows`);
-  const results = verifyIfbench(rows, { loose: options.loose });
+  const { results, skipped } = verifyIfbench(rows, { loose: options.loose });
+  if (results.length === 0)
+    throw new FapoError(
+      `${options.input}: none of its ${rows.length} rows has an IFBench test prompt`,
+      'each row must carry the exact prompt text of an IFBench test prompt (IFBench_test.jsonl)',
+    );
   writeFileSync(options.output, `${results.map((r) => JSON.stringify(r)).join('\n')}\n`);
-  return summarizeIfbench(results, options.loose ? 'loose' : 'strict');
+  return summarizeIfbench(results, options.loose ? 'loose' : 'strict', skipped);
 }

@@ -103,11 +103,16 @@ export async function resolveAgentTools(
   });
 }
 
+/** The description the model is shown for the `search:<resource>` tool unless a variant overrides it. */
+export function searchToolDescription(resource: string): string {
+  return `Search the "${resource}" collection; returns the best-matching passages (id, title, text).`;
+}
+
 function searchTool(resource: string, retriever: Retriever, guard?: (k: number) => void): BoundTool {
   return {
     info: {
       name: `search:${resource}`,
-      description: `Search the "${resource}" collection; returns the best-matching passages (id, title, text).`,
+      description: searchToolDescription(resource),
       inputSchema: {
         type: 'object',
         properties: {

@@ -28,6 +28,12 @@ const TAIL_CHARS = 4000;
 /** How long a child has to answer a ping after a case timed out before it is judged stuck. */
 const STUCK_GRACE_MS = 1000;
 
+/**
+ * Messages over every sandbox child's IPC channel since the process started, for the benchmarks:
+ * a round trip is a message to a child and the child's answer.
+ */
+export const sandboxIpcCounts = { toChildren: 0, fromChildren: 0 };
+
 let nextJob = 0;
 /** A child usually sends its next step within a millisecond of an answer when chain code is quick. */
 const keepHot = hotLoop(1);
@@ -178,6 +184,7 @@ export class SandboxChild {
 
   private send(message: ParentMessage): void {
     if (!this.alive || !this.proc.connected) return;
+    sandboxIpcCounts.toChildren++;
     this.proc.send(message, (err) => {
       if (err) this.keep(`send failed: ${err.message}\n`);
     });
@@ -190,12 +197,17 @@ export class SandboxChild {
 
   private receive(raw: unknown): void {
     keepHot();
+    sandboxIpcCounts.fromChildren++;
     const parsed = ChildMessageSchema.safeParse(raw);
     if (!parsed.success)
       return this.kill(
         `the sandbox process sent a malformed message (${parsed.error.issues[0]?.message ?? 'invalid'}); it was killed`,
       );
     const message: ChildMessage = parsed.data;
+    if ('records' in message && message.records) {
+      const gateway = this.jobs.get(message.job)?.gateway;
+      for (const record of message.records) gateway?.recordCode(record);
+    }
     switch (message.op) {
       case 'loaded':
         return this.settleReady.resolve(message.chain);
@@ -204,8 +216,6 @@ export class SandboxChild {
         return this.kill('the chain module did not load');
       case 'step':
         return void this.hostStep(message.job, message.call, message.name, message.vars);
-      case 'code':
-        return this.jobs.get(message.job)?.gateway.recordCode(message.record);
       case 'done': {
         const job = this.jobs.get(message.job);
         if (job && message.state !== undefined) job.gateway.toolState = message.state;

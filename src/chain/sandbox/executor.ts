@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { materializeChain } from '../materialize.ts';
 import { workspaceToolFiles } from '../tools/discover.ts';
-import type { StepGateway } from '../execute.ts';
-import type { ChainExecutor } from '../executor.ts';
+import { executeChain, type StepGateway } from '../execute.ts';
+import { type ChainExecutor, withCaseTimeout } from '../executor.ts';
 import { describeChain } from '../structure.ts';
 import type { ChainDefinition, ChainStructure, ChainVariant } from '../types.ts';
 import { bundleChain, runtimeCode } from './bundle.ts';
@@ -68,11 +68,15 @@ export class SandboxExecutor implements ChainExecutor {
   }
 
   async describe(variant: ChainVariant): Promise<ChainStructure> {
-    const pool = await this.pool(variant);
-    const declared = pool.declared ?? (await (pool.children.find((c) => c.isAlive) ?? this.child(pool)).ready);
+    const declared = await this.declared(await this.pool(variant));
     return describeChain(asDefinition(declared), variant.prompts, declared.tools);
   }
 
+  /**
+   * A chain made only of declarations (no flow, no code steps, no agent with workspace tools) runs no chain code
+   * per case: its steps run here in declared order, as the child would run them, with no IPC at all.
+   * Any other chain runs its cases in a child.
+   */
   async run(
     variant: ChainVariant,
     input: Record<string, unknown>,
@@ -80,7 +84,15 @@ export class SandboxExecutor implements ChainExecutor {
     timeoutMs: number,
   ): Promise<unknown> {
     const pool = await this.pool(variant);
+    const declared = await this.declared(pool);
+    if (isDeclarative(declared))
+      return withCaseTimeout(executeChain(asDefinition(declared), input, variant.params, gateway), timeoutMs);
     return this.child(pool).run(input, variant.params, gateway, timeoutMs);
+  }
+
+  /** The chain's declarations, from the first child to load it. */
+  private async declared(pool: Pool): Promise<DeclaredChain> {
+    return pool.declared ?? (await (pool.children.find((c) => c.isAlive) ?? this.child(pool)).ready);
   }
 
   async close(): Promise<void> {
@@ -155,6 +167,19 @@ export class SandboxExecutor implements ChainExecutor {
 function stop(child: SandboxChild, reason: string): Promise<void> {
   child.kill(reason);
   return child.exited;
+}
+
+/**
+ * No chain code runs in a case: the default step order, and only steps the parent executes anyway
+ * (agent steps too, unless workspace tools, which run in the child with the case's state, exist).
+ */
+function isDeclarative(chain: DeclaredChain): boolean {
+  return (
+    !chain.customFlow &&
+    chain.steps.every(
+      (s) => s.kind === 'llm' || s.kind === 'retrieve' || (s.kind === 'agent' && chain.tools.length === 0),
+    )
+  );
 }
 
 /** describeChain reads only data and whether functions exist; the functions stay in the child. */

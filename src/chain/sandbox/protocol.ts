@@ -75,6 +75,12 @@ const CodeRecordSchema = z.object({
   latencyMs: z.number(),
   error: z.string().optional(),
 });
+export type CodeRecord = z.infer<typeof CodeRecordSchema>;
+/**
+ * Code steps' records ride on the case's next message (its next host step, `done` or `fail`) rather
+ * than each costing a message of its own: the parent applies them, in order, before that message.
+ */
+const CarriedRecords = z.array(CodeRecordSchema).optional();
 
 /** Child → parent. */
 export const ChildMessageSchema = z.discriminatedUnion('op', [
@@ -86,9 +92,15 @@ export const ChildMessageSchema = z.discriminatedUnion('op', [
     call: z.number(),
     name: z.string(),
     vars: z.record(z.string(), z.unknown()),
+    records: CarriedRecords,
   }),
-  z.object({ op: z.literal('code'), job: z.number(), record: CodeRecordSchema }),
-  z.object({ op: z.literal('done'), job: z.number(), output: z.unknown(), state: z.unknown().optional() }),
+  z.object({
+    op: z.literal('done'),
+    job: z.number(),
+    output: z.unknown(),
+    state: z.unknown().optional(),
+    records: CarriedRecords,
+  }),
   z.object({
     op: z.literal('toolResult'),
     call: z.number(),
@@ -104,6 +116,7 @@ export const ChildMessageSchema = z.discriminatedUnion('op', [
     name: z.string(),
     message: z.string(),
     hostCall: z.number().optional(),
+    records: CarriedRecords,
   }),
   z.object({ op: z.literal('pong'), seq: z.number() }),
 ]);

@@ -7,7 +7,8 @@ import { executeChain, type StepGateway } from '../execute.ts';
 import { CaseTools, ToolCallError, toolInfos, toolsFromModules } from '../tools/case-tools.ts';
 import type { WorkspaceTool } from '../tools/define.ts';
 import type { ChainDefinition } from '../types.ts';
-import type { ChildMessage, DeclaredChain, ParentMessage } from './protocol.ts';
+import { serialize } from 'node:v8';
+import type { ChildMessage, CodeRecord, DeclaredChain, ParentMessage } from './protocol.ts';
 import { chainFromModule } from '../validate.ts';
 import { hotLoop } from './hot-loop.ts';
 
@@ -24,6 +25,8 @@ const caseTools = new Map<number, CaseTools>();
 let nextCall = 0;
 const pendingCalls = new Map<number, PendingCall>();
 const cancelledJobs = new Set<number>();
+/** Code-step records not yet sent, per case: they go with the case's next message. */
+const carried = new Map<number, CodeRecord[]>();
 /** Errors that came from a host step, so a case failing with one is reported as that host error. */
 const hostErrors = new WeakMap<object, number>();
 /** The parent usually answers a step within a millisecond when the model is fast. */
@@ -32,6 +35,34 @@ const keepHot = hotLoop(1);
 function send(message: ChildMessage): void {
   process.send!(message);
   keepHot();
+}
+
+type CarrierMessage = Extract<ChildMessage, { op: 'step' | 'done' | 'fail' }>;
+
+/**
+ * Sends a case's message with the code-step records it has ready. A record whose output cannot be
+ * sent keeps its place with a note instead; the message's own failure is the caller's to handle.
+ */
+function sendCarrying(message: CarrierMessage): void {
+  const records = carried.get(message.job);
+  if (!records) return send(message);
+  try {
+    send({ ...message, records });
+  } catch (err) {
+    const sendable = records.map(asSendable);
+    if (sendable.every((r, i) => r === records[i])) throw err;
+    send({ ...message, records: sendable });
+  }
+  carried.delete(message.job);
+}
+
+function asSendable(record: CodeRecord): CodeRecord {
+  try {
+    serialize(record);
+    return record;
+  } catch (err) {
+    return { ...record, vars: {}, output: `[not serializable: ${messageOf(err)}]` };
+  }
 }
 
 /** The chain's step declarations as data (functions stay here); the parent runs describeChain on them. */
@@ -86,15 +117,13 @@ function gatewayFor(job: number): StepGateway {
       const call = nextCall++;
       return new Promise((resolve, reject) => {
         pendingCalls.set(call, { job, resolve, reject });
-        send({ op: 'step', job, call, name, vars });
+        sendCarrying({ op: 'step', job, call, name, vars });
       });
     },
     recordCode(record) {
-      try {
-        send({ op: 'code', job, record });
-      } catch (err) {
-        send({ op: 'code', job, record: { ...record, output: `[not serializable: ${messageOf(err)}]` } });
-      }
+      const records = carried.get(job);
+      if (records) records.push(record);
+      else carried.set(job, [record]);
     },
   };
 }
@@ -110,9 +139,9 @@ async function run(
   try {
     const output = await executeChain(chain!, input, params, gatewayFor(job), bound);
     try {
-      send({ op: 'done', job, output, state: bound.state });
+      sendCarrying({ op: 'done', job, output, state: bound.state });
     } catch (err) {
-      send({
+      sendCarrying({
         op: 'fail',
         job,
         name: 'Error',
@@ -122,8 +151,9 @@ async function run(
   } catch (err) {
     const hostCall = typeof err === 'object' && err !== null ? hostErrors.get(err) : undefined;
     const name = err instanceof Error ? err.name : 'Error';
-    send({ op: 'fail', job, name, message: messageOf(err), ...(hostCall === undefined ? {} : { hostCall }) });
+    sendCarrying({ op: 'fail', job, name, message: messageOf(err), ...(hostCall === undefined ? {} : { hostCall }) });
   } finally {
+    carried.delete(job);
     cancelledJobs.delete(job);
     caseTools.delete(job);
   }

@@ -149,6 +149,13 @@ export interface IfbenchVerifyFlags {
 /** `fapo bench ifbench-verify`: reference-format IFBench results for a `{prompt, response}` file. */
 export function ifbenchVerifyCommand(flags: IfbenchVerifyFlags): number {
   const summary = runIfbenchVerify({ input: flags.input, output: flags.output, loose: Boolean(flags.loose) });
+  if (summary.skipped.length > 0) {
+    console.warn(
+      `warning: skipped ${summary.skipped.length} row(s) of ${flags.input} whose prompt is not an IFBench test prompt (edited or foreign): ${summary.skipped
+        .map((s) => `row ${s.row} ${JSON.stringify(s.prompt)}`)
+        .join('; ')}`,
+    );
+  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
@@ -159,6 +166,9 @@ export function ifbenchVerifyCommand(flags: IfbenchVerifyFlags): number {
     `IFBench ${summary.mode}: prompt-level ${pct(summary.promptLevel)}, instruction-level ${pct(summary.instructionLevel)}`,
   );
   console.log(`approximate checkers: ${(100 * summary.approximateShare).toFixed(1)}% of instruction checks`);
+  console.log(
+    `rows scored: ${summary.promptLevel.total}; skipped (prompt not an IFBench test prompt): ${summary.skipped.length}${summary.skipped.length ? ` (rows ${summary.skipped.map((s) => s.row).join(', ')})` : ''}`,
+  );
   console.log(`results: ${flags.output}`);
   return 0;
 }

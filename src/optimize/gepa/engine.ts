@@ -1,3 +1,4 @@
+import { isToolDescription } from '../../chain/tools/descriptions.ts';
 import type { ChainStructure } from '../../chain/types.ts';
 import type { CaseResult, RunSummary, Variant } from '../../eval/types.ts';
 import { variantHash } from '../../eval/variant.ts';
@@ -9,8 +10,10 @@ import { EpochBatchSampler } from './batch-sampler.ts';
 import { type MergeView, mergeSubsample, planMerge, rememberTriple } from './merge.ts';
 import type { GepaOptions } from './options.ts';
 import { selectParent, updateFronts } from './pareto.ts';
+import { gepaComponents } from './components.ts';
 import {
   type MinibatchCase,
+  agentTranscript,
   extractInstruction,
   reflectionPrompt,
   reflectiveDataset,
@@ -30,19 +33,10 @@ import { COMPONENT_SELECTORS } from './component-selector.ts';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-/** The components GEPA may rewrite: the prompt templates of the chain's llm steps, in step order. */
-export function componentsOf(structure: ChainStructure, prompts: Record<string, string>): Record<string, string[]> {
-  const byComponent: Record<string, string[]> = {};
-  for (const step of structure.steps) {
-    if (step.kind !== 'llm') continue;
-    const template = step.prompt ?? step.name;
-    if (!(template in prompts)) continue;
-    (byComponent[template] ??= []).push(step.name);
-  }
-  return byComponent;
-}
-
-/** Per case: mean over trials of the score, failures (non-ok) as 0; traces of llm steps from the first trial. */
+/**
+ * Per case: mean over trials of the score, failures (non-ok) as 0; traces of llm and agent steps from
+ * the first trial (an agent step's output is its transcript: tool calls, their results, the answer).
+ */
 export function toMinibatchCases(results: CaseResult[], ids: string[]): MinibatchCase[] {
   return ids.map((caseId) => {
     const mine = results.filter((r) => r.caseId === caseId).sort((a, b) => a.trial - b.trial);
@@ -55,11 +49,11 @@ export function toMinibatchCases(results: CaseResult[], ids: string[]): Minibatc
       score: mine.length ? sum(mine.map((r) => (r.status === 'ok' ? (r.score ?? 0) : 0))) / mine.length : 0,
       ...(feedback !== undefined ? { feedback } : {}),
       steps: (first?.steps ?? [])
-        .filter((s) => s.kind === 'llm')
+        .filter((s) => s.kind === 'llm' || s.kind === 'agent')
         .map((s) => ({
           step: s.name,
           inputs: s.inputs,
-          output: s.output,
+          output: s.agent ? agentTranscript(s.output, s.agent) : s.output,
           ...(s.rawText !== undefined ? { rawText: s.rawText } : {}),
           ...(s.error !== undefined ? { error: s.error } : {}),
         })),
@@ -82,6 +76,8 @@ export class GepaEngine {
   private readonly trajectory: TrajectoryPoint[] = [];
   /** Full validation outcome per candidate variant (the session reports the best one's). */
   private readonly validations = new Map<string, { summary: RunSummary; scores: Record<string, number> }>();
+  /** The text of a tool description no candidate has rewritten yet: what the model sees by default. */
+  private readonly defaultTexts: Record<string, string>;
 
   constructor(
     private readonly ctx: StrategyContext,
@@ -89,12 +85,15 @@ export class GepaEngine {
     structure: ChainStructure,
   ) {
     const seed = opts.seed ?? ctx.seed;
-    const stepsByComponent = componentsOf(structure, ctx.baseline.prompts);
+    const { stepsByComponent, defaults } = gepaComponents(structure, ctx.baseline.prompts, ctx.baseline.params, [
+      ...ctx.env.retrievers.keys(),
+    ]);
+    this.defaultTexts = defaults;
     const components = Object.keys(stepsByComponent);
     if (components.length === 0) {
       throw new FapoError(
-        `GEPA: chain "${structure.name}" has no llm step with a prompt template to optimize`,
-        'GEPA rewrites the prompt templates of llm steps; add one, or use another strategy.',
+        `GEPA: chain "${structure.name}" has no llm or agent step with a prompt template to optimize`,
+        'GEPA rewrites the prompt templates of llm and agent steps and the descriptions of agent tools; add one, or use another strategy.',
       );
     }
     const valIds = ctx.env.task.datasets.val.cases.map((c) => c.id);
@@ -308,7 +307,7 @@ export class GepaEngine {
       const proposal = await this.reflect(
         `gepa:i${i}:reflect:${component}`,
         component,
-        parentCandidate.prompts[component]!,
+        parentCandidate.prompts[component] ?? this.defaultTexts[component]!,
         records,
       );
       record.proposals.push(proposal);
@@ -351,7 +350,8 @@ export class GepaEngine {
     current: string,
     records: ReturnType<typeof reflectiveDataset>,
   ): Promise<GepaProposal> {
-    const prompt = reflectionPrompt(current, records);
+    const tool = isToolDescription(component) ? component.slice(component.indexOf('/') + 1) : undefined;
+    const prompt = reflectionPrompt(current, records, tool);
     const raw = await this.ctx.state.memo(key, async () => {
       const response = await this.reflector.generate({
         messages: [{ role: 'user', content: prompt }],

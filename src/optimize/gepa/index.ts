@@ -3,7 +3,8 @@ import type { Strategy, StrategyContext, StrategyResult } from '../strategy.ts';
 import { GepaEngine } from './engine.ts';
 import { type GepaOptionsInput, parseGepaOptions } from './options.ts';
 
-export { GepaEngine, componentsOf } from './engine.ts';
+export { type GepaComponents, gepaComponents } from './components.ts';
+export { GepaEngine } from './engine.ts';
 export {
   GepaOptionsSchema,
   PAPER_BUDGETS,

@@ -114,7 +114,10 @@ export function planMerge(
         const [si, sj] = [view.aggregate[i]!, view.aggregate[j]!];
         from = si > sj ? i : sj > si ? j : choice(rng, [i, j]);
       } else from = i;
-      prompts[c] = view.prompts[from]![c]!;
+      // A tool description neither side overrides stays the tool's own (no key in the prompt set).
+      const text = view.prompts[from]![c];
+      if (text === undefined) delete prompts[c];
+      else prompts[c] = text;
       takenFrom.push(from);
     }
     const composition = `${i},${j},${takenFrom.join('/')}`;

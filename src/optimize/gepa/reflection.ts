@@ -1,7 +1,8 @@
 import { formatValue, templateReferences } from '../../chain/template.ts';
+import type { AgentRecord } from '../../chain/types.ts';
 import { type Rng, choice } from './rng.ts';
 
-/** An llm step execution as GEPA keeps it for reflection (persisted with the iteration). */
+/** An llm or agent step execution as GEPA keeps it for reflection (persisted with the iteration). */
 export interface StepTrace {
   step: string;
   inputs: Record<string, unknown>;
@@ -16,6 +17,22 @@ export interface MinibatchCase {
   score: number;
   feedback?: string;
   steps: StepTrace[];
+}
+
+/** Longest tool result shown to the reflection model, in characters (results can be whole records). */
+const MAX_RESULT_CHARS = 400;
+
+/** An agent step's output for reflection: each tool call with its arguments and result, then the answer. */
+export function agentTranscript(output: unknown, agent: AgentRecord): string {
+  const calls = agent.toolCalls.map((c) => {
+    const outcome = c.error ? `error (${c.error.kind}): ${c.error.message}` : formatValue(c.result);
+    const shown = outcome.length > MAX_RESULT_CHARS ? `${outcome.slice(0, MAX_RESULT_CHARS)}…` : outcome;
+    return `- ${c.tool}(${JSON.stringify(c.args)}) → ${shown}`;
+  });
+  return [
+    calls.length ? `Tool calls:\n${calls.join('\n')}` : 'Tool calls: none',
+    `Answer (after ${agent.turns.length} turn${agent.turns.length === 1 ? '' : 's'}, ${agent.stopReason}): ${formatValue(output)}`,
+  ].join('\n');
 }
 
 export type ReflectiveRecord = { Inputs: Record<string, string>; 'Generated Outputs': string; Feedback: string };
@@ -68,25 +85,45 @@ export function renderRecords(records: ReflectiveRecord[]): string {
  * examples with feedback in a fence, then: infer the input format and describe the task, carry over
  * every niche or domain fact from the feedback, keep generalizable strategies, answer between triple
  * backticks), in our own words, plus one fapo line: the instruction is a template whose `${…}`
- * placeholders must survive.
+ * placeholders must survive. With `tool`, the text is that tool's description as an agent step shows
+ * it, and the prompt asks for a better description instead.
  */
-export function reflectionPrompt(currentInstruction: string, records: ReflectiveRecord[]): string {
+export function reflectionPrompt(currentInstruction: string, records: ReflectiveRecord[], tool?: string): string {
+  const facts =
+    'The feedback may contain niche, domain-specific facts the assistant needs in order to do the task well. The assistant will not see them again later, so put every such fact into the instruction. If the assistant used a strategy that generalizes to other inputs, spell that strategy out in the instruction as well.';
+  const examples = [
+    'Here are some task inputs the assistant received, the outputs it generated, and feedback on how good those outputs were:',
+    '```',
+    renderRecords(records),
+    '```',
+    '',
+  ];
+  if (tool !== undefined)
+    return [
+      `An assistant carrying out one step of a task could call the tool \`${tool}\`, which it was shown with this description:`,
+      '```',
+      currentInstruction,
+      '```',
+      '',
+      ...examples,
+      `Write a new, improved description of \`${tool}\`: what it does, when the assistant should call it, and how to read its results, so that the assistant uses it well.`,
+      '',
+      facts.replaceAll('the instruction', 'the description'),
+      '',
+      'Give the new description between triple backticks (```).',
+    ].join('\n');
   return [
     'An assistant was given the following instruction to carry out one step of a task:',
     '```',
     currentInstruction,
     '```',
     '',
-    'Here are some task inputs the assistant received, the outputs it generated, and feedback on how good those outputs were:',
-    '```',
-    renderRecords(records),
-    '```',
-    '',
+    ...examples,
     'Write a new, improved instruction for the assistant.',
     '',
     'Read the inputs closely, work out their format, and write a detailed description of the task.',
     '',
-    'The feedback may contain niche, domain-specific facts the assistant needs in order to do the task well. The assistant will not see them again later, so put every such fact into the instruction. If the assistant used a strategy that generalizes to other inputs, spell that strategy out in the instruction as well.',
+    facts,
     '',
     'The instruction is a template: keep every ${...} placeholder exactly as written, and keep any "System:" / "User:" line markers.',
     '',

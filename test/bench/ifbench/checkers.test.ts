@@ -87,6 +87,23 @@ describe('count:*', () => {
     ],
     // Substring counting: "whispering" contains "whisper".
     ['whisper whispering', { keyword1: 'x', keyword2: 'whisper', keyword3: 'y', keyword4: 'z', keyword5: 'w' }, false],
+    // str.strip() of the kwarg, lower() of both sides, non-overlapping str.count ("aaa" holds "aa" once).
+    [
+      'AAA Bb bB cc CC Cc d d d d d e e e e e e e',
+      { keyword1: ' aa ', keyword2: 'B\tB', keyword3: 'cc', keyword4: 'd', keyword5: 'E' },
+      false,
+    ],
+    [
+      'AAA Bb bB cc CC Cc d d d d d e e e e e e e',
+      { keyword1: ' aa ', keyword2: 'bb', keyword3: 'CC', keyword4: 'd', keyword5: 'E' },
+      true,
+    ],
+    // lower() maps "İ" to "i" + U+0307, as JS does, so it counts as an "i".
+    [
+      'İ b b c c c d d d d d e e e e e e e',
+      { keyword1: 'i', keyword2: 'b', keyword3: 'c', keyword4: 'd', keyword5: 'e' },
+      true,
+    ],
   ]);
 });
 
@@ -310,6 +327,21 @@ describe('custom:*', () => {
       {},
       false,
     ],
+    // CRLF ends rows; a quoted comma stays in its field; text after a closing quote joins the field.
+    [
+      `ID,Country,City,Year,Count\r\n${Array.from({ length: 7 }, (_, i) => `${i},"F, R","Par"is,2020,${i}`).join('\r\n')}\r\n`,
+      {},
+      true,
+    ],
+    // A trailing blank line is one more (empty) row; a quoted header field is the same header.
+    [`"ID",Country,City,Year,Count\n${Array.from({ length: 7 }, (_, i) => `${i},F,P,2020,${i}`).join('\n')}`, {}, true],
+    [
+      `ID,Country,City,Year,Count\n${Array.from({ length: 7 }, (_, i) => `${i},F,P,2020,${i}`).join('\n')}\n\n`,
+      {},
+      false,
+    ],
+    // A space after the comma is part of the field: " Country" is not "Country".
+    [`ID, Country,City,Year,Count\n${Array.from({ length: 7 }, (_, i) => `${i},F,P,2020,${i}`).join('\n')}`, {}, false],
   ]);
   table('custom:csv_special_character', [
     [productCsv(true), {}, true],

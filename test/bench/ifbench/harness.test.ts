@@ -34,7 +34,9 @@ describe('verifyIfbench', () => {
   const good = Array.from({ length: n }, (_, i) => String(i + 1)).join(' apples, ');
 
   it('returns rows in the reference result format', () => {
-    const [row] = verifyIfbench([{ prompt: numbersPrompt.prompt, response: good }], { loose: false });
+    const {
+      results: [row],
+    } = verifyIfbench([{ prompt: numbersPrompt.prompt, response: good }], { loose: false });
     assert.deepEqual(Object.keys(row), [
       'follow_all_instructions',
       'follow_instruction_list',
@@ -47,26 +49,37 @@ describe('verifyIfbench', () => {
   });
 
   it('finds a prompt after stripping surrounding whitespace', () => {
-    const [row] = verifyIfbench([{ prompt: `  ${numbersPrompt.prompt}\n`, response: good }], { loose: true });
+    const {
+      results: [row],
+    } = verifyIfbench([{ prompt: `  ${numbersPrompt.prompt}\n`, response: good }], { loose: true });
     assert.equal(row.prompt, numbersPrompt.prompt);
   });
 
-  it('names the row whose prompt is not an IFBench test prompt', () => {
-    assert.throws(
-      () =>
-        verifyIfbench(
-          [
-            { prompt: numbersPrompt.prompt, response: 'x' },
-            { prompt: 'What is 2+2?', response: '4' },
-          ],
-          { loose: false },
-        ),
-      (err: unknown) => err instanceof FapoError && /IFBench row 2: prompt not found/.test(err.message),
+  it('skips and names the rows whose prompt is not an IFBench test prompt, scoring the others', () => {
+    const { results, skipped } = verifyIfbench(
+      [
+        { prompt: numbersPrompt.prompt, response: good },
+        { prompt: 'What is 2+2?', response: '4' },
+        { prompt: `${numbersPrompt.prompt} (edited)`, response: good },
+      ],
+      { loose: false },
+    );
+    assert.deepEqual(
+      results.map((r) => r.prompt),
+      [numbersPrompt.prompt],
+    );
+    assert.deepEqual(skipped, [
+      { row: 2, prompt: 'What is 2+2?' },
+      { row: 3, prompt: `${numbersPrompt.prompt.slice(0, 80)}…` },
+    ]);
+    assert.deepEqual(
+      summarizeIfbench(results, 'strict', skipped).skipped.map((s) => s.row),
+      [2, 3],
     );
   });
 
   it('summarizes prompt- and instruction-level accuracy', () => {
-    const rows = verifyIfbench(
+    const { results: rows } = verifyIfbench(
       [
         { prompt: numbersPrompt.prompt, response: good },
         { prompt: twoInstructionPrompt.prompt, response: 'nothing useful' },

@@ -77,6 +77,7 @@ export function fakeContext(
     env: {
       task: { datasets: { val: { cases: world.valIds.map((id) => ({ id })) } } },
       store: { putVariant: put },
+      retrievers: new Map(),
       model: { id: 'fake:task' },
       client: () => {
         throw new Error('no client in the fake context');
