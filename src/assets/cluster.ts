@@ -34,7 +34,8 @@ export function intentText(input: Record<string, unknown>): string {
 }
 
 function tfidfVectors(texts: readonly string[]): SparseVector[] {
-  const docs = texts.map((t) => tokenizeForBm25(t, { stem: true, stopwords: true }));
+  // Numbers are ids (orders, tickets), not intents: each is rare, so it would outweigh every shared word.
+  const docs = texts.map((t) => tokenizeForBm25(t, { stem: true, stopwords: true }).filter((w) => !/^\d+$/.test(w)));
   const df = new Map<string, number>();
   for (const doc of docs) for (const term of new Set(doc)) df.set(term, (df.get(term) ?? 0) + 1);
   return docs.map((doc) => {

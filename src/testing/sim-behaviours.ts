@@ -2,15 +2,18 @@
  * The built-in `sim:` stand-ins, installed explicitly (never on import): `sim:echo` answers with the
  * last user message, `sim:json` with the smallest value its JSON schema allows, `sim:qa` reads the
  * example task's synthetic encyclopedia, `sim:reflect` stands in for GEPA's reflection model, `sim:support` is a
- * toy tool-using agent for the support-desk example. None of
+ * toy tool-using agent for the support-desk example, `sim:replies` and `sim:judge` a toy support
+ * writer and a toy grader for the feedback walkthrough. None of
  * them is a language model; their output must never be presented as a real model's.
  */
 import { registerSimBehaviour, simBehaviourNames } from '../models/sim.ts';
 import { simQa } from './sim-qa.ts';
 import { simReflect } from './sim-reflect.ts';
+import { simJudge } from './sim-judge.ts';
+import { simReplies } from './sim-replies.ts';
 import { simSupport } from './sim-support.ts';
 
-/** Registers sim:echo, sim:json, sim:qa, sim:reflect and sim:support (idempotent). */
+/** Registers sim:echo, sim:json, sim:qa, sim:reflect, sim:support, sim:replies and sim:judge (idempotent). */
 export function installSimBehaviours(): void {
   if (simBehaviourNames().includes('qa')) return;
   registerSimBehaviour('echo', (call) => [...call.messages].reverse().find((m) => m.role === 'user')?.content ?? '');
@@ -18,6 +21,8 @@ export function installSimBehaviours(): void {
   registerSimBehaviour('qa', simQa);
   registerSimBehaviour('reflect', simReflect);
   registerSimBehaviour('support', simSupport);
+  registerSimBehaviour('replies', simReplies);
+  registerSimBehaviour('judge', simJudge);
 }
 
 /** The smallest value that conforms to a (simple) JSON schema: required properties, minimum sizes. */

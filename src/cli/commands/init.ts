@@ -7,6 +7,7 @@ import { FapoError } from '../../util/errors.ts';
 export const TEMPLATES = {
   qa: fileURLToPath(new URL('../../../examples/two-hop-qa', import.meta.url)),
   agent: fileURLToPath(new URL('../../../examples/support-desk', import.meta.url)),
+  feedback: fileURLToPath(new URL('../../../examples/feedback', import.meta.url)),
 } as const;
 export type Template = keyof typeof TEMPLATES;
 
@@ -38,6 +39,20 @@ It runs offline with the \`sim:support\` stand-in (a toy agent, not a real model
   fapo eval ${target} --split val
   fapo optimize ${target}
 Docs: docs/agent-steps.md`);
+    return 0;
+  }
+  if (template === 'feedback') {
+    console.log(`Created the feedback walkthrough in ${dir}:
+  feedback/        an asset: 24 support traces judged by two reviewers, 86 unlabeled (synthetic)
+  task/            a one-step reply writer with no data and no scorer yet
+
+It runs offline with two stand-ins, not real models: \`sim:replies\` writes replies, \`sim:judge\` grades them. Next:
+  fapo assets run ${target}/feedback
+  fapo assets review ${target}/feedback          (read feedback/review.yaml first; it prints the fingerprint)
+  fapo assets review ${target}/feedback --finalize <fingerprint> --into ${target}/task
+  fapo eval ${target}/task --split val
+  fapo optimize ${target}/task
+Docs: docs/assets.md`);
     return 0;
   }
   console.log(`Created a task workspace in ${dir}:
