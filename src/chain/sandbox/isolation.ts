@@ -17,6 +17,8 @@ export interface SandboxInfo {
   childProcesses: false;
   workerThreads: false;
   network: 'cut' | 'not cut';
+  /** Whether chain code has a PID namespace of its own (it can signal no host process). */
+  processes: 'own PID namespace' | 'host PID namespace';
   /** The commands node is started through (namespaces, privilege drop, parent-death signal). */
   launcher: string[];
   /** The uid chain code runs as. */
@@ -155,20 +157,26 @@ function succeeds(command: string, args: string[]): boolean {
   return ok;
 }
 
-/** Can uid nobody read and traverse every path chain code needs (and run node)? */
-function readableByNobody(paths: string[]): boolean {
-  const tests = paths.map((_, i) => `test -r "$${i + 1}" -a -x "$${i + 1}"`).join(' && ');
-  return succeeds('setpriv', [
-    `--reuid=${NOBODY}`,
-    `--regid=${NOBODY}`,
-    '--clear-groups',
-    '/bin/sh',
-    '-c',
-    tests,
-    'sh',
-    ...paths,
-  ]);
+/**
+ * The first path chain code needs that uid nobody cannot read (directories must also be
+ * searchable), or undefined when nobody can read them all. Paths go to the shell as "$@", so any
+ * number of them works.
+ */
+function unreadableByNobody(paths: string[]): string | undefined {
+  const key = ['nobody', ...paths].join('\0');
+  if (!nobodyProbes.has(key)) {
+    const script =
+      'for p do { test -r "$p" && { test ! -d "$p" || test -x "$p"; }; } || { printf %s "$p"; exit 1; }; done';
+    const result = spawnSync(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sh', '-c', script, 'sh', ...paths],
+      { encoding: 'utf8', timeout: 5000 },
+    );
+    nobodyProbes.set(key, result.status === 0 ? undefined : result.stdout || paths[0] || '?');
+  }
+  return nobodyProbes.get(key);
 }
+const nobodyProbes = new Map<string, string | undefined>();
 
 /**
  * Decides the command line of a sandbox child and what isolation it gives. Layers that depend on
@@ -182,35 +190,51 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
   const hasSetpriv = succeeds('setpriv', ['--version']);
   const wrappers: string[] = [];
 
-  // Node 20 permissions do not cover sockets: a fresh network namespace (only loopback, down) does.
-  // Without root, a user namespace that maps the current user to itself allows the same.
-  const netns = isRoot ? ['unshare', '--net'] : ['unshare', '--map-current-user', '--net'];
+  // The kernel kills the launcher if the parent dies, even while chain code spins in a loop; the
+  // launcher's death then takes the whole PID namespace with it (--kill-child).
+  if (hasSetpriv) wrappers.push('setpriv', '--pdeathsig', 'KILL');
+  else warnings.push('setpriv not found: no parent-death signal and no privilege drop');
+
+  // Node 20 permissions cover neither sockets nor signals. A fresh network namespace (only loopback,
+  // down) cuts the network; a fresh PID namespace (chain code is its init, /proc remounted to match)
+  // leaves no host process to signal. Without root, a user namespace mapping the current user to
+  // itself allows the same.
+  const userns = isRoot ? [] : ['--map-current-user'];
+  const full = ['unshare', ...userns, '--net', '--pid', '--kill-child=KILL', '--mount-proc'];
+  const netOnly = ['unshare', ...userns, '--net'];
   let network: SandboxInfo['network'] = 'not cut';
-  if (succeeds(netns[0]!, [...netns.slice(1), 'true'])) {
-    wrappers.push(...netns);
+  let processes: SandboxInfo['processes'] = 'host PID namespace';
+  if (succeeds(full[0]!, [...full.slice(1), 'true'])) {
+    wrappers.push(...full);
     network = 'cut';
+    processes = 'own PID namespace';
+  } else if (succeeds(netOnly[0]!, [...netOnly.slice(1), 'true'])) {
+    wrappers.push(...netOnly);
+    network = 'cut';
+    warnings.push(
+      `no PID namespace: \`${full.join(' ')} true\` failed on this host, so chain code can signal host processes`,
+    );
   } else {
     warnings.push(
-      `network not cut: \`${netns.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`,
+      `network not cut: \`${netOnly.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`,
     );
   }
 
   let uid = process.getuid?.() ?? -1;
   if (hasSetpriv) {
-    // The kernel kills the child if the parent dies, even while chain code spins in a loop.
+    // Again inside the namespaces: a change of uid clears the parent-death signal, so it is set after.
     wrappers.push('setpriv', '--pdeathsig', 'KILL');
     if (isRoot) {
-      if (readableByNobody([...fsRead.filter((p) => existsSync(p)), dirname(process.execPath)])) {
+      const unreadable = unreadableByNobody([...fsRead.filter((p) => existsSync(p)), dirname(process.execPath)]);
+      if (unreadable === undefined) {
         wrappers.push(`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups');
         uid = NOBODY;
       } else {
         warnings.push(
-          'chain code runs as root: uid nobody cannot read the task workspace or fapo (make them world-readable to drop privileges)',
+          `chain code runs as root: uid nobody cannot read ${unreadable} (make the task workspace, its parent folders and fapo world-readable, e.g. chmod o+rX, to drop privileges)`,
         );
       }
     }
-  } else {
-    warnings.push('setpriv not found: no parent-death signal and no privilege drop');
   }
 
   const permission = permissionFlag(process.versions.node);
@@ -236,6 +260,7 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
       childProcesses: false,
       workerThreads: false,
       network,
+      processes,
       launcher: wrappers,
       uid,
       memoryMb: opts.memoryMb,

@@ -11,12 +11,14 @@ const POLL_MS = 50;
  * Linux only (elsewhere /proc is missing and only the heap cap applies). Returns a stop function.
  */
 export function watchResidentMemory(pid: number, limitMb: number, onExceeded: (rssMb: number) => void): () => void {
+  let target = pid;
   // One small synchronous read of a /proc file (~20 µs) every POLL_MS; the async variant cost more in
   // thread-pool round trips than the read itself.
   const timer = setInterval(() => {
+    if (target === pid) target = innermost(pid);
     let status: string;
     try {
-      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      status = readFileSync(`/proc/${target}/status`, 'utf8');
     } catch {
       return stop(); // the process is gone, or this is not Linux
     }
@@ -29,4 +31,21 @@ export function watchResidentMemory(pid: number, limitMb: number, onExceeded: (r
   timer.unref();
   const stop = (): void => clearInterval(timer);
   return stop;
+}
+
+/**
+ * The process at the end of a launcher chain: `unshare --fork` (PID namespace) runs node as its
+ * child, so the spawned pid is the launcher's, not node's. Follows first children down to a leaf.
+ */
+function innermost(pid: number): number {
+  for (let at = pid; ; ) {
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${at}/task/${at}/children`, 'utf8').trim();
+    } catch {
+      return at;
+    }
+    if (!children) return at;
+    at = Number(children.split(' ')[0]);
+  }
 }

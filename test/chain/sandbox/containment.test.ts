@@ -1,0 +1,126 @@
+/**
+ * Attacks from chain code on the host, each of which worked before the sandbox was hardened
+ * (issue 18; the catalogue is docs/security.md). Runs as root in CI, so the privilege drop is real.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { StepGateway } from '../../../src/chain/execute.ts';
+import { SandboxExecutor } from '../../../src/chain/sandbox/executor.ts';
+import type { Variant } from '../../../src/eval/types.ts';
+import { variantHash } from '../../../src/eval/variant.ts';
+import { runCli } from '../../fixtures/cli.ts';
+import { tempDir } from '../../fixtures/temp.ts';
+
+const ATTACKS = `
+import { defineChain, code } from 'fapo';
+import * as fs from 'node:fs';
+export default defineChain({
+  name: 'containment',
+  steps: [code('attack', async ({ input }) => {
+    switch (input.attack) {
+      case 'whoami': return { uid: process.getuid!(), gid: process.getgid!(), pid: process.pid };
+      case 'kill': {
+        const outcomes: string[] = [];
+        for (const pid of input.pids as number[]) {
+          try { process.kill(pid, 'SIGKILL'); outcomes.push('killed'); } catch (err) { outcomes.push((err as NodeJS.ErrnoException).code ?? 'error'); }
+        }
+        throw new Error('kill outcomes: ' + outcomes.join(','));
+      }
+      case 'read': return fs.readFileSync(String(input.path), 'utf8');
+      default: return 'ok';
+    }
+  })],
+});
+`;
+
+function variant(chainSource: string): Variant {
+  const content = { chainPath: 'attacks.ts', chainSource, prompts: {}, params: {} };
+  return {
+    ...content,
+    hash: variantHash(content),
+    seq: 1,
+    parent: null,
+    level: 'baseline',
+    createdBy: 'test',
+    createdAt: '2026-01-01T00:00:00Z',
+  };
+}
+
+const gateway: StepGateway = {
+  hostStep: () => Promise.reject(new Error('no host steps here')),
+  recordCode: () => {},
+};
+
+/** A workspace made by `fapo init` in a temp dir (made world-readable: mkdtemp creates it 0700). */
+async function initWorkspace(): Promise<string> {
+  const root = tempDir('fapo-contain-');
+  chmodSync(root, 0o755);
+  const dir = join(root, 'task');
+  const init = await runCli(['init', dir]);
+  assert.equal(init.code, 0, init.stderr);
+  return dir;
+}
+
+const executors: SandboxExecutor[] = [];
+after(() => Promise.all(executors.map((e) => e.close())));
+
+describe('sandbox: privileges and processes', () => {
+  let ws: string;
+  let sbx: SandboxExecutor;
+  before(async () => {
+    ws = await initWorkspace();
+    writeFileSync(join(ws, 'attacks.ts'), ATTACKS);
+    // What `fapo eval` hides: the data folder makes the workspace's other entries separate (file) roots.
+    sbx = new SandboxExecutor({ taskDir: ws, hide: ['data', '.fapo', '.env'] });
+    executors.push(sbx);
+  });
+
+  test('chain code of an ordinary `fapo init` workspace runs as uid nobody (file roots, ten or more roots)', {
+    skip: process.getuid?.() !== 0 && 'only root drops privileges',
+  }, async () => {
+    const files = sbx.info.fsRead.filter((p) => p.startsWith(ws) && /\.(ts|json|yaml)$/.test(p));
+    assert.ok(files.length >= 4, `file roots: ${files.join(', ')}`);
+    assert.ok(sbx.info.fsRead.length >= 10, `roots: ${sbx.info.fsRead.length}`);
+    assert.deepEqual(
+      sbx.info.warnings.filter((w) => w.includes('runs as root')),
+      [],
+    );
+    assert.equal(sbx.info.uid, 65534);
+    const me = (await sbx.run(variant(ATTACKS), { attack: 'whoami' }, gateway, 10_000)) as { uid: number; gid: number };
+    assert.equal(me.uid, 65534);
+    assert.equal(me.gid, 65534);
+  });
+
+  test('a workspace nobody cannot read: chain code runs as root, and the warning names the path and the fix', {
+    skip: process.getuid?.() !== 0 && 'only root drops privileges',
+  }, async () => {
+    const dir = await initWorkspace();
+    chmodSync(join(dir, 'chain.ts'), 0o600);
+    const info = new SandboxExecutor({ taskDir: dir, hide: ['data'] }).info;
+    assert.equal(info.uid, 0);
+    assert.ok(
+      info.warnings.some((w) => w.includes(`cannot read ${join(dir, 'chain.ts')}`) && w.includes('chmod o+rX')),
+      info.warnings.join('\n'),
+    );
+  });
+
+  test('chain code runs in its own PID namespace: killing the parent or a host process fails, the case ends as an error', async () => {
+    assert.equal(sbx.info.processes, 'own PID namespace');
+    const bystander: ChildProcess = spawn('sleep', ['60'], { stdio: 'ignore' });
+    after(() => bystander.kill());
+    await new Promise((r) => bystander.once('spawn', r));
+    const me = (await sbx.run(variant(ATTACKS), { attack: 'whoami' }, gateway, 10_000)) as { pid: number };
+    assert.equal(me.pid, 1, 'chain code is the init of its namespace');
+    await assert.rejects(
+      sbx.run(variant(ATTACKS), { attack: 'kill', pids: [process.pid, bystander.pid!, process.ppid] }, gateway, 10_000),
+      /kill outcomes: ESRCH,ESRCH,ESRCH/,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(bystander.exitCode, null, 'the unrelated process is alive');
+    assert.equal(bystander.signalCode, null);
+    assert.equal(await sbx.run(variant(ATTACKS), { attack: 'none' }, gateway, 10_000), 'ok', 'the parent lives on');
+  });
+});
