@@ -11,7 +11,7 @@ import { RateLimiterRegistry } from '../models/rate-limit.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
-import { type Task, loadTask } from '../task/load.ts';
+import { type Task, type TaskFiles, describeTaskChain, readTask, sandboxHiddenPaths } from '../task/load.ts';
 import type { RemoteCases } from './remote.ts';
 import type { EvaluateOptions } from './runner.ts';
 import { Store } from './store.ts';
@@ -72,9 +72,16 @@ export interface Environment {
 }
 
 export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}): Promise<Environment> {
-  const task = await loadTask(dir);
-  const store = Store.open(task.dir);
+  const files = await readTask(dir);
+  // The chain's structure comes from the executor that runs it: chain code never runs in this
+  // process unless the user opted out of the sandbox.
+  const executor: ChainExecutor =
+    opts.sandbox === false
+      ? new InProcessExecutor(files.dir)
+      : new SandboxExecutor({ taskDir: files.dir, hide: sandboxHiddenPaths(files) });
+  const store = Store.open(files.dir);
   try {
+    const task: Task = { ...files, structure: await describeTaskChain(files, executor) };
     const meter = opts.meter ?? new UsageMeter();
     const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
     const modelsConfig = opts.modelsConfigPath
@@ -121,10 +128,6 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
         }),
       );
     }
-    const executor =
-      opts.sandbox === false
-        ? new InProcessExecutor(task.dir)
-        : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
     const mcp = new McpServers(task.tools.mcp);
     return {
       task,
@@ -144,6 +147,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       },
     };
   } catch (err) {
+    await executor.close();
     store.close();
     throw err;
   }
@@ -171,7 +175,7 @@ export function evaluationInputs(
   return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, ...(remote ? { remote } : {}) };
 }
 
-function noTaskModel(task: Task): ModelClient {
+function noTaskModel(task: TaskFiles): ModelClient {
   const id = task.manifest.model ?? 'none:none';
   return {
     id,
@@ -179,7 +183,7 @@ function noTaskModel(task: Task): ModelClient {
   };
 }
 
-function taskModelId(task: Task, flag: string | undefined): string {
+function taskModelId(task: TaskFiles, flag: string | undefined): string {
   const id = flag ?? task.manifest.model;
   if (!id)
     throw new FapoError(

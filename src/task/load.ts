@@ -2,10 +2,12 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describeChain } from '../chain/structure.ts';
+import type { ChainExecutor } from '../chain/executor.ts';
+import { importTaskModule } from '../chain/load-module.ts';
+import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { referencedSteps } from '../chain/template.ts';
-import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
-import { importTaskModule, loadChainModule } from '../chain/load-module.ts';
+import type { ChainStructure, ChainVariant } from '../chain/types.ts';
+import { variantHash } from '../chain/variant-hash.ts';
 import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/descriptions.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
@@ -35,7 +37,8 @@ export interface Dataset {
   fingerprint: string;
 }
 
-export interface Task {
+/** A task as read from disk, without running any of its chain code. */
+export interface TaskFiles {
   dir: string;
   manifest: Manifest;
   playbook: Playbook;
@@ -43,8 +46,6 @@ export interface Task {
   params: Record<string, unknown>;
   chainPath: string;
   chainSource: string;
-  chain: ChainDefinition;
-  structure: ChainStructure;
   scorer: Scorer;
   /** sha256 of the scorer with what it imports (fingerprint.ts): part of every run's identity. */
   scorerFingerprint: string;
@@ -52,11 +53,58 @@ export interface Task {
   tools: TaskTools;
 }
 
+/** A task with its baseline chain's structure, checked against its prompts and manifest. */
+export interface Task extends TaskFiles {
+  structure: ChainStructure;
+}
+
 /**
  * Loads and validates a task workspace. Everything is checked up front so that a bad line or a
- * typo in a template fails before any model is paid.
+ * typo in a template fails before any model is paid. The chain module is never imported here: its
+ * structure comes from `executor` (default: a sandbox child, closed afterwards).
  */
-export async function loadTask(dirArg: string): Promise<Task> {
+export async function loadTask(dirArg: string, opts: { executor?: ChainExecutor } = {}): Promise<Task> {
+  const files = await readTask(dirArg);
+  return { ...files, structure: await describeTaskChain(files, opts.executor) };
+}
+
+/**
+ * The workspace paths chain code may not read: expected answers, the store (cached answers, runs)
+ * and `.env`. Secret-looking files elsewhere are hidden by pattern (sandbox/secret-files.ts).
+ */
+export function sandboxHiddenPaths(task: TaskFiles): string[] {
+  return [task.manifest.data, '.fapo', '.env'];
+}
+
+/** The workspace's own chain, prompts and params as a variant. */
+export function baselineChain(task: TaskFiles): ChainVariant {
+  const content = {
+    chainPath: task.chainPath,
+    chainSource: task.chainSource,
+    prompts: task.prompts,
+    params: task.params,
+  };
+  return { ...content, hash: variantHash(content) };
+}
+
+/**
+ * The baseline chain's structure as `executor` reads it (a sandbox child unless the user opted out),
+ * checked against the task: every llm step has a template, references and resources exist.
+ */
+export async function describeTaskChain(task: TaskFiles, executor?: ChainExecutor): Promise<ChainStructure> {
+  const own = executor ?? new SandboxExecutor({ taskDir: task.dir, hide: sandboxHiddenPaths(task) });
+  let structure: ChainStructure;
+  try {
+    structure = await own.describe(baselineChain(task));
+  } finally {
+    if (!executor) await own.close();
+  }
+  checkChainAgainstTask(structure, task.prompts, task.manifest, join(task.dir, task.manifest.prompts));
+  return structure;
+}
+
+/** Reads and validates a task workspace's files; runs the scorer's module, never the chain's. */
+export async function readTask(dirArg: string): Promise<TaskFiles> {
   const dir = resolve(dirArg);
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) {
@@ -76,9 +124,6 @@ export async function loadTask(dirArg: string): Promise<Task> {
   if (!existsSync(chainAbs))
     throw new FapoError(`${chainAbs}: chain module not found (manifest "chain: ${manifest.chain}")`);
   const chainSource = readFileSync(chainAbs, 'utf8');
-  const chain = await loadChainModule(chainAbs, sha256(chainSource));
-  const structure = describeChain(chain, prompts);
-  checkChainAgainstTask(structure, prompts, manifest, join(dir, manifest.prompts));
 
   const scorerAbs = join(dir, manifest.scorer);
   if (!existsSync(scorerAbs))
@@ -98,8 +143,6 @@ export async function loadTask(dirArg: string): Promise<Task> {
     params,
     chainPath: manifest.chain,
     chainSource,
-    chain,
-    structure,
     scorer,
     scorerFingerprint,
     datasets,

@@ -6,7 +6,7 @@ import { describeEvent, type OptimizeEvent } from '../../optimize/events.ts';
 import { strategyFactory } from '../../optimize/strategies.ts';
 import { formatMeanSd } from '../../eval/artifacts.ts';
 import { Store } from '../../eval/store.ts';
-import { loadTask } from '../../task/load.ts';
+import { readTask } from '../../task/load.ts';
 import type { RemoteFactory } from '../../eval/remote.ts';
 import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions } from '../../scale/redis.ts';
@@ -162,7 +162,7 @@ export function printOutcome(outcome: SessionOutcome): void {
 
 /** Writes the session report into the workspace and returns its folder. */
 export async function saveReport(taskDir: string, outcome: SessionOutcome): Promise<string> {
-  const task = await loadTask(taskDir);
+  const task = await readTask(taskDir);
   const store = Store.open(task.dir);
   try {
     return writeReportFor(store, task.dir, task.manifest.name, outcome);
