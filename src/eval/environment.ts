@@ -78,7 +78,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   const executor: ChainExecutor =
     opts.sandbox === false
       ? new InProcessExecutor(files.dir)
-      : new SandboxExecutor({ taskDir: files.dir, hide: sandboxHiddenPaths(files) });
+      : new SandboxExecutor({ taskDir: files.dir, hide: sandboxHiddenPaths(files.manifest) });
   const store = Store.open(files.dir);
   try {
     const task: Task = { ...files, structure: await describeTaskChain(files, executor) };

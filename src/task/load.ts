@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ChainExecutor } from '../chain/executor.ts';
@@ -8,6 +8,7 @@ import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainStructure, ChainVariant } from '../chain/types.ts';
 import { variantHash } from '../chain/variant-hash.ts';
+import { workspaceRealPath } from '../chain/workspace-files.ts';
 import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/descriptions.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
@@ -72,8 +73,8 @@ export async function loadTask(dirArg: string, opts: { executor?: ChainExecutor 
  * The workspace paths chain code may not read: expected answers, the store (cached answers, runs)
  * and `.env`. Secret-looking files elsewhere are hidden by pattern (sandbox/secret-files.ts).
  */
-export function sandboxHiddenPaths(task: TaskFiles): string[] {
-  return [task.manifest.data, '.fapo', '.env'];
+export function sandboxHiddenPaths(manifest: Manifest): string[] {
+  return [normalize(manifest.data).replace(/\/+$/, ''), '.fapo'];
 }
 
 /** The workspace's own chain, prompts and params as a variant. */
@@ -92,7 +93,7 @@ export function baselineChain(task: TaskFiles): ChainVariant {
  * checked against the task: every llm step has a template, references and resources exist.
  */
 export async function describeTaskChain(task: TaskFiles, executor?: ChainExecutor): Promise<ChainStructure> {
-  const own = executor ?? new SandboxExecutor({ taskDir: task.dir, hide: sandboxHiddenPaths(task) });
+  const own = executor ?? new SandboxExecutor({ taskDir: task.dir, hide: sandboxHiddenPaths(task.manifest) });
   let structure: ChainStructure;
   try {
     structure = await own.describe(baselineChain(task));
@@ -116,7 +117,10 @@ export async function readTask(dirArg: string): Promise<TaskFiles> {
   const manifest = parseYamlFile(manifestPath, ManifestSchema);
   const playbook = parseYamlFile(join(dir, manifest.playbook), PlaybookSchema);
   const params = readParams(join(dir, manifest.params));
-  const prompts = readPrompts(join(dir, manifest.prompts));
+  const hidden = sandboxHiddenPaths(manifest);
+  const prompts = readPrompts(join(dir, manifest.prompts), { dir, hidden });
+  for (const [name, resource] of Object.entries(manifest.resources))
+    workspaceRealPath(dir, join(dir, resource.path), hidden, `the corpus of resource "${name}"`);
   const datasets = readDatasets(dir, manifest.data);
 
   requireEsmScope(dir);
@@ -133,7 +137,7 @@ export async function readTask(dirArg: string): Promise<TaskFiles> {
     throw new FapoError(`${scorerAbs}: the scorer does not load: ${err.message}`);
   });
   const scorer = await loadScorer(scorerAbs, scorerFingerprint);
-  const tools = await loadTaskTools(dir, manifest);
+  const tools = await loadTaskTools(dir, manifest, hidden);
 
   return {
     dir,
@@ -199,21 +203,33 @@ function readParams(path: string): Record<string, unknown> {
   }
 }
 
-/** One template per file: `prompts/<template>.md`, and tool descriptions `prompts/tools/<tool>.md` as `tools/<tool>`. */
-export function readPrompts(dir: string): Record<string, string> {
+/** Where a task's files may resolve to: its folder minus hidden paths (see workspaceRealPath). */
+interface Containment {
+  dir: string;
+  hidden: string[];
+}
+
+/**
+ * One template per file: `prompts/<template>.md`, and tool descriptions `prompts/tools/<tool>.md` as
+ * `tools/<tool>`. With `within`, a template that resolves (symlinks) outside it is refused: prompts
+ * reach the model and the run's records.
+ */
+export function readPrompts(dir: string, within?: Containment): Record<string, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FapoError(`${dir}: prompts folder not found`);
-  const prompts = readMarkdownFiles(dir, '');
+  const prompts = readMarkdownFiles(dir, '', within);
   const toolsDir = join(dir, TOOL_DESCRIPTIONS_DIR);
   if (existsSync(toolsDir) && statSync(toolsDir).isDirectory())
-    Object.assign(prompts, readMarkdownFiles(toolsDir, toolDescriptionPrompt('')));
+    Object.assign(prompts, readMarkdownFiles(toolsDir, toolDescriptionPrompt(''), within));
   return prompts;
 }
 
-function readMarkdownFiles(dir: string, keyPrefix: string): Record<string, string> {
+function readMarkdownFiles(dir: string, keyPrefix: string, within?: Containment): Record<string, string> {
   const files: Record<string, string> = {};
   for (const file of readdirSync(dir).sort()) {
     if (extname(file) !== '.md') continue;
-    files[`${keyPrefix}${basename(file, '.md')}`] = readFileSync(join(dir, file), 'utf8');
+    const path = join(dir, file);
+    if (within) workspaceRealPath(within.dir, path, within.hidden, 'the prompt template');
+    files[`${keyPrefix}${basename(file, '.md')}`] = readFileSync(path, 'utf8');
   }
   return files;
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FapoError } from '../../util/errors.ts';
+import { inside, isHiddenInWorkspace, unreachableEntries } from '../workspace-files.ts';
 import { NATIVE_HEADROOM_MB } from './memory-watch.ts';
 
 /** What isolation a sandbox child runs under; recorded in run manifests. */
@@ -106,33 +107,42 @@ function hiddenPaths(hide: string[]): string[] {
   });
 }
 
-function inside(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
 /**
  * Whether chain code may read (and so the parent may bundle) a file: in the workspace but not
  * under a hidden path, or in fapo's installation.
  */
 export function readablePredicate(taskDir: string, hide: string[] = []): (path: string) => boolean {
   const ws = resolve(taskDir);
-  const hidden = hiddenPaths(hide).map((h) => join(ws, h));
-  const fapo = readRoots(taskDir).filter((r) => r !== ws);
-  return (path) => fapo.some((r) => inside(path, r)) || (inside(path, ws) && !hidden.some((h) => inside(path, h)));
+  const hidden = hiddenPaths(hide);
+  const fapo = fapoRoots();
+  return (path) =>
+    fapo.some((r) => inside(path, r)) ||
+    (inside(path, ws) && !isHiddenInWorkspace(relative(ws, path).split(sep).join('/'), hidden));
 }
 
-/** What chain code may read: the workspace (minus hidden paths), fapo's sources and its dependencies. */
-export function readRoots(taskDir: string, hide: string[] = []): string[] {
-  const roots = [
-    ...workspaceRoots(resolve(taskDir), hiddenPaths(hide)),
-    join(FAPO_ROOT, 'src'),
-    join(FAPO_ROOT, 'node_modules'),
-  ];
+/** fapo's sources and its dependencies. */
+function fapoRoots(): string[] {
+  const roots = [join(FAPO_ROOT, 'src'), join(FAPO_ROOT, 'node_modules')];
   // Installed as a dependency, fapo's own dependencies may be hoisted into the enclosing node_modules.
   const marker = `${sep}node_modules${sep}`;
   const at = FAPO_ROOT.lastIndexOf(marker);
   if (at >= 0) roots.push(FAPO_ROOT.slice(0, at + marker.length - 1));
+  return roots;
+}
+
+/**
+ * Workspace paths chain code may not read: those asked for, secret-looking files and symlinks
+ * leading out of what it may read (workspace-files.ts).
+ */
+function unreadablePaths(taskDir: string, hide: string[] = []): string[] {
+  const hidden = hiddenPaths(hide);
+  const fapo = fapoRoots();
+  return [...hidden, ...unreachableEntries(resolve(taskDir), hidden, (real) => fapo.some((r) => inside(real, r)))];
+}
+
+/** What chain code may read: the workspace (minus unreadable paths), fapo's sources and its dependencies. */
+function readRoots(ws: string, unreadable: string[]): string[] {
+  const roots = [...workspaceRoots(ws, unreadable), ...fapoRoots()];
   for (const root of roots) {
     // Node 20 reads one path per --allow-fs-read flag; a comma would be read as the old list syntax.
     if (root.includes(','))
@@ -183,7 +193,8 @@ const nobodyProbes = new Map<string, string | undefined>();
  * the host (network namespace, dropping to nobody) are probed once and recorded when missing.
  */
 export function planLaunch(opts: IsolationOptions): LaunchPlan {
-  const fsRead = readRoots(opts.taskDir, opts.hide);
+  const hidden = unreadablePaths(opts.taskDir, opts.hide);
+  const fsRead = readRoots(resolve(opts.taskDir), hidden);
   const env = childEnv(opts.env);
   const warnings: string[] = [];
   const isRoot = process.getuid?.() === 0;
@@ -255,7 +266,7 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
       permissionModel: `node ${permission.flag} (${permission.stable ? 'stable' : 'experimental'} in Node ${process.versions.node}; does not restrict network)`,
       node: process.version,
       fsRead,
-      hidden: opts.hide ?? [],
+      hidden,
       fsWrite: false,
       childProcesses: false,
       workerThreads: false,

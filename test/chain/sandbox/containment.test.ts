@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { StepGateway } from '../../../src/chain/execute.ts';
 import { SandboxExecutor } from '../../../src/chain/sandbox/executor.ts';
 import type { Variant } from '../../../src/eval/types.ts';
 import { variantHash } from '../../../src/eval/variant.ts';
+import { readTask } from '../../../src/task/load.ts';
 import { runCli } from '../../fixtures/cli.ts';
 import { tempDir } from '../../fixtures/temp.ts';
 
@@ -122,5 +123,103 @@ describe('sandbox: privileges and processes', () => {
     assert.equal(bystander.exitCode, null, 'the unrelated process is alive');
     assert.equal(bystander.signalCode, null);
     assert.equal(await sbx.run(variant(ATTACKS), { attack: 'none' }, gateway, 10_000), 'ok', 'the parent lives on');
+  });
+});
+
+describe('sandbox: symlinks out of what chain code may read', () => {
+  let ws: string;
+  let outside: string;
+  let sbx: SandboxExecutor;
+  const LINKS = {
+    'answers-link.txt': () => join(ws, 'data', 'test.jsonl'),
+    'outside-link.txt': () => join(outside, 'private.txt'),
+    'environ-link': () => `/proc/${process.pid}/environ`,
+    'corpus-elsewhere': () => outside,
+    'prompts/leak.md': () => join(ws, 'data', 'train.jsonl'),
+    'dangling-link': () => join(outside, 'not-yet-there.txt'),
+  };
+  before(async () => {
+    ws = await initWorkspace();
+    outside = tempDir('fapo-contain-outside-');
+    chmodSync(outside, 0o755);
+    writeFileSync(join(outside, 'private.txt'), 'outside-secret');
+    writeFileSync(join(ws, 'attacks.ts'), ATTACKS);
+    writeFileSync(join(ws, 'inside-target.txt'), 'fine');
+    symlinkSync(join(ws, 'inside-target.txt'), join(ws, 'inside-link.txt'));
+    for (const [link, target] of Object.entries(LINKS)) symlinkSync(target(), join(ws, link));
+    sbx = new SandboxExecutor({ taskDir: ws, hide: ['data', '.fapo'] });
+    executors.push(sbx);
+  });
+  const read = (path: string) => sbx.run(variant(ATTACKS), { attack: 'read', path }, gateway, 10_000);
+
+  test('the sandbox grant leaves out each link whose target is hidden or outside; links within stay readable', async () => {
+    for (const link of Object.keys(LINKS)) assert.ok(sbx.info.hidden.includes(link), `${link} not hidden`);
+    for (const link of ['answers-link.txt', 'outside-link.txt', 'environ-link', 'prompts/leak.md'])
+      await assert.rejects(read(join(ws, link)), /Access to this API has been restricted/, link);
+    await assert.rejects(read(join(ws, 'corpus-elsewhere', 'private.txt')), /Access to this API has been restricted/);
+    assert.equal(await read(join(ws, 'inside-link.txt')), 'fine');
+    assert.match(String(await read(join(ws, 'prompts', 'answer.md'))), /\S/, 'the rest of prompts/ stays readable');
+  });
+
+  test("fapo's own loaders refuse a prompt, a corpus or a tool that resolves out of the workspace or into its data", async () => {
+    const prompt = await initWorkspace();
+    symlinkSync(`/proc/${process.pid}/environ`, join(prompt, 'prompts', 'environ.md'));
+    await assert.rejects(
+      readTask(prompt),
+      /prompts\/environ\.md: the prompt template resolves to .*outside the task workspace/,
+    );
+
+    const corpus = await initWorkspace();
+    const passages = join(corpus, 'corpus', 'passages.jsonl');
+    renameSync(passages, join(corpus, 'data', 'passages.jsonl'));
+    symlinkSync(join(corpus, 'data', 'passages.jsonl'), passages);
+    await assert.rejects(
+      readTask(corpus),
+      /passages\.jsonl: the corpus of resource "wiki" resolves to .*a hidden or secret-looking path/,
+    );
+
+    const tool = await initWorkspace();
+    mkdirSync(join(tool, 'tools'));
+    writeFileSync(join(outside, 'evil.ts'), 'export const x = 1;\n');
+    symlinkSync(join(outside, 'evil.ts'), join(tool, 'tools', 'evil.ts'));
+    await assert.rejects(readTask(tool), /tools\/evil\.ts: the tool module resolves to .*outside the task workspace/);
+  });
+});
+
+describe('sandbox: secret-looking files are hidden by name', () => {
+  const SECRETS = [
+    '.env',
+    '.env.local',
+    '.envrc',
+    '.npmrc',
+    '.netrc',
+    '.pypirc',
+    '.git/config',
+    'credentials.json',
+    'credentials-prod.json',
+    'server.pem',
+    'id_rsa',
+    'nested/.env.production',
+  ];
+  test('chain code can read none of them; ordinary files beside them stay readable', async () => {
+    const ws = await initWorkspace();
+    writeFileSync(join(ws, 'attacks.ts'), ATTACKS);
+    mkdirSync(join(ws, '.git'));
+    mkdirSync(join(ws, 'nested'));
+    writeFileSync(join(ws, 'nested', 'notes.txt'), 'plain');
+    for (const file of SECRETS) writeFileSync(join(ws, file), 'token=s3cr3t');
+    const sbx = new SandboxExecutor({ taskDir: ws, hide: ['data', '.fapo'] });
+    executors.push(sbx);
+    for (const file of SECRETS) {
+      await assert.rejects(
+        sbx.run(variant(ATTACKS), { attack: 'read', path: join(ws, file) }, gateway, 10_000),
+        /Access to this API has been restricted/,
+        file,
+      );
+    }
+    assert.equal(
+      await sbx.run(variant(ATTACKS), { attack: 'read', path: join(ws, 'nested', 'notes.txt') }, gateway, 10_000),
+      'plain',
+    );
   });
 });
