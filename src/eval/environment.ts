@@ -11,7 +11,14 @@ import { RateLimiterRegistry } from '../models/rate-limit.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
-import { type Task, type TaskFiles, describeTaskChain, readTask, sandboxHiddenPaths } from '../task/load.ts';
+import {
+  type Task,
+  type TaskFiles,
+  describeTaskChain,
+  readTask,
+  sandboxHiddenPaths,
+  sandboxLimits,
+} from '../task/load.ts';
 import type { RemoteCases } from './remote.ts';
 import type { EvaluateOptions } from './runner.ts';
 import { Store } from './store.ts';
@@ -78,7 +85,11 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   const executor: ChainExecutor =
     opts.sandbox === false
       ? new InProcessExecutor(files.dir)
-      : new SandboxExecutor({ taskDir: files.dir, hide: sandboxHiddenPaths(files.manifest) });
+      : new SandboxExecutor({
+          taskDir: files.dir,
+          hide: sandboxHiddenPaths(files.manifest),
+          limits: sandboxLimits(files.manifest),
+        });
   const store = Store.open(files.dir);
   try {
     const task: Task = { ...files, structure: await describeTaskChain(files, executor) };

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ChainExecutor } from '../chain/executor.ts';
 import { importTaskModule } from '../chain/load-module.ts';
-import { SandboxExecutor } from '../chain/sandbox/index.ts';
+import { SandboxExecutor, type SandboxLimits } from '../chain/sandbox/index.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainStructure, ChainVariant } from '../chain/types.ts';
 import { variantHash } from '../chain/variant-hash.ts';
@@ -77,6 +77,15 @@ export function sandboxHiddenPaths(manifest: Manifest): string[] {
   return [normalize(manifest.data).replace(/\/+$/, ''), '.fapo'];
 }
 
+/** The manifest's caps on what chain code sends back (defaults where it sets none). */
+export function sandboxLimits(manifest: Manifest): Partial<SandboxLimits> {
+  const { maxOutputBytes, maxStepRecordBytes } = manifest.sandbox;
+  return {
+    ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}),
+    ...(maxStepRecordBytes !== undefined ? { maxStepRecordBytes } : {}),
+  };
+}
+
 /** The workspace's own chain, prompts and params as a variant. */
 export function baselineChain(task: TaskFiles): ChainVariant {
   const content = {
@@ -93,7 +102,13 @@ export function baselineChain(task: TaskFiles): ChainVariant {
  * checked against the task: every llm step has a template, references and resources exist.
  */
 export async function describeTaskChain(task: TaskFiles, executor?: ChainExecutor): Promise<ChainStructure> {
-  const own = executor ?? new SandboxExecutor({ taskDir: task.dir, hide: sandboxHiddenPaths(task.manifest) });
+  const own =
+    executor ??
+    new SandboxExecutor({
+      taskDir: task.dir,
+      hide: sandboxHiddenPaths(task.manifest),
+      limits: sandboxLimits(task.manifest),
+    });
   let structure: ChainStructure;
   try {
     structure = await own.describe(baselineChain(task));

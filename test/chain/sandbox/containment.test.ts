@@ -31,6 +31,15 @@ export default defineChain({
         throw new Error('kill outcomes: ' + outcomes.join(','));
       }
       case 'read': return fs.readFileSync(String(input.path), 'utf8');
+      case 'deep': { let a: unknown[] = []; for (let i = 0; i < Number(input.depth); i++) a = [a]; return a; }
+      case 'big': return 'x'.repeat(Number(input.bytes));
+      case 'raw': {
+        // Bypasses the runtime: bytes straight onto the channel to the parent.
+        const frame = Buffer.from(String(input.hex), 'hex');
+        fs.writeSync(3, frame);
+        await new Promise((r) => setTimeout(r, 5000));
+        return 'not killed';
+      }
       default: return 'ok';
     }
   })],
@@ -221,5 +230,73 @@ describe('sandbox: secret-looking files are hidden by name', () => {
       await sbx.run(variant(ATTACKS), { attack: 'read', path: join(ws, 'nested', 'notes.txt') }, gateway, 10_000),
       'plain',
     );
+  });
+});
+
+/** A frame (channel.ts) whose body V8 cannot deserialize without overflowing: arrays nested `depth` deep. */
+function deepFrameHex(depth: number): string {
+  const body = Buffer.concat([
+    Buffer.from([0xff, 0x0f]),
+    Buffer.alloc(depth * 2, Buffer.from([0x41, 0x01])),
+    Buffer.from([0x41, 0x00, 0x24, 0x00, 0x00]),
+    Buffer.alloc(depth * 3, Buffer.from([0x24, 0x00, 0x01])),
+  ]);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length);
+  return Buffer.concat([head, body]).toString('hex');
+}
+
+describe('sandbox: what chain code sends back is bounded in the parent', () => {
+  let ws: string;
+  const sandbox = (limits: ConstructorParameters<typeof SandboxExecutor>[0]['limits'] = {}) => {
+    const sbx = new SandboxExecutor({ taskDir: ws, hide: ['data', '.fapo'], limits });
+    executors.push(sbx);
+    return sbx;
+  };
+  before(async () => {
+    ws = await initWorkspace();
+    writeFileSync(join(ws, 'attacks.ts'), ATTACKS);
+  });
+
+  test('a deeply nested output fails its case with a clear error; the process serves the next case', async () => {
+    const sbx = sandbox();
+    await assert.rejects(
+      sbx.run(variant(ATTACKS), { attack: 'deep', depth: 3000 }, gateway, 10_000),
+      (err: Error) => err.name === 'SandboxLimitError' && /nested deeper than 100 levels/.test(err.message),
+    );
+    assert.equal(await sbx.run(variant(ATTACKS), { attack: 'none' }, gateway, 10_000), 'ok');
+    assert.ok(Array.isArray(await sbx.run(variant(ATTACKS), { attack: 'deep', depth: 50 }, gateway, 10_000)));
+  });
+
+  test('an output or a step record over its cap fails its case, naming the cap and where to set it', async () => {
+    const small = 64 * 1024;
+    await assert.rejects(
+      sandbox({ maxStepRecordBytes: small }).run(variant(ATTACKS), { attack: 'big', bytes: 200_000 }, gateway, 10_000),
+      /record of step "attack" is \d+ bytes, over the cap of 65536 \(sandbox\.maxStepRecordBytes in fapo\.task\.yaml\)/,
+    );
+    await assert.rejects(
+      sandbox({ maxOutputBytes: small }).run(variant(ATTACKS), { attack: 'big', bytes: 200_000 }, gateway, 10_000),
+      /output \(with its tool state\) is \d+ bytes, over the cap of 65536 \(sandbox\.maxOutputBytes in fapo\.task\.yaml\)/,
+    );
+    assert.equal(
+      String(await sandbox().run(variant(ATTACKS), { attack: 'big', bytes: 200_000 }, gateway, 10_000)).length,
+      200_000,
+      'the defaults (4 MiB) allow it',
+    );
+  });
+
+  test('bytes written straight to the channel: an oversized or undecodable message kills only the child', async () => {
+    const sbx = sandbox();
+    const huge = Buffer.alloc(4);
+    huge.writeUInt32BE(2 ** 31);
+    await assert.rejects(
+      sbx.run(variant(ATTACKS), { attack: 'raw', hex: huge.toString('hex') }, gateway, 10_000),
+      /message of 2147483648 bytes, over the \d+-byte cap/,
+    );
+    await assert.rejects(
+      sbx.run(variant(ATTACKS), { attack: 'raw', hex: deepFrameHex(200_000) }, gateway, 10_000),
+      /sent bytes that are no message \(Maximum call stack size exceeded\)/,
+    );
+    assert.equal(await sbx.run(variant(ATTACKS), { attack: 'none' }, gateway, 10_000), 'ok');
   });
 });
