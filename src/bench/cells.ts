@@ -83,6 +83,7 @@ export interface CellRunOptions {
   outDir: string;
   limit?: number;
   sandbox: boolean;
+  caseTimeoutMs?: number;
   concurrency: number;
   /** Session config for optimizer cells (model, seed and strategy are set per cell). */
   sessionConfig?: (key: CellKey) => SessionConfig;
@@ -137,6 +138,7 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
     model: key.model,
     concurrency: opts.concurrency,
     sandbox: opts.sandbox,
+    ...(opts.caseTimeoutMs ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
     meter,
   });
   try {

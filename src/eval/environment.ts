@@ -53,6 +53,8 @@ export interface EnvironmentOptions {
   /** Declared limits of the task model (flags), over those of the models config. */
   rpm?: number;
   tpm?: number;
+  /** Per-case timeout (ms) over fapo.task.yaml `sandbox.caseTimeoutSeconds` (default 300 s). */
+  caseTimeoutMs?: number;
   /** Models config with per-model limits (default: `fapo.models.yaml` in the workspace, if present). */
   modelsConfigPath?: string;
 }
@@ -69,6 +71,8 @@ export interface Environment {
   retrievers: ReadonlyMap<string, Retriever>;
   executor: ChainExecutor;
   retrievalGuard: RetrievalGuard;
+  /** How long a case may run: the option, else the manifest's `sandbox.caseTimeoutSeconds`, else 300 s. */
+  caseTimeoutMs: number;
   /** The task's MCP servers (started on first use, stopped by close()). */
   mcp: McpServers;
   /** Evaluations compute their cases here (queue workers) instead of locally; set by the caller. */
@@ -151,6 +155,8 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       retrievers,
       executor,
       retrievalGuard: enforceRetrievalCaps(task.playbook.caps),
+      caseTimeoutMs:
+        opts.caseTimeoutMs ?? secondsToMs(task.manifest.sandbox.caseTimeoutSeconds) ?? DEFAULT_CASE_TIMEOUT_MS,
       client,
       async close() {
         await Promise.all([executor.close(), mcp.close()]);
@@ -162,6 +168,12 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
     store.close();
     throw err;
   }
+}
+
+export const DEFAULT_CASE_TIMEOUT_MS = 300_000;
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
 }
 
 /** Never called: the base URL is the workers' business, and the id (used for caching) excludes it. */
@@ -180,10 +192,30 @@ export function evaluationInputs(
   env: Environment,
 ): Pick<
   EvaluateOptions,
-  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp' | 'remote'
+  | 'task'
+  | 'store'
+  | 'model'
+  | 'sampling'
+  | 'executor'
+  | 'retrievers'
+  | 'retrievalGuard'
+  | 'mcp'
+  | 'remote'
+  | 'caseTimeoutMs'
 > {
-  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote } = env;
-  return { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, ...(remote ? { remote } : {}) };
+  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote, caseTimeoutMs } = env;
+  return {
+    task,
+    store,
+    model,
+    sampling,
+    executor,
+    retrievers,
+    retrievalGuard,
+    mcp,
+    caseTimeoutMs,
+    ...(remote ? { remote } : {}),
+  };
 }
 
 function noTaskModel(task: TaskFiles): ModelClient {

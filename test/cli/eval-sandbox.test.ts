@@ -40,3 +40,44 @@ describe('fapo eval: the workspace chain is loaded only in the sandbox', () => {
     assert.equal(readFileSync(loot, 'utf8'), `key=${SECRET}`, "in-process runs are the user's explicit choice");
   });
 });
+
+describe('fapo eval: the per-case timeout is a setting', () => {
+  /** The example chain with a 3-second wait before its flow. */
+  function slowChain(dir: string): void {
+    const chain = readFileSync(join(dir, 'chain.ts'), 'utf8');
+    writeFileSync(
+      join(dir, 'chain.ts'),
+      chain.replace(
+        'flow: async ({ input, params, run }) => {',
+        'flow: async ({ input, params, run }) => {\n    await new Promise((r) => setTimeout(r, 3000));',
+      ),
+    );
+  }
+  const errors = (stdout: string) =>
+    readFileSync(join(JSON.parse(stdout).artifacts, 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; error?: string });
+
+  it('--case-timeout <s> and fapo.task.yaml sandbox.caseTimeoutSeconds end slow cases as timeouts', async () => {
+    const dir = exampleWorkspace();
+    slowChain(dir);
+    const flag = await runCli(['eval', dir, '--split', 'val', '--limit', '2', '--json', '--case-timeout', '0.5']);
+    assert.equal(flag.code, 0, flag.stderr);
+    for (const r of errors(flag.stdout)) assert.match(r.error ?? '', /case exceeded its 500 ms timeout/);
+
+    const other = exampleWorkspace();
+    slowChain(other);
+    writeFileSync(
+      join(other, 'fapo.task.yaml'),
+      `${readFileSync(join(other, 'fapo.task.yaml'), 'utf8')}sandbox:\n  caseTimeoutSeconds: 0.7\n`,
+    );
+    const manifest = await runCli(['eval', other, '--split', 'val', '--limit', '2', '--json']);
+    assert.equal(manifest.code, 0, manifest.stderr);
+    for (const r of errors(manifest.stdout)) assert.match(r.error ?? '', /case exceeded its 700 ms timeout/);
+
+    const bad = await runCli(['eval', dir, '--split', 'val', '--case-timeout', 'soon']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--case-timeout must be a positive number of seconds, got "soon"/);
+  });
+});

@@ -14,7 +14,7 @@ import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
 import { simNotice } from '../format.ts';
 import { createProgress } from '../progress.ts';
-import { parsePositiveInt } from './eval.ts';
+import { caseTimeoutMs, parsePositiveInt } from './eval.ts';
 
 export interface OptimizeFlags {
   strategy: string;
@@ -39,6 +39,7 @@ export interface OptimizeFlags {
   analyst: boolean;
   reviewer: boolean;
   sandbox: boolean;
+  caseTimeout?: string;
   json?: boolean;
   maxMetricCalls?: string;
   gepaBudget?: string;
@@ -80,6 +81,7 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     accept: flags.accept,
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
+    ...(flags.caseTimeout ? { caseTimeoutMs: caseTimeoutMs(flags.caseTimeout) } : {}),
     strategyOptions:
       flags.strategy === 'gepa'
         ? gepaOptions(flags)
