@@ -44,7 +44,7 @@ export function isHiddenInWorkspace(rel: string, hidden: readonly string[]): boo
 
 /**
  * Workspace-relative paths chain code must not reach though the workspace is readable: secret-looking
- * files and folders, and symlinks whose real target is neither in the workspace (outside `hidden`)
+ * files and folders, Unix sockets, and symlinks whose real target is neither in the workspace (outside `hidden`)
  * nor in `alsoReadable` (fapo's own files). A symlink is checked by where it points, since Node's
  * permission model checks the path as written and the kernel then follows the link.
  */
@@ -67,6 +67,8 @@ export function unreachableEntries(
       const stat = lstatSync(abs);
       if (stat.isSymbolicLink()) {
         if (!linkStaysReadable(abs, realWs, hidden, alsoReadable)) found.push(child);
+      } else if (stat.isSocket()) {
+        found.push(child); // a server's door, not a file to read
       } else if (stat.isDirectory()) walk(child);
     }
   };

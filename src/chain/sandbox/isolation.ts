@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'no
 import { fileURLToPath } from 'node:url';
 import { FapoError } from '../../util/errors.ts';
 import { inside, isHiddenInWorkspace, unreachableEntries } from '../workspace-files.ts';
+import { viewLauncher, viewPaths, viewUnavailable } from './filesystem-view.ts';
 import { NATIVE_HEADROOM_MB } from './memory-watch.ts';
 
 /** What isolation a sandbox child runs under; recorded in run manifests. */
@@ -18,6 +19,11 @@ export interface SandboxInfo {
   childProcesses: false;
   workerThreads: false;
   network: 'cut' | 'not cut';
+  /**
+   * What the chain code's filesystem holds: only its read roots and the system folders (a mount
+   * namespace of its own, so no host Unix socket can be named), or the host's.
+   */
+  filesystem: 'read roots only' | 'host';
   /** Whether chain code has a PID namespace of its own (it can signal no host process). */
   processes: 'own PID namespace' | 'host PID namespace';
   /** The commands node is started through (namespaces, privilege drop, parent-death signal). */
@@ -231,6 +237,19 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
     );
   }
 
+  // Unix sockets are named by path and neither namespace above hides them: chain code gets a root
+  // that holds only what it may read (filesystem-view.ts).
+  let filesystem: SandboxInfo['filesystem'] = 'host';
+  if (processes === 'own PID namespace') {
+    const why = viewUnavailable(full);
+    if (why === undefined) {
+      wrappers.push(...viewLauncher(viewPaths(fsRead), resolve(opts.taskDir)));
+      filesystem = 'read roots only';
+    } else {
+      warnings.push(`no filesystem view of its own (${why}): chain code can connect to Unix sockets on the host`);
+    }
+  }
+
   let uid = process.getuid?.() ?? -1;
   if (hasSetpriv) {
     // Again inside the namespaces: a change of uid clears the parent-death signal, so it is set after.
@@ -272,6 +291,7 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
       workerThreads: false,
       network,
       processes,
+      filesystem,
       launcher: wrappers,
       uid,
       memoryMb: opts.memoryMb,

@@ -11,15 +11,16 @@ const POLL_MS = 50;
  * Linux only (elsewhere /proc is missing and only the heap cap applies). Returns a stop function.
  */
 export function watchResidentMemory(pid: number, limitMb: number, onExceeded: (rssMb: number) => void): () => void {
-  let target = pid;
-  // One small synchronous read of a /proc file (~20 µs) every POLL_MS; the async variant cost more in
-  // thread-pool round trips than the read itself.
+  // A few small synchronous reads of /proc files (~20 µs each) every POLL_MS; the async variant
+  // cost more in thread-pool round trips than the reads themselves.
   const timer = setInterval(() => {
-    if (target === pid) target = innermost(pid);
+    // Resolved every time: while the launcher sets up, its children come and go (mount, mkdir).
+    const target = innermost(pid);
     let status: string;
     try {
       status = readFileSync(`/proc/${target}/status`, 'utf8');
     } catch {
+      if (target !== pid) return; // a set-up step that just ended
       return stop(); // the process is gone, or this is not Linux
     }
     const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);

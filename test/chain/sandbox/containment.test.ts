@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chmodSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +19,7 @@ import { tempDir } from '../../fixtures/temp.ts';
 const ATTACKS = `
 import { defineChain, code } from 'fapo';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 export default defineChain({
   name: 'containment',
   steps: [code('attack', async ({ input }) => {
@@ -32,11 +34,20 @@ export default defineChain({
       }
       case 'read': return fs.readFileSync(String(input.path), 'utf8');
       case 'deep': { let a: unknown[] = []; for (let i = 0; i < Number(input.depth); i++) a = [a]; return a; }
+      case 'connect': return await new Promise((resolve, reject) => {
+        const socket = net.connect(String(input.path), () => { socket.end(); resolve('connected'); });
+        socket.on('error', reject);
+      });
       case 'big': return 'x'.repeat(Number(input.bytes));
       case 'raw': {
         // Bypasses the runtime: bytes straight onto the channel to the parent.
         const frame = Buffer.from(String(input.hex), 'hex');
-        fs.writeSync(3, frame);
+        for (let at = 0; at < frame.length; ) {
+          try { at += fs.writeSync(3, frame, at); } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        }
         await new Promise((r) => setTimeout(r, 5000));
         return 'not killed';
       }
@@ -298,5 +309,40 @@ describe('sandbox: what chain code sends back is bounded in the parent', () => {
       /sent bytes that are no message \(Maximum call stack size exceeded\)/,
     );
     assert.equal(await sbx.run(variant(ATTACKS), { attack: 'none' }, gateway, 10_000), 'ok');
+  });
+});
+
+describe('sandbox: Unix sockets on the host', () => {
+  test('chain code cannot connect to a socket in a folder it can read, nor to one in its workspace', async () => {
+    const ws = await initWorkspace();
+    writeFileSync(join(ws, 'attacks.ts'), ATTACKS);
+    const dir = tempDir('fapo-contain-sock-');
+    chmodSync(dir, 0o755);
+    let connections = 0;
+    const servers = [join(dir, 'agent.sock'), join(ws, 'db.sock')].map((path) => {
+      const server = createServer((s) => {
+        connections++;
+        s.end();
+      });
+      return { path, server };
+    });
+    for (const { path, server } of servers) {
+      await new Promise<void>((r) => server.listen(path, r));
+      chmodSync(path, 0o777); // what Docker-group or world-writable sockets look like to nobody
+    }
+    after(() => {
+      for (const { server } of servers) server.close();
+    });
+    const sbx = new SandboxExecutor({ taskDir: ws, hide: ['data', '.fapo'] });
+    executors.push(sbx);
+    assert.equal(sbx.info.filesystem, 'read roots only');
+    assert.ok(sbx.info.hidden.includes('db.sock'));
+    for (const { path } of servers)
+      await assert.rejects(
+        sbx.run(variant(ATTACKS), { attack: 'connect', path }, gateway, 10_000),
+        /ENOENT|EACCES|ECONNREFUSED/,
+        path,
+      );
+    assert.equal(connections, 0);
   });
 });
