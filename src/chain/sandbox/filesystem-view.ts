@@ -23,7 +23,7 @@ while [ "$i" -lt "$n" ]; do
   mount --bind "$p" "$root$p"
   mount -o remount,bind,ro "$root$p"
 done
-mkdir -p "$root/dev" "$root/proc" "$root/tmp"
+mkdir -p "$root/dev" "$root/proc" "$root/tmp" "$root$cwd"
 for d in null zero random urandom; do : > "$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"; done
 mount -t proc proc "$root/proc"
 cd "$root"
