@@ -8,7 +8,7 @@ import { SandboxExecutor, type SandboxLimits } from '../chain/sandbox/index.ts';
 import { referencedSteps } from '../chain/template.ts';
 import type { ChainStructure, ChainVariant } from '../chain/types.ts';
 import { variantHash } from '../chain/variant-hash.ts';
-import { workspaceRealPath } from '../chain/workspace-files.ts';
+import { inside, workspaceRealPath } from '../chain/workspace-files.ts';
 import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/descriptions.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
@@ -74,7 +74,11 @@ export async function loadTask(dirArg: string, opts: { executor?: ChainExecutor 
  * and `.env`. Secret-looking files elsewhere are hidden by pattern (sandbox/secret-files.ts).
  */
 export function sandboxHiddenPaths(manifest: Manifest): string[] {
-  return [normalize(manifest.data).replace(/\/+$/, ''), '.fapo'];
+  return [dataFolder(manifest), '.fapo'];
+}
+
+function dataFolder(manifest: Manifest): string {
+  return normalize(manifest.data).replace(/\/+$/, '');
 }
 
 /** The manifest's caps on what chain code sends back (defaults where it sets none). */
@@ -134,8 +138,14 @@ export async function readTask(dirArg: string): Promise<TaskFiles> {
   const params = readParams(join(dir, manifest.params));
   const hidden = sandboxHiddenPaths(manifest);
   const prompts = readPrompts(join(dir, manifest.prompts), { dir, hidden });
-  for (const [name, resource] of Object.entries(manifest.resources))
-    workspaceRealPath(dir, join(dir, resource.path), hidden, `the corpus of resource "${name}"`);
+  // Corpora are read by fapo, never shown to chain code whole, so one may live in the data folder;
+  // a manifest may name one outside the workspace outright (bench cells share the shipped corpora),
+  // but a path inside it must not lead out through a symlink.
+  const corpusHidden = hidden.filter((h) => h !== dataFolder(manifest));
+  for (const [name, resource] of Object.entries(manifest.resources)) {
+    const path = join(dir, resource.path);
+    if (inside(path, dir)) workspaceRealPath(dir, path, corpusHidden, `the corpus of resource "${name}"`);
+  }
   const datasets = readDatasets(dir, manifest.data);
 
   requireEsmScope(dir);

@@ -191,11 +191,11 @@ describe('sandbox: symlinks out of what chain code may read', () => {
 
     const corpus = await initWorkspace();
     const passages = join(corpus, 'corpus', 'passages.jsonl');
-    renameSync(passages, join(corpus, 'data', 'passages.jsonl'));
-    symlinkSync(join(corpus, 'data', 'passages.jsonl'), passages);
+    renameSync(passages, join(outside, 'passages.jsonl'));
+    symlinkSync(join(outside, 'passages.jsonl'), passages);
     await assert.rejects(
       readTask(corpus),
-      /passages\.jsonl: the corpus of resource "wiki" resolves to .*a hidden or secret-looking path/,
+      /passages\.jsonl: the corpus of resource "wiki" resolves to .*outside the task workspace/,
     );
 
     const tool = await initWorkspace();
