@@ -81,3 +81,38 @@ describe('fapo eval: the per-case timeout is a setting', () => {
     assert.match(bad.stderr, /--case-timeout must be a positive number of seconds, got "soon"/);
   });
 });
+
+describe('fapo eval: output caps from fapo.task.yaml', () => {
+  it('an output over sandbox.maxOutputBytes ends its case as a task error naming the cap', async () => {
+    const dir = exampleWorkspace();
+    const chain = readFileSync(join(dir, 'chain.ts'), 'utf8');
+    writeFileSync(
+      join(dir, 'chain.ts'),
+      chain
+        .replace(
+          "import { defineChain, llm, retrieve } from 'fapo';",
+          "import { code, defineChain, llm, retrieve } from 'fapo';",
+        )
+        .replace("llm('answer'),", "llm('answer'),\n    code('big', () => 'x'.repeat(5000)),")
+        .replace("return run('answer', { summary });", "await run('answer', { summary });\n    return run('big');")
+        .replace("output: 'answer',", "output: 'big',"),
+    );
+    writeFileSync(
+      join(dir, 'fapo.task.yaml'),
+      `${readFileSync(join(dir, 'fapo.task.yaml'), 'utf8')}sandbox:\n  maxOutputBytes: 1000\n`,
+    );
+    const r = await runCli(['eval', dir, '--split', 'val', '--limit', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const results = readFileSync(join(JSON.parse(r.stdout).artifacts, 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    for (const line of results) {
+      const result = JSON.parse(line) as { status: string; error?: string };
+      assert.equal(result.status, 'task_error');
+      assert.match(
+        result.error ?? '',
+        /output \(with its tool state\) is \d+ bytes, over the cap of 1000 \(sandbox\.maxOutputBytes in fapo\.task\.yaml\)/,
+      );
+    }
+  });
+});
