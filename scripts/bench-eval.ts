@@ -236,6 +236,24 @@ async function overheadFigures(rounds = sized(10, 1), block = sized(200, 10)): P
   };
 }
 
+/**
+ * Median time from a new SandboxExecutor to its chain loaded in a child: the launcher, namespaces,
+ * the child's own root (filesystem-view.ts), node's start, the bundle and its import.
+ */
+async function sandboxStart(runs = sized(10, 2)): Promise<number> {
+  const ws = await workspace('start', 10);
+  const variant = baselineVariant(ws.task);
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const sandbox = new SandboxExecutor({ taskDir: ws.dir, hide: ['data', '.fapo'] });
+    const started = performance.now();
+    await sandbox.describe(variant);
+    if (i > 0) times.push(performance.now() - started); // the first builds fapo's runtime bundle
+    await sandbox.close();
+  }
+  return median(times);
+}
+
 /** Median round trip of a small message between this process and a plain child over Node's IPC. */
 async function ipcRoundTrip(): Promise<number> {
   // Both sides poll for 1 ms after a message, as the sandbox does (src/chain/sandbox/hot-loop.ts).
@@ -455,7 +473,7 @@ async function memory(): Promise<number[]> {
 }
 
 /** `npm run bench:eval -- overhead memory` runs only those sections (default: all). */
-const SECTIONS = ['overhead', 'throughput', 'reuse', 'memory'] as const;
+const SECTIONS = ['overhead', 'start', 'throughput', 'reuse', 'memory'] as const;
 const chosen = benchArgs();
 for (const name of chosen)
   if (!(SECTIONS as readonly string[]).includes(name))
@@ -495,6 +513,12 @@ try {
     const trip = await ipcRoundTrip();
     console.log(
       `         (this machine's bare Node IPC round trip: ${trip.toFixed(0)} µs median; ${o.roundTripsPerStep.toFixed(2)} a model step, i.e. ${(o.roundTripsPerStep * trip).toFixed(0)} µs per model step before any work)`,
+    );
+  }
+  if (runs('start')) {
+    const ms = await sandboxStart();
+    console.log(
+      `         sandbox child start to chain loaded (launcher, namespaces, own root, node, bundle): ${ms.toFixed(0)} ms median`,
     );
   }
   if (runs('throughput')) {

@@ -3,7 +3,7 @@
  * drive evaluations or optimizations use the rest.
  */
 export * from './authoring.ts';
-export { loadTask, type Task, type Dataset } from './task/load.ts';
+export { loadTask, readTask, type Task, type TaskFiles, type Dataset } from './task/load.ts';
 export type { Case, Manifest, Playbook, Level, Split } from './task/schema.ts';
 export { openEnvironment, type Environment, type EnvironmentOptions } from './eval/environment.ts';
 export { evaluate, type EvaluateOptions, type EvaluateOutcome } from './eval/runner.ts';

@@ -17,7 +17,7 @@ import { parseModelId } from '../models/model-id.ts';
 import { lookupPrice } from '../models/pricing.ts';
 import { type SessionConfig, type SessionRecord, optimize } from '../optimize/session.ts';
 import type { Strategy } from '../optimize/strategy.ts';
-import { loadTask } from '../task/load.ts';
+import { readTask } from '../task/load.ts';
 import type { Sampling } from '../models/types.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import type { BenchmarkTask } from './data/types.ts';
@@ -83,6 +83,7 @@ export interface CellRunOptions {
   outDir: string;
   limit?: number;
   sandbox: boolean;
+  caseTimeoutMs?: number;
   concurrency: number;
   /** Session config for optimizer cells (model, seed and strategy are set per cell). */
   sessionConfig?: (key: CellKey) => SessionConfig;
@@ -102,7 +103,7 @@ export interface StartingPoint {
 }
 
 export async function shippedStartingPoint(task: BenchmarkTask): Promise<StartingPoint> {
-  const loaded = await loadTask(benchmarkDir(task));
+  const loaded = await readTask(benchmarkDir(task));
   return { baselineHash: variantHash(baselineVariant(loaded)), sampling: loaded.manifest.sampling };
 }
 
@@ -121,7 +122,7 @@ export async function runCell(key: CellKey, opts: CellRunOptions): Promise<CellR
     result.judged = await judgePupaRun(
       dir,
       result.testRun,
-      (await loadTask(dir)).datasets.test.cases,
+      (await readTask(dir)).datasets.test.cases,
       opts.pupaJudge,
       opts.concurrency,
     );
@@ -137,6 +138,7 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
     model: key.model,
     concurrency: opts.concurrency,
     sandbox: opts.sandbox,
+    ...(opts.caseTimeoutMs ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
     meter,
   });
   try {
@@ -210,7 +212,7 @@ async function runOptimizerCell(key: CellKey, dir: string, opts: CellRunOptions)
   try {
     const sessionRuns = store.listRuns().filter((r) => r.spec.purpose === `optimize:${outcome.session.id}`);
     const testRun = sessionRuns.find((r) => r.spec.split === 'test' && r.spec.variant === outcome.result.best.hash);
-    const task = await loadTask(dir);
+    const task = await readTask(dir);
     return {
       ...key,
       status: 'complete',

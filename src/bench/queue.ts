@@ -36,6 +36,8 @@ export const CellSettingsSchema = z.object({
   pupaJudge: z.string().optional(),
   concurrency: z.number().int().positive(),
   sandbox: z.boolean(),
+  /** Per-case timeout (ms); default: each workspace's. */
+  caseTimeoutMs: z.number().int().positive().optional(),
 });
 export type CellSettings = z.infer<typeof CellSettingsSchema>;
 

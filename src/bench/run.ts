@@ -38,6 +38,7 @@ export interface BenchOptions {
   outDir: string;
   concurrency: number;
   sandbox: boolean;
+  caseTimeoutMs?: number;
   /** Builds the session config the way `fapo optimize` does, from its flags. */
   sessionConfig: (flags: SessionFlags) => SessionConfig;
   strategyFactory: (name: string) => ((options: Record<string, unknown>) => Strategy) | undefined;
@@ -66,6 +67,7 @@ export interface SessionFlags {
   analyst: boolean;
   reviewer: boolean;
   sandbox: boolean;
+  caseTimeout?: string;
   maxMetricCalls?: string;
   gepaBudget?: string;
 }
@@ -95,7 +97,15 @@ export function planCells(o: Pick<BenchOptions, 'tasks' | 'taskModels' | 'strate
 export function cellSessionConfig(
   o: Pick<
     BenchOptions,
-    'budget' | 'proposer' | 'optimizerModel' | 'concurrency' | 'maxVariants' | 'maxRounds' | 'sandbox' | 'sessionConfig'
+    | 'budget'
+    | 'proposer'
+    | 'optimizerModel'
+    | 'concurrency'
+    | 'maxVariants'
+    | 'maxRounds'
+    | 'sandbox'
+    | 'caseTimeoutMs'
+    | 'sessionConfig'
   >,
   key: CellKey,
 ): SessionConfig {
@@ -127,6 +137,7 @@ export function cellSessionConfig(
     analyst: true,
     reviewer: true,
     sandbox: o.sandbox,
+    ...(o.caseTimeoutMs ? { caseTimeout: String(o.caseTimeoutMs / 1000) } : {}),
     ...gepaBudget,
   });
 }
@@ -157,6 +168,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
           outDir,
           ...(o.limit !== undefined ? { limit: o.limit } : {}),
           sandbox: o.sandbox,
+          ...(o.caseTimeoutMs ? { caseTimeoutMs: o.caseTimeoutMs } : {}),
           concurrency: o.concurrency,
           sessionConfig: (k) => cellSessionConfig(o, k),
           strategyFactory: o.strategyFactory,

@@ -54,6 +54,10 @@ program
   .option('--prices <file>', 'JSON price table overriding the defaults')
   .option('--timeout <ms>', 'per model call timeout, retries included')
   .option('--max-retries <n>', 'provider retries after the first attempt (honouring Retry-After)', '3')
+  .option(
+    '--case-timeout <seconds>',
+    'per-case timeout of chain code (default: fapo.task.yaml sandbox.caseTimeoutSeconds, else 300)',
+  )
   .option('--rpm <n>', "task model's requests-per-minute limit (over fapo.models.yaml)")
   .option('--tpm <n>', "task model's tokens-per-minute limit (over fapo.models.yaml)")
   .option('--models-config <file>', 'per-model rate limits (default: fapo.models.yaml in the workspace, if present)')
@@ -186,6 +190,10 @@ program
   .option('--no-analyst', 'ablation: no analyst model in attribution')
   .option('--no-reviewer', 'ablation: no reviewer model (deterministic checks still run)')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option(
+    '--case-timeout <seconds>',
+    'per-case timeout of chain code (default: fapo.task.yaml sandbox.caseTimeoutSeconds, else 300)',
+  )
   .option('--queue <url>', 'evaluate on `fapo worker`s through BullMQ on this Redis (redis://host:6379)')
   .option('--json', 'machine-readable output')
   .action(lazy('optimize', 'optimizeCommand'));
@@ -228,6 +236,7 @@ const bench = program
   .option('--batch', 'baseline cells: test evaluation through provider batch jobs (50% price; resumable)')
   .option('--batch-poll <seconds>', 'time between batch status polls', '30')
   .option('--no-sandbox', 'run chain code in this process (only for code you trust)')
+  .option('--case-timeout <seconds>', "per-case timeout of chain code (default: each workspace's, else 300)")
   .option('--queue <url>', 'run the cells on `fapo worker --bench-out`s through BullMQ on this Redis')
   .option('--json', 'machine-readable output')
   .action(lazy('bench', 'benchCommand'));

@@ -11,7 +11,14 @@ import { RateLimiterRegistry } from '../models/rate-limit.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
 import { openBm25Index } from '../retrieval/bm25.ts';
 import type { Retriever } from '../retrieval/types.ts';
-import { type Task, loadTask } from '../task/load.ts';
+import {
+  type Task,
+  type TaskFiles,
+  describeTaskChain,
+  readTask,
+  sandboxHiddenPaths,
+  sandboxLimits,
+} from '../task/load.ts';
 import type { RemoteCases } from './remote.ts';
 import type { EvaluateOptions } from './runner.ts';
 import { Store } from './store.ts';
@@ -46,6 +53,8 @@ export interface EnvironmentOptions {
   /** Declared limits of the task model (flags), over those of the models config. */
   rpm?: number;
   tpm?: number;
+  /** Per-case timeout (ms) over fapo.task.yaml `sandbox.caseTimeoutSeconds` (default 300 s). */
+  caseTimeoutMs?: number;
   /** Models config with per-model limits (default: `fapo.models.yaml` in the workspace, if present). */
   modelsConfigPath?: string;
   /** The model judge scorers consult; default: the manifest's `judge.model`. */
@@ -64,6 +73,8 @@ export interface Environment {
   retrievers: ReadonlyMap<string, Retriever>;
   executor: ChainExecutor;
   retrievalGuard: RetrievalGuard;
+  /** How long a case may run: the option, else the manifest's `sandbox.caseTimeoutSeconds`, else 300 s. */
+  caseTimeoutMs: number;
   /** The task's MCP servers (started on first use, stopped by close()). */
   mcp: McpServers;
   /** Evaluations compute their cases here (queue workers) instead of locally; set by the caller. */
@@ -76,9 +87,20 @@ export interface Environment {
 }
 
 export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}): Promise<Environment> {
-  const task = await loadTask(dir);
-  const store = Store.open(task.dir);
+  const files = await readTask(dir);
+  // The chain's structure comes from the executor that runs it: chain code never runs in this
+  // process unless the user opted out of the sandbox.
+  const executor: ChainExecutor =
+    opts.sandbox === false
+      ? new InProcessExecutor(files.dir)
+      : new SandboxExecutor({
+          taskDir: files.dir,
+          hide: sandboxHiddenPaths(files.manifest),
+          limits: sandboxLimits(files.manifest),
+        });
+  const store = Store.open(files.dir);
   try {
+    const task: Task = { ...files, structure: await describeTaskChain(files, executor) };
     const meter = opts.meter ?? new UsageMeter();
     const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
     const modelsConfig = opts.modelsConfigPath
@@ -125,10 +147,6 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
         }),
       );
     }
-    const executor =
-      opts.sandbox === false
-        ? new InProcessExecutor(task.dir)
-        : new SandboxExecutor({ taskDir: task.dir, hide: [task.manifest.data, '.fapo', '.env'] });
     const mcp = new McpServers(task.tools.mcp);
     const judgeModel = opts.judgeModel ?? task.manifest.judge?.model;
     return {
@@ -143,6 +161,8 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       retrievers,
       executor,
       retrievalGuard: enforceRetrievalCaps(task.playbook.caps),
+      caseTimeoutMs:
+        opts.caseTimeoutMs ?? secondsToMs(task.manifest.sandbox.caseTimeoutSeconds) ?? DEFAULT_CASE_TIMEOUT_MS,
       client,
       async close() {
         await Promise.all([executor.close(), mcp.close()]);
@@ -150,9 +170,16 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
       },
     };
   } catch (err) {
+    await executor.close();
     store.close();
     throw err;
   }
+}
+
+export const DEFAULT_CASE_TIMEOUT_MS = 300_000;
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
 }
 
 /** Never called: the base URL is the workers' business, and the id (used for caching) excludes it. */
@@ -171,9 +198,19 @@ export function evaluationInputs(
   env: Environment,
 ): Pick<
   EvaluateOptions,
-  'task' | 'store' | 'model' | 'sampling' | 'executor' | 'retrievers' | 'retrievalGuard' | 'mcp' | 'remote' | 'judge'
+  | 'task'
+  | 'store'
+  | 'model'
+  | 'sampling'
+  | 'executor'
+  | 'retrievers'
+  | 'retrievalGuard'
+  | 'mcp'
+  | 'remote'
+  | 'caseTimeoutMs'
+  | 'judge'
 > {
-  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote, judge } = env;
+  const { task, store, model, sampling, executor, retrievers, retrievalGuard, mcp, remote, caseTimeoutMs, judge } = env;
   return {
     task,
     store,
@@ -183,12 +220,13 @@ export function evaluationInputs(
     retrievers,
     retrievalGuard,
     mcp,
+    caseTimeoutMs,
     ...(remote ? { remote } : {}),
     ...(judge ? { judge } : {}),
   };
 }
 
-function noTaskModel(task: Task): ModelClient {
+function noTaskModel(task: TaskFiles): ModelClient {
   const id = task.manifest.model ?? 'none:none';
   return {
     id,
@@ -196,7 +234,7 @@ function noTaskModel(task: Task): ModelClient {
   };
 }
 
-function taskModelId(task: Task, flag: string | undefined): string {
+function taskModelId(task: TaskFiles, flag: string | undefined): string {
   const id = flag ?? task.manifest.model;
   if (!id)
     throw new FapoError(

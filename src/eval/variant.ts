@@ -1,26 +1,17 @@
 import { materializeChain } from '../chain/materialize.ts';
 import type { ChainContent } from '../chain/types.ts';
 import { moduleFingerprint } from '../task/fingerprint.ts';
-import type { Task } from '../task/load.ts';
+import { baselineChain, type TaskFiles } from '../task/load.ts';
 import { FapoError } from '../util/errors.ts';
-import { canonicalHash, sha256 } from '../util/hash.ts';
+import { sha256 } from '../util/hash.ts';
 import type { Variant } from './types.ts';
 
 export type VariantContent = ChainContent;
 
-/** The content hash that identifies a variant: same chain, prompts and params → same variant. */
-export function variantHash(v: VariantContent): string {
-  return canonicalHash({ chainPath: v.chainPath, chainSource: v.chainSource, prompts: v.prompts, params: v.params });
-}
+export { variantHash } from '../chain/variant-hash.ts';
 
-export function baselineVariant(task: Task): Omit<Variant, 'seq' | 'createdAt'> {
-  const content = {
-    chainPath: task.chainPath,
-    chainSource: task.chainSource,
-    prompts: task.prompts,
-    params: task.params,
-  };
-  return { ...content, hash: variantHash(content), parent: null, level: 'baseline', createdBy: 'workspace' };
+export function baselineVariant(task: TaskFiles): Omit<Variant, 'seq' | 'createdAt'> {
+  return { ...baselineChain(task), parent: null, level: 'baseline', createdBy: 'workspace' };
 }
 
 const chainFingerprints = new Map<string, Promise<string>>();

@@ -34,6 +34,8 @@ export interface SessionConfig {
   accept: 'mean' | 'significant';
   target?: number;
   sandbox: boolean;
+  /** Per-case timeout (ms); default: the manifest's, else 300 s. */
+  caseTimeoutMs?: number;
   /** `false`: no response cache (every model call is paid); for like-for-like cost comparisons. */
   responseCache?: boolean;
   /** Strategy-specific settings (e.g. GEPA's minibatch size, FAPO's proposer kind). */
@@ -129,6 +131,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     ...(config.judgeModel ? { judgeModel: config.judgeModel } : {}),
     concurrency: config.concurrency,
     sandbox: config.sandbox,
+    ...(config.caseTimeoutMs ? { caseTimeoutMs: config.caseTimeoutMs } : {}),
     meter,
     ...(config.responseCache === false ? { responseCache: false } : {}),
   });

@@ -1,9 +1,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { describeChain } from '../chain/structure.ts';
+import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
+import type { ChainExecutor } from '../chain/executor.ts';
+import { importTaskModule } from '../chain/load-module.ts';
+import { SandboxExecutor, type SandboxLimits } from '../chain/sandbox/index.ts';
 import { referencedSteps, templateReferences } from '../chain/template.ts';
-import type { ChainDefinition, ChainStructure } from '../chain/types.ts';
-import { importTaskModule, loadChainModule } from '../chain/load-module.ts';
+import type { ChainStructure, ChainVariant } from '../chain/types.ts';
+import { variantHash } from '../chain/variant-hash.ts';
+import { inside, workspaceRealPath } from '../chain/workspace-files.ts';
 import { TOOL_DESCRIPTIONS_DIR, toolDescriptionPrompt } from '../chain/tools/descriptions.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { sha256 } from '../util/hash.ts';
@@ -34,7 +37,8 @@ export interface Dataset {
   fingerprint: string;
 }
 
-export interface Task {
+/** A task as read from disk, without running any of its chain code. */
+export interface TaskFiles {
   dir: string;
   manifest: Manifest;
   playbook: Playbook;
@@ -42,8 +46,6 @@ export interface Task {
   params: Record<string, unknown>;
   chainPath: string;
   chainSource: string;
-  chain: ChainDefinition;
-  structure: ChainStructure;
   scorer: Scorer;
   /** sha256 of the scorer with what it imports (fingerprint.ts): part of every run's identity. */
   scorerFingerprint: string;
@@ -51,11 +53,83 @@ export interface Task {
   tools: TaskTools;
 }
 
+/** A task with its baseline chain's structure, checked against its prompts and manifest. */
+export interface Task extends TaskFiles {
+  structure: ChainStructure;
+}
+
 /**
  * Loads and validates a task workspace. Everything is checked up front so that a bad line or a
- * typo in a template fails before any model is paid.
+ * typo in a template fails before any model is paid. The chain module is never imported here: its
+ * structure comes from `executor` (default: a sandbox child, closed afterwards).
  */
-export async function loadTask(dirArg: string): Promise<Task> {
+export async function loadTask(dirArg: string, opts: { executor?: ChainExecutor } = {}): Promise<Task> {
+  const files = await readTask(dirArg);
+  return { ...files, structure: await describeTaskChain(files, opts.executor) };
+}
+
+/**
+ * The workspace paths chain code may not read: expected answers, the store (cached answers, runs)
+ * and `.env`. Secret-looking files elsewhere are hidden by pattern (sandbox/secret-files.ts).
+ */
+export function sandboxHiddenPaths(manifest: Manifest): string[] {
+  return [dataFolder(manifest), '.fapo'];
+}
+
+function dataFolder(manifest: Manifest): string {
+  return normalize(manifest.data).replace(/\/+$/, '');
+}
+
+/** The manifest's caps on what chain code sends back (defaults where it sets none). */
+export function sandboxLimits(manifest: Manifest): Partial<SandboxLimits> {
+  const { maxOutputBytes, maxStepRecordBytes } = manifest.sandbox;
+  return {
+    ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}),
+    ...(maxStepRecordBytes !== undefined ? { maxStepRecordBytes } : {}),
+  };
+}
+
+/** The workspace's own chain, prompts and params as a variant. */
+export function baselineChain(task: TaskFiles): ChainVariant {
+  const content = {
+    chainPath: task.chainPath,
+    chainSource: task.chainSource,
+    prompts: task.prompts,
+    params: task.params,
+  };
+  return { ...content, hash: variantHash(content) };
+}
+
+/**
+ * The baseline chain's structure as `executor` reads it (a sandbox child unless the user opted out),
+ * checked against the task: every llm step has a template, references and resources exist.
+ */
+export async function describeTaskChain(task: TaskFiles, executor?: ChainExecutor): Promise<ChainStructure> {
+  const own =
+    executor ??
+    new SandboxExecutor({
+      taskDir: task.dir,
+      hide: sandboxHiddenPaths(task.manifest),
+      limits: sandboxLimits(task.manifest),
+    });
+  let structure: ChainStructure;
+  try {
+    structure = await own.describe(baselineChain(task));
+  } finally {
+    if (!executor) await own.close();
+  }
+  checkChainAgainstTask(
+    structure,
+    task.prompts,
+    task.manifest,
+    join(task.dir, task.manifest.prompts),
+    templateInputs(task.datasets, task.params),
+  );
+  return structure;
+}
+
+/** Reads and validates a task workspace's files; runs the scorer's module, never the chain's. */
+export async function readTask(dirArg: string): Promise<TaskFiles> {
   const dir = resolve(dirArg);
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) {
@@ -67,7 +141,16 @@ export async function loadTask(dirArg: string): Promise<Task> {
   const manifest = parseYamlFile(manifestPath, ManifestSchema);
   const playbook = parseYamlFile(join(dir, manifest.playbook), PlaybookSchema);
   const params = readParams(join(dir, manifest.params));
-  const prompts = readPrompts(join(dir, manifest.prompts));
+  const hidden = sandboxHiddenPaths(manifest);
+  const prompts = readPrompts(join(dir, manifest.prompts), { dir, hidden });
+  // Corpora are read by fapo, never shown to chain code whole, so one may live in the data folder;
+  // a manifest may name one outside the workspace outright (bench cells share the shipped corpora),
+  // but a path inside it must not lead out through a symlink.
+  const corpusHidden = hidden.filter((h) => h !== dataFolder(manifest));
+  for (const [name, resource] of Object.entries(manifest.resources)) {
+    const path = join(dir, resource.path);
+    if (inside(path, dir)) workspaceRealPath(dir, path, corpusHidden, `the corpus of resource "${name}"`);
+  }
   const datasets = readDatasets(dir, manifest.data);
 
   requireEsmScope(dir);
@@ -75,9 +158,6 @@ export async function loadTask(dirArg: string): Promise<Task> {
   if (!existsSync(chainAbs))
     throw new FapoError(`${chainAbs}: chain module not found (manifest "chain: ${manifest.chain}")`);
   const chainSource = readFileSync(chainAbs, 'utf8');
-  const chain = await loadChainModule(chainAbs, sha256(chainSource));
-  const structure = describeChain(chain, prompts);
-  checkChainAgainstTask(structure, prompts, manifest, join(dir, manifest.prompts), templateInputs(datasets, params));
 
   const scorerAbs = join(dir, manifest.scorer);
   if (!existsSync(scorerAbs))
@@ -87,7 +167,7 @@ export async function loadTask(dirArg: string): Promise<Task> {
     throw new FapoError(`${scorerAbs}: the scorer does not load: ${err.message}`);
   });
   const scorer = await loadScorer(scorerAbs, scorerFingerprint);
-  const tools = await loadTaskTools(dir, manifest);
+  const tools = await loadTaskTools(dir, manifest, hidden);
 
   return {
     dir,
@@ -97,8 +177,6 @@ export async function loadTask(dirArg: string): Promise<Task> {
     params,
     chainPath: manifest.chain,
     chainSource,
-    chain,
-    structure,
     scorer,
     scorerFingerprint,
     datasets,
@@ -142,21 +220,33 @@ function readParams(path: string): Record<string, unknown> {
   }
 }
 
-/** One template per file: `prompts/<template>.md`, and tool descriptions `prompts/tools/<tool>.md` as `tools/<tool>`. */
-export function readPrompts(dir: string): Record<string, string> {
+/** Where a task's files may resolve to: its folder minus hidden paths (see workspaceRealPath). */
+interface Containment {
+  dir: string;
+  hidden: string[];
+}
+
+/**
+ * One template per file: `prompts/<template>.md`, and tool descriptions `prompts/tools/<tool>.md` as
+ * `tools/<tool>`. With `within`, a template that resolves (symlinks) outside it is refused: prompts
+ * reach the model and the run's records.
+ */
+export function readPrompts(dir: string, within?: Containment): Record<string, string> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FapoError(`${dir}: prompts folder not found`);
-  const prompts = readMarkdownFiles(dir, '');
+  const prompts = readMarkdownFiles(dir, '', within);
   const toolsDir = join(dir, TOOL_DESCRIPTIONS_DIR);
   if (existsSync(toolsDir) && statSync(toolsDir).isDirectory())
-    Object.assign(prompts, readMarkdownFiles(toolsDir, toolDescriptionPrompt('')));
+    Object.assign(prompts, readMarkdownFiles(toolsDir, toolDescriptionPrompt(''), within));
   return prompts;
 }
 
-function readMarkdownFiles(dir: string, keyPrefix: string): Record<string, string> {
+function readMarkdownFiles(dir: string, keyPrefix: string, within?: Containment): Record<string, string> {
   const files: Record<string, string> = {};
   for (const file of readdirSync(dir).sort()) {
     if (extname(file) !== '.md') continue;
-    files[`${keyPrefix}${basename(file, '.md')}`] = readFileSync(join(dir, file), 'utf8');
+    const path = join(dir, file);
+    if (within) workspaceRealPath(within.dir, path, within.hidden, 'the prompt template');
+    files[`${keyPrefix}${basename(file, '.md')}`] = readFileSync(path, 'utf8');
   }
   return files;
 }

@@ -100,6 +100,18 @@ export const ManifestSchema = z
       .optional(),
     resources: z.record(z.string(), ResourceSchema).default({}),
     tools: ToolsSchema.default({ mcp: {} }),
+    /** Limits on chain code run in the sandbox (docs/security.md). */
+    sandbox: z
+      .object({
+        /** Bytes (serialized) of a case's output with its tool state, or of one tool result; default 4 MiB. */
+        maxOutputBytes: z.number().int().positive().optional(),
+        /** Bytes (serialized) of one step record (code step record, llm step variables); default 4 MiB. */
+        maxStepRecordBytes: z.number().int().positive().optional(),
+        /** Seconds a case may run before it is a timeout error; default 300. `--case-timeout` overrides. */
+        caseTimeoutSeconds: z.number().positive().optional(),
+      })
+      .strict()
+      .default({}),
     /** Metadata keys holding gold evidence (e.g. supporting titles) that attribution may read on train cases. */
     goldEvidence: z.string().optional(),
   })

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { workspaceToolFiles } from '../chain/tools/discover.ts';
+import { workspaceRealPath } from '../chain/workspace-files.ts';
 import type { McpServerConfig } from '../chain/tools/mcp.ts';
 import { FapoError, errorMessage } from '../util/errors.ts';
 import { canonicalHash } from '../util/hash.ts';
@@ -16,13 +17,15 @@ export interface TaskTools {
   fingerprint?: string;
 }
 
-export async function loadTaskTools(dir: string, manifest: Manifest): Promise<TaskTools> {
+/** `sandboxHidden`: the workspace paths chain and tool code may not read (load.ts). */
+export async function loadTaskTools(dir: string, manifest: Manifest, sandboxHidden: string[]): Promise<TaskTools> {
   const mcp: Record<string, McpServerConfig> = {};
   for (const [name, server] of Object.entries(manifest.tools.mcp))
     mcp[name] = 'url' in server ? server : { ...server, cwd: resolve(dir, server.cwd ?? '.') };
   const files = workspaceToolFiles(dir);
   const modules: Record<string, string> = {};
   for (const file of files) {
+    workspaceRealPath(dir, join(dir, file), sandboxHidden, 'the tool module');
     modules[file] = await moduleFingerprint(join(dir, file)).catch((err: Error) => {
       throw new FapoError(`${join(dir, file)}: the tool module does not compile: ${err.message}`);
     });

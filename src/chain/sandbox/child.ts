@@ -1,12 +1,37 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { FapoError, errorMessage } from '../../util/errors.ts';
 import type { StepGateway } from '../execute.ts';
 import { type LocalTools, ToolCallError } from '../tools/case-tools.ts';
 import { CaseTimeoutError } from '../executor.ts';
+import { FrameReader, frame, HEADER_BYTES, tooDeep } from './channel.ts';
 import { hotLoop } from './hot-loop.ts';
 import type { LaunchPlan } from './isolation.ts';
 import { NATIVE_HEADROOM_MB, watchResidentMemory } from './memory-watch.ts';
 import { type ChildMessage, ChildMessageSchema, type DeclaredChain, type ParentMessage } from './protocol.ts';
+
+/** What the parent accepts from a sandbox child; fapo.task.yaml `sandbox:` sets them. */
+export interface SandboxLimits {
+  /** Serialized bytes of a case's output (with its tool state), or of one tool result. */
+  maxOutputBytes: number;
+  /** Serialized bytes of one step record (a code step's record, the variables of an llm step). */
+  maxStepRecordBytes: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { maxOutputBytes: 4 * 2 ** 20, maxStepRecordBytes: 4 * 2 ** 20 };
+/** Deeper values would overflow the parent's recursive code (JSON, hashing) at some point. */
+export const MAX_DEPTH = 100;
+const MAX_VALUES = 1_000_000;
+/** Room in a message beside its payload (op, ids, names). */
+const ENVELOPE_BYTES = 64 * 1024;
+
+/** A case broke one of the parent's limits on what chain code may send back: a task error. */
+export class SandboxLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxLimitError';
+  }
+}
 
 /** A case failed because its sandbox process died (out of memory, killed after a hang, crashed). */
 export class SandboxCrashError extends Error {
@@ -47,6 +72,8 @@ export class SandboxChild {
   readonly ready: Promise<DeclaredChain>;
   readonly exited: Promise<void>;
   private readonly proc: ChildProcess;
+  /** fd 3 of the child: framed messages both ways (channel.ts). */
+  private readonly channel: Duplex;
   private readonly jobs = new Map<number, Job>();
   private readonly pings = new Map<number, () => void>();
   private nextPing = 0;
@@ -67,18 +94,29 @@ export class SandboxChild {
     runtime: string,
     bundle: { code: string; chainPath: string },
     private readonly memoryMb: number,
+    private readonly limits: SandboxLimits = DEFAULT_LIMITS,
   ) {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {}); // a load failure is reported to whoever awaits `ready`
     this.proc = spawn(plan.command, [...plan.args, '--input-type=module', '-e', runtime], {
       cwd: plan.cwd,
       env: plan.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     this.proc.stdout!.setEncoding('utf8').on('data', (text: string) => this.keep(text));
     this.proc.stderr!.setEncoding('utf8').on('data', (text: string) => this.keep(text));
-    this.proc.on('message', (raw) => this.receive(raw));
+    this.channel = this.proc.stdio[3] as Duplex;
+    const maxMessage = Math.max(limits.maxOutputBytes, limits.maxStepRecordBytes) + ENVELOPE_BYTES;
+    const reader = new FrameReader(maxMessage, {
+      message: (value, bytes) => this.receive(value, bytes),
+      oversize: (bytes) =>
+        this.kill(
+          `the sandbox process sent a message of ${bytes} bytes, over the ${maxMessage}-byte cap (sandbox.maxOutputBytes / sandbox.maxStepRecordBytes in fapo.task.yaml); it was killed`,
+        ),
+      malformed: (reason) => this.kill(`the sandbox process sent bytes that are no message (${reason}); it was killed`),
+    });
+    this.channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    this.channel.on('error', (err) => this.keep(`channel error: ${err.message}\n`));
     this.proc.on('error', (err) => this.keep(`spawn failed: ${err.message}\n`));
     const stopWatch = this.watchMemory();
     this.exited = new Promise((resolve) =>
@@ -183,11 +221,9 @@ export class SandboxChild {
   }
 
   private send(message: ParentMessage): void {
-    if (!this.alive || !this.proc.connected) return;
+    if (!this.alive || !this.channel.writable) return;
     sandboxIpcCounts.toChildren++;
-    this.proc.send(message, (err) => {
-      if (err) this.keep(`send failed: ${err.message}\n`);
-    });
+    this.channel.write(frame(message));
     keepHot();
   }
 
@@ -195,15 +231,19 @@ export class SandboxChild {
     this.output = (this.output + text).slice(-TAIL_CHARS);
   }
 
-  private receive(raw: unknown): void {
+  private receive(raw: unknown, bytes: number): void {
     keepHot();
     sandboxIpcCounts.fromChildren++;
+    const deep = tooDeep(raw, MAX_DEPTH, MAX_VALUES);
+    if (deep !== undefined) return this.refuse(raw, `chain code sent back a value ${deep}`);
     const parsed = ChildMessageSchema.safeParse(raw);
     if (!parsed.success)
       return this.kill(
         `the sandbox process sent a malformed message (${parsed.error.issues[0]?.message ?? 'invalid'}); it was killed`,
       );
     const message: ChildMessage = parsed.data;
+    const over = this.overLimit(message, bytes);
+    if (over !== undefined) return this.refuse(message, over);
     if ('records' in message && message.records) {
       const gateway = this.jobs.get(message.job)?.gateway;
       for (const record of message.records) gateway?.recordCode(record);
@@ -241,6 +281,63 @@ export class SandboxChild {
       case 'pong':
         return this.pings.get(message.seq)?.();
     }
+  }
+
+  /** Why a message is over the limits, naming the cap and where to set it; undefined when within. */
+  private overLimit(message: ChildMessage, bytes: number): string | undefined {
+    const { maxOutputBytes, maxStepRecordBytes } = this.limits;
+    const payload = bytes - HEADER_BYTES;
+    switch (message.op) {
+      case 'done':
+        return payload > maxOutputBytes
+          ? `the chain's output (with its tool state) is ${payload} bytes, over the cap of ${maxOutputBytes} (sandbox.maxOutputBytes in fapo.task.yaml)`
+          : this.recordsOverLimit(message);
+      case 'toolResult':
+        return payload > maxOutputBytes
+          ? `a tool result is ${payload} bytes, over the cap of ${maxOutputBytes} (sandbox.maxOutputBytes in fapo.task.yaml)`
+          : undefined;
+      case 'step':
+      case 'fail':
+        return payload > maxStepRecordBytes
+          ? `the record of step "${message.name}" is ${payload} bytes, over the cap of ${maxStepRecordBytes} (sandbox.maxStepRecordBytes in fapo.task.yaml)`
+          : this.recordsOverLimit(message);
+      default:
+        return undefined;
+    }
+  }
+
+  /** Code steps' records ride on other messages (protocol.ts): each is held to the record cap on its own. */
+  private recordsOverLimit(message: ChildMessage): string | undefined {
+    if (!('records' in message) || !message.records) return undefined;
+    const { maxStepRecordBytes } = this.limits;
+    for (const record of message.records) {
+      const size = Buffer.byteLength(JSON.stringify(record));
+      if (size > maxStepRecordBytes)
+        return `the record of step "${record.name}" is ${size} bytes, over the cap of ${maxStepRecordBytes} (sandbox.maxStepRecordBytes in fapo.task.yaml)`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Ends what an over-limit message belongs to with a clear error: its case (a task error; the
+   * child is told to cancel it), its tool call, or, for anything else, the process.
+   */
+  private refuse(message: unknown, reason: string): void {
+    const m = (typeof message === 'object' && message !== null ? message : {}) as {
+      job?: unknown;
+      call?: unknown;
+      op?: unknown;
+    };
+    if (m.op === 'toolResult' && typeof m.call === 'number') {
+      const pending = this.toolCalls.get(m.call);
+      this.toolCalls.delete(m.call);
+      return pending?.reject(new ToolCallError('thrown', reason));
+    }
+    if (typeof m.job !== 'number') return this.kill(`${reason}; it was killed`);
+    const job = this.jobs.get(m.job);
+    if (!job) return; // a case already ended (say, by an earlier message over the limits)
+    this.abandon(m.job);
+    job.reject(new SandboxLimitError(reason));
   }
 
   private async hostStep(jobId: number, call: number, name: string, vars: Record<string, unknown>): Promise<void> {

@@ -6,7 +6,7 @@ import { type ChainExecutor, withCaseTimeout } from '../executor.ts';
 import { describeChain } from '../structure.ts';
 import type { ChainDefinition, ChainStructure, ChainVariant } from '../types.ts';
 import { bundleChain, runtimeCode } from './bundle.ts';
-import { SandboxChild, SandboxCrashError } from './child.ts';
+import { DEFAULT_LIMITS, SandboxChild, SandboxCrashError, type SandboxLimits } from './child.ts';
 import { type LaunchPlan, planLaunch, readablePredicate, type SandboxInfo } from './isolation.ts';
 import type { DeclaredChain } from './protocol.ts';
 
@@ -23,6 +23,8 @@ export interface SandboxOptions {
    * answers), the store and any `.env`, since the rest of the workspace is readable.
    */
   hide?: string[];
+  /** Caps on what chain code sends back (default DEFAULT_LIMITS). */
+  limits?: Partial<SandboxLimits>;
 }
 
 /** Idle variants whose processes are kept for reuse; older idle pools are shut down. */
@@ -53,6 +55,7 @@ export class SandboxExecutor implements ChainExecutor {
   private readonly taskDir: string;
   private readonly poolSize: number;
   private readonly memoryMb: number;
+  private readonly limits: SandboxLimits;
   private readonly pools = new Map<string, Promise<Pool>>();
   /** Every running child, whichever pool it belongs to, so that close() leaves none behind. */
   private readonly running = new Set<SandboxChild>();
@@ -62,6 +65,7 @@ export class SandboxExecutor implements ChainExecutor {
     this.taskDir = opts.taskDir;
     this.poolSize = opts.poolSize ?? 2;
     this.memoryMb = opts.memoryMb ?? 256;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.plan = planLaunch({ taskDir: opts.taskDir, memoryMb: this.memoryMb, env: opts.env, hide: opts.hide });
     this.info = this.plan.info;
     this.readable = readablePredicate(opts.taskDir, opts.hide);
@@ -135,7 +139,7 @@ export class SandboxExecutor implements ChainExecutor {
   }
 
   private spawn(pool: Pool): SandboxChild {
-    const child = new SandboxChild(this.plan, pool.runtime, pool.bundle, this.memoryMb);
+    const child = new SandboxChild(this.plan, pool.runtime, pool.bundle, this.memoryMb, this.limits);
     pool.children.push(child);
     this.running.add(child);
     void child.exited.then(() => this.running.delete(child));

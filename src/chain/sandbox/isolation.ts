@@ -3,6 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FapoError } from '../../util/errors.ts';
+import { inside, isHiddenInWorkspace, unreachableEntries } from '../workspace-files.ts';
+import { viewLauncher, viewPaths, viewUnavailable } from './filesystem-view.ts';
 import { NATIVE_HEADROOM_MB } from './memory-watch.ts';
 
 /** What isolation a sandbox child runs under; recorded in run manifests. */
@@ -17,6 +19,13 @@ export interface SandboxInfo {
   childProcesses: false;
   workerThreads: false;
   network: 'cut' | 'not cut';
+  /**
+   * What the chain code's filesystem holds: only its read roots and the system folders (a mount
+   * namespace of its own, so no host Unix socket can be named), or the host's.
+   */
+  filesystem: 'read roots only' | 'host';
+  /** Whether chain code has a PID namespace of its own (it can signal no host process). */
+  processes: 'own PID namespace' | 'host PID namespace';
   /** The commands node is started through (namespaces, privilege drop, parent-death signal). */
   launcher: string[];
   /** The uid chain code runs as. */
@@ -104,33 +113,42 @@ function hiddenPaths(hide: string[]): string[] {
   });
 }
 
-function inside(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
 /**
  * Whether chain code may read (and so the parent may bundle) a file: in the workspace but not
  * under a hidden path, or in fapo's installation.
  */
 export function readablePredicate(taskDir: string, hide: string[] = []): (path: string) => boolean {
   const ws = resolve(taskDir);
-  const hidden = hiddenPaths(hide).map((h) => join(ws, h));
-  const fapo = readRoots(taskDir).filter((r) => r !== ws);
-  return (path) => fapo.some((r) => inside(path, r)) || (inside(path, ws) && !hidden.some((h) => inside(path, h)));
+  const hidden = hiddenPaths(hide);
+  const fapo = fapoRoots();
+  return (path) =>
+    fapo.some((r) => inside(path, r)) ||
+    (inside(path, ws) && !isHiddenInWorkspace(relative(ws, path).split(sep).join('/'), hidden));
 }
 
-/** What chain code may read: the workspace (minus hidden paths), fapo's sources and its dependencies. */
-export function readRoots(taskDir: string, hide: string[] = []): string[] {
-  const roots = [
-    ...workspaceRoots(resolve(taskDir), hiddenPaths(hide)),
-    join(FAPO_ROOT, 'src'),
-    join(FAPO_ROOT, 'node_modules'),
-  ];
+/** fapo's sources and its dependencies. */
+function fapoRoots(): string[] {
+  const roots = [join(FAPO_ROOT, 'src'), join(FAPO_ROOT, 'node_modules')];
   // Installed as a dependency, fapo's own dependencies may be hoisted into the enclosing node_modules.
   const marker = `${sep}node_modules${sep}`;
   const at = FAPO_ROOT.lastIndexOf(marker);
   if (at >= 0) roots.push(FAPO_ROOT.slice(0, at + marker.length - 1));
+  return roots;
+}
+
+/**
+ * Workspace paths chain code may not read: those asked for, secret-looking files and symlinks
+ * leading out of what it may read (workspace-files.ts).
+ */
+function unreadablePaths(taskDir: string, hide: string[] = []): string[] {
+  const hidden = hiddenPaths(hide);
+  const fapo = fapoRoots();
+  return [...hidden, ...unreachableEntries(resolve(taskDir), hidden, (real) => fapo.some((r) => inside(real, r)))];
+}
+
+/** What chain code may read: the workspace (minus unreadable paths), fapo's sources and its dependencies. */
+function readRoots(ws: string, unreadable: string[]): string[] {
+  const roots = [...workspaceRoots(ws, unreadable), ...fapoRoots()];
   for (const root of roots) {
     // Node 20 reads one path per --allow-fs-read flag; a comma would be read as the old list syntax.
     if (root.includes(','))
@@ -155,62 +173,98 @@ function succeeds(command: string, args: string[]): boolean {
   return ok;
 }
 
-/** Can uid nobody read and traverse every path chain code needs (and run node)? */
-function readableByNobody(paths: string[]): boolean {
-  const tests = paths.map((_, i) => `test -r "$${i + 1}" -a -x "$${i + 1}"`).join(' && ');
-  return succeeds('setpriv', [
-    `--reuid=${NOBODY}`,
-    `--regid=${NOBODY}`,
-    '--clear-groups',
-    '/bin/sh',
-    '-c',
-    tests,
-    'sh',
-    ...paths,
-  ]);
+/**
+ * The first path chain code needs that uid nobody cannot read (directories must also be
+ * searchable), or undefined when nobody can read them all. Paths go to the shell as "$@", so any
+ * number of them works.
+ */
+function unreadableByNobody(paths: string[]): string | undefined {
+  const key = ['nobody', ...paths].join('\0');
+  if (!nobodyProbes.has(key)) {
+    const script =
+      'for p do { test -r "$p" && { test ! -d "$p" || test -x "$p"; }; } || { printf %s "$p"; exit 1; }; done';
+    const result = spawnSync(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sh', '-c', script, 'sh', ...paths],
+      { encoding: 'utf8', timeout: 5000 },
+    );
+    nobodyProbes.set(key, result.status === 0 ? undefined : result.stdout || paths[0] || '?');
+  }
+  return nobodyProbes.get(key);
 }
+const nobodyProbes = new Map<string, string | undefined>();
 
 /**
  * Decides the command line of a sandbox child and what isolation it gives. Layers that depend on
  * the host (network namespace, dropping to nobody) are probed once and recorded when missing.
  */
 export function planLaunch(opts: IsolationOptions): LaunchPlan {
-  const fsRead = readRoots(opts.taskDir, opts.hide);
+  const hidden = unreadablePaths(opts.taskDir, opts.hide);
+  const fsRead = readRoots(resolve(opts.taskDir), hidden);
   const env = childEnv(opts.env);
   const warnings: string[] = [];
   const isRoot = process.getuid?.() === 0;
   const hasSetpriv = succeeds('setpriv', ['--version']);
   const wrappers: string[] = [];
 
-  // Node 20 permissions do not cover sockets: a fresh network namespace (only loopback, down) does.
-  // Without root, a user namespace that maps the current user to itself allows the same.
-  const netns = isRoot ? ['unshare', '--net'] : ['unshare', '--map-current-user', '--net'];
+  // The kernel kills the launcher if the parent dies, even while chain code spins in a loop; the
+  // launcher's death then takes the whole PID namespace with it (--kill-child).
+  if (hasSetpriv) wrappers.push('setpriv', '--pdeathsig', 'KILL');
+  else warnings.push('setpriv not found: no parent-death signal and no privilege drop');
+
+  // Node 20 permissions cover neither sockets nor signals. A fresh network namespace (only loopback,
+  // down) cuts the network; a fresh PID namespace (chain code is its init, /proc remounted to match)
+  // leaves no host process to signal. Without root, a user namespace mapping the current user to
+  // itself allows the same.
+  const userns = isRoot ? [] : ['--map-current-user'];
+  const full = ['unshare', ...userns, '--net', '--pid', '--kill-child=KILL', '--mount-proc'];
+  const netOnly = ['unshare', ...userns, '--net'];
   let network: SandboxInfo['network'] = 'not cut';
-  if (succeeds(netns[0]!, [...netns.slice(1), 'true'])) {
-    wrappers.push(...netns);
+  let processes: SandboxInfo['processes'] = 'host PID namespace';
+  if (succeeds(full[0]!, [...full.slice(1), 'true'])) {
+    wrappers.push(...full);
     network = 'cut';
+    processes = 'own PID namespace';
+  } else if (succeeds(netOnly[0]!, [...netOnly.slice(1), 'true'])) {
+    wrappers.push(...netOnly);
+    network = 'cut';
+    warnings.push(
+      `no PID namespace: \`${full.join(' ')} true\` failed on this host, so chain code can signal host processes`,
+    );
   } else {
     warnings.push(
-      `network not cut: \`${netns.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`,
+      `network not cut: \`${netOnly.join(' ')} true\` failed on this host, and Node 20 permissions do not restrict sockets`,
     );
+  }
+
+  // Unix sockets are named by path and neither namespace above hides them: chain code gets a root
+  // that holds only what it may read (filesystem-view.ts).
+  let filesystem: SandboxInfo['filesystem'] = 'host';
+  if (processes === 'own PID namespace') {
+    const why = viewUnavailable(full);
+    if (why === undefined) {
+      wrappers.push(...viewLauncher(viewPaths(fsRead), resolve(opts.taskDir)));
+      filesystem = 'read roots only';
+    } else {
+      warnings.push(`no filesystem view of its own (${why}): chain code can connect to Unix sockets on the host`);
+    }
   }
 
   let uid = process.getuid?.() ?? -1;
   if (hasSetpriv) {
-    // The kernel kills the child if the parent dies, even while chain code spins in a loop.
+    // Again inside the namespaces: a change of uid clears the parent-death signal, so it is set after.
     wrappers.push('setpriv', '--pdeathsig', 'KILL');
     if (isRoot) {
-      if (readableByNobody([...fsRead.filter((p) => existsSync(p)), dirname(process.execPath)])) {
+      const unreadable = unreadableByNobody([...fsRead.filter((p) => existsSync(p)), dirname(process.execPath)]);
+      if (unreadable === undefined) {
         wrappers.push(`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups');
         uid = NOBODY;
       } else {
         warnings.push(
-          'chain code runs as root: uid nobody cannot read the task workspace or fapo (make them world-readable to drop privileges)',
+          `chain code runs as root: uid nobody cannot read ${unreadable} (make the task workspace, its parent folders and fapo world-readable, e.g. chmod o+rX, to drop privileges)`,
         );
       }
     }
-  } else {
-    warnings.push('setpriv not found: no parent-death signal and no privilege drop');
   }
 
   const permission = permissionFlag(process.versions.node);
@@ -231,11 +285,13 @@ export function planLaunch(opts: IsolationOptions): LaunchPlan {
       permissionModel: `node ${permission.flag} (${permission.stable ? 'stable' : 'experimental'} in Node ${process.versions.node}; does not restrict network)`,
       node: process.version,
       fsRead,
-      hidden: opts.hide ?? [],
+      hidden,
       fsWrite: false,
       childProcesses: false,
       workerThreads: false,
       network,
+      processes,
+      filesystem,
       launcher: wrappers,
       uid,
       memoryMb: opts.memoryMb,

@@ -3,6 +3,7 @@
  * chain bundle, then runs cases on request. Code steps run here; llm and retrieve steps are sent to
  * the parent, which holds keys, cache, budgets and evidence.
  */
+import { Socket } from 'node:net';
 import { executeChain, type StepGateway } from '../execute.ts';
 import { CaseTools, ToolCallError, toolInfos, toolsFromModules } from '../tools/case-tools.ts';
 import type { WorkspaceTool } from '../tools/define.ts';
@@ -10,6 +11,7 @@ import type { ChainDefinition } from '../types.ts';
 import { serialize } from 'node:v8';
 import type { ChildMessage, CodeRecord, DeclaredChain, ParentMessage } from './protocol.ts';
 import { chainFromModule } from '../validate.ts';
+import { FrameReader, frame } from './channel.ts';
 import { hotLoop } from './hot-loop.ts';
 
 interface PendingCall {
@@ -32,8 +34,12 @@ const hostErrors = new WeakMap<object, number>();
 /** The parent usually answers a step within a millisecond when the model is fast. */
 const keepHot = hotLoop(1);
 
+/** fd 3: the parent's end of the channel (channel.ts). */
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+
+/** Throws, as process.send did, when a value cannot be serialized (a function in an output). */
 function send(message: ChildMessage): void {
-  process.send!(message);
+  channel.write(frame(message));
   keepHot();
 }
 
@@ -198,7 +204,7 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-process.on('message', (raw) => {
+function receive(raw: unknown): void {
   const message = raw as ParentMessage;
   keepHot();
   switch (message.op) {
@@ -215,6 +221,15 @@ process.on('message', (raw) => {
     case 'ping':
       return send({ op: 'pong', seq: message.seq });
   }
+}
+
+// The parent is trusted: its messages have no size cap here.
+const reader = new FrameReader(Number.POSITIVE_INFINITY, {
+  message: receive,
+  oversize: () => process.exit(1),
+  malformed: () => process.exit(1),
 });
+channel.on('data', (chunk: Buffer) => reader.push(chunk));
 // Without a parent there is nobody to serve: exit rather than linger.
-process.on('disconnect', () => process.exit(0));
+channel.on('end', () => process.exit(0));
+channel.on('error', () => process.exit(0));

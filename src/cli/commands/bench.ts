@@ -7,7 +7,7 @@ import { runBench, type SessionFlags } from '../../bench/run.ts';
 import { redisOptions } from '../../scale/redis.ts';
 import { parseBenchmarkTasks } from '../../bench/workspace.ts';
 import { FapoError } from '../../util/errors.ts';
-import { parsePositiveInt } from './eval.ts';
+import { caseTimeoutMs, parsePositiveInt } from './eval.ts';
 import { strategyFactory } from '../../optimize/strategies.ts';
 import { type OptimizeFlags, sessionConfig } from './optimize.ts';
 
@@ -26,6 +26,7 @@ export interface BenchFlags {
   out: string;
   concurrency: string;
   sandbox: boolean;
+  caseTimeout?: string;
   json?: boolean;
   queue?: string;
   batch?: boolean;
@@ -101,6 +102,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     ...(flags.pupaJudge ? { pupaJudge: flags.pupaJudge } : {}),
     concurrency: parsePositiveInt('concurrency', flags.concurrency),
     sandbox: flags.sandbox,
+    ...(flags.caseTimeout ? { caseTimeoutMs: caseTimeoutMs(flags.caseTimeout) } : {}),
   };
   if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
   if (flags.queue && flags.batch)

@@ -24,6 +24,7 @@ export interface EvalFlags {
   limit?: string;
   json?: boolean;
   sandbox: boolean;
+  caseTimeout?: string;
   prices?: string;
   timeout?: string;
   maxRetries?: string;
@@ -47,6 +48,14 @@ export function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new FapoError(`--${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+/** `--case-timeout <seconds>`, in ms. */
+export function caseTimeoutMs(seconds: string): number {
+  const s = Number(seconds);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new FapoError(`--case-timeout must be a positive number of seconds, got "${seconds}"`);
+  return Math.round(s * 1000);
 }
 
 export function parseNonNegativeInt(name: string, value: string): number {
@@ -96,6 +105,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     concurrency,
     sandbox: flags.sandbox,
     pricesPath: flags.prices,
+    ...(flags.caseTimeout ? { caseTimeoutMs: caseTimeoutMs(flags.caseTimeout) } : {}),
     ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
     ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
     ...(flags.rpm ? { rpm: parsePositiveInt('rpm', flags.rpm) } : {}),

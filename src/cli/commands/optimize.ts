@@ -6,7 +6,7 @@ import { describeEvent, type OptimizeEvent } from '../../optimize/events.ts';
 import { strategyFactory } from '../../optimize/strategies.ts';
 import { formatMeanSd } from '../../eval/artifacts.ts';
 import { Store } from '../../eval/store.ts';
-import { loadTask } from '../../task/load.ts';
+import { readTask } from '../../task/load.ts';
 import type { RemoteFactory } from '../../eval/remote.ts';
 import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions } from '../../scale/redis.ts';
@@ -14,7 +14,7 @@ import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
 import { simNotice } from '../format.ts';
 import { createProgress } from '../progress.ts';
-import { parsePositiveInt } from './eval.ts';
+import { caseTimeoutMs, parsePositiveInt } from './eval.ts';
 
 export interface OptimizeFlags {
   strategy: string;
@@ -40,6 +40,7 @@ export interface OptimizeFlags {
   analyst: boolean;
   reviewer: boolean;
   sandbox: boolean;
+  caseTimeout?: string;
   json?: boolean;
   maxMetricCalls?: string;
   gepaBudget?: string;
@@ -82,6 +83,7 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     accept: flags.accept,
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
+    ...(flags.caseTimeout ? { caseTimeoutMs: caseTimeoutMs(flags.caseTimeout) } : {}),
     strategyOptions:
       flags.strategy === 'gepa'
         ? gepaOptions(flags)
@@ -164,7 +166,7 @@ export function printOutcome(outcome: SessionOutcome): void {
 
 /** Writes the session report into the workspace and returns its folder. */
 export async function saveReport(taskDir: string, outcome: SessionOutcome): Promise<string> {
-  const task = await loadTask(taskDir);
+  const task = await readTask(taskDir);
   const store = Store.open(task.dir);
   try {
     return writeReportFor(store, task.dir, task.manifest.name, outcome);

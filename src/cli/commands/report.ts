@@ -4,7 +4,7 @@ import { loadSessionReportInput } from '../../optimize/report/load.ts';
 import { writeSessionReport } from '../../optimize/report/write.ts';
 import { SessionState } from '../../optimize/session-state.ts';
 import type { SessionOutcome, SessionRecord } from '../../optimize/session.ts';
-import { loadTask } from '../../task/load.ts';
+import { readTask } from '../../task/load.ts';
 import { FapoError } from '../../util/errors.ts';
 
 /** Writes a finished session's report (Markdown, JSON, HTML, memory, change log) into the workspace. */
@@ -16,7 +16,7 @@ export function writeReportFor(store: Store, taskDir: string, taskName: string, 
 
 /** `fapo report <task> [--session id]`: (re)writes and locates a session's report. */
 export async function reportCommand(taskDir: string, flags: { session?: string }): Promise<number> {
-  const task = await loadTask(taskDir);
+  const task = await readTask(taskDir);
   const store = Store.open(task.dir);
   try {
     const sessions = store

@@ -1,9 +1,9 @@
 import { Store } from '../../eval/store.ts';
-import { loadTask } from '../../task/load.ts';
+import { readTask } from '../../task/load.ts';
 import { table } from '../format.ts';
 
 export async function variantsCommand(taskDir: string, flags: { json?: boolean }): Promise<number> {
-  const task = await loadTask(taskDir);
+  const task = await readTask(taskDir);
   const store = Store.open(task.dir);
   try {
     const variants = store.listVariants();

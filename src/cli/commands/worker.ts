@@ -70,6 +70,7 @@ function runBenchCell(key: CellKey, settings: CellSettings, outDir: string) {
     outDir,
     ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
     sandbox: settings.sandbox,
+    ...(settings.caseTimeoutMs ? { caseTimeoutMs: settings.caseTimeoutMs } : {}),
     concurrency: settings.concurrency,
     sessionConfig: (k) => cellSessionConfig({ ...settings, sessionConfig: benchSessionConfig }, k),
     strategyFactory: benchStrategyFactory,

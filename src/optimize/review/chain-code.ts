@@ -1,7 +1,7 @@
 /** The chain-code check for structure-level proposals: safety, case-specific code, module shape, types. */
 import { findCaseSpecificConditionals } from './case-conditionals.ts';
 import type { ParsedChain } from './chain-ast.ts';
-import { findUnsafeCode, moduleShapeFindings } from './chain-safety.ts';
+import { findUncheckableKeys, findUnsafeCode, moduleShapeFindings } from './chain-safety.ts';
 import { typecheckChain } from './typecheck.ts';
 import type { CheckResult, Proposal } from './types.ts';
 import { checkResult } from './verdict.ts';
@@ -28,8 +28,13 @@ export function checkChainCode(proposal: Proposal, chain: ParsedChain, options: 
     options.typecheck === false
       ? { ran: false as const, reason: 'switched off' }
       : typecheckChain(proposal.chainSource, proposal.chainPath, options.fapoTypesPath);
-  if (!typed.ran) warn.push(`typecheck skipped: ${typed.reason}`);
-  else block.push(...typed.errors.map((e) => `type error: ${e}`));
+  if (!typed.ran) {
+    warn.push(`typecheck skipped: ${typed.reason}`);
+    block.push(...findUncheckableKeys(sf, { strict: true }));
+  } else {
+    block.push(...typed.errors.map((e) => `type error: ${e}`));
+    block.push(...findUncheckableKeys(typed.sourceFile, { checker: typed.checker }));
+  }
   return checkResult('chain-code', {
     block,
     warn,

@@ -35,6 +35,51 @@ const FORBIDDEN_GLOBALS: ReadonlyMap<string, string> = new Map([
   ['Bun', 'runtime internals'],
 ]);
 
+/**
+ * Computed member accesses whose key is not provably safe. With the type checker (the review's
+ * typecheck program), a key must be a number, a symbol, or string literal(s) other than the
+ * forbidden properties; a `string` or `any` key (`['con','structor'].join('')`,
+ * `String.fromCharCode(...)`, `JSON.parse('"constructor"')`) could name any property. Without
+ * one, `strict` flags every key that is not a literal; otherwise (tool code, which indexes its state
+ * by the model's arguments and has no typecheck) keys that are names or property paths pass and
+ * computed ones (calls, operators, templates) are flagged.
+ */
+export function findUncheckableKeys(
+  sf: ts.SourceFile,
+  types: { checker: ts.TypeChecker } | { strict: boolean },
+): string[] {
+  const checker = 'checker' in types ? types.checker : undefined;
+  const block: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isElementAccessExpression(node)) {
+      const key = unwrap(node.argumentExpression);
+      const safe = checker
+        ? keyTypeIsSafe(checker.getTypeAtLocation(key))
+        : 'strict' in types && !types.strict && isNamePath(key);
+      if (!ts.isStringLiteralLike(key) && !ts.isNumericLiteral(key) && !safe) {
+        const type = checker ? ` (type ${checker.typeToString(checker.getTypeAtLocation(key))})` : '';
+        block.push(
+          `line ${lineOf(node)}: computed property key \`${key.getText(sf)}\`${type} could name any property, 'constructor' included; index with a number or a string literal, or use a Map`,
+        );
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return block;
+}
+
+/** `k`, `input.id`: a name or a path of names, computing nothing. */
+function isNamePath(e: ts.Expression): boolean {
+  return ts.isIdentifier(e) || (ts.isPropertyAccessExpression(e) && isNamePath(e.expression));
+}
+
+function keyTypeIsSafe(type: ts.Type): boolean {
+  if (type.isUnion()) return type.types.every(keyTypeIsSafe);
+  if (type.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.ESSymbolLike)) return true;
+  return type.isStringLiteral() && !FORBIDDEN_PROPERTIES.has(type.value);
+}
+
 /** Properties that lead from any value to `Function` (e.g. via AsyncFunction's prototype) or to prototype tampering. */
 const FORBIDDEN_PROPERTIES = new Set([
   'constructor',

@@ -5,7 +5,7 @@
  * order status, a reason code); the cases reach it only through the model's arguments.
  */
 import ts from 'typescript';
-import { findUnsafeCode, moduleShapeFindings } from './chain-safety.ts';
+import { findUncheckableKeys, findUnsafeCode, moduleShapeFindings } from './chain-safety.ts';
 import type { CheckResult, Proposal } from './types.ts';
 import { checkResult } from './verdict.ts';
 
@@ -33,6 +33,7 @@ export function checkToolCode(
     const findings = [
       ...findUnsafeCode(sf, { importAllowlist }).map((f) => f.replace('chains may import', 'tools may import')),
       ...moduleShapeFindings(sf, 'defineTool'),
+      ...findUncheckableKeys(sf, { strict: false }),
     ];
     block.push(...findings.map((f) => `${path}: ${f}`));
   }

@@ -26,7 +26,15 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
 const libCache = new Map<string, ts.SourceFile>();
 const libDir = path.dirname(ts.getDefaultLibFilePath(COMPILER_OPTIONS));
 
-export type TypecheckOutcome = { ran: true; errors: string[] } | { ran: false; reason: string };
+export type TypecheckOutcome =
+  | {
+      ran: true;
+      errors: string[];
+      /** The variant as the checker sees it, for checks that need types (chain-safety.ts). */
+      sourceFile: ts.SourceFile;
+      checker: ts.TypeChecker;
+    }
+  | { ran: false; reason: string };
 
 export function typecheckChain(
   source: string,
@@ -64,5 +72,5 @@ export function typecheckChain(
       const { line, character } = variant.getLineAndCharacterOfPosition(d.start);
       return `${chainPath}:${line + 1}:${character + 1} TS${d.code}: ${message}`;
     });
-  return { ran: true, errors: [...new Set(errors)] };
+  return { ran: true, errors: [...new Set(errors)], sourceFile: variant, checker: program.getTypeChecker() };
 }

@@ -99,6 +99,8 @@ import { defineChain, code } from 'fapo';
 import * as fs from 'node:fs';
 import * as cp from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+/** Identifies this sandbox process (in its own PID namespace every child is pid 1). */
+const processToken = Math.random();
 export default defineChain({
   name: 'attacks',
   steps: [code('attack', async ({ input }) => {
@@ -114,7 +116,7 @@ export default defineChain({
       case 'oom': { const keep: number[][] = []; for (;;) keep.push(new Array(1e6).fill(1)); }
       case 'buffers': { const keep: Buffer[] = []; for (;;) { keep.push(Buffer.alloc(16 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 2)); } }
       case 'slow': await new Promise((r) => setTimeout(r, Number(input.ms))); return 'slow done';
-      case 'pid': await new Promise((r) => setTimeout(r, Number(input.ms ?? 0))); return process.pid;
+      case 'pid': await new Promise((r) => setTimeout(r, Number(input.ms ?? 0))); return processToken;
       default: return 'ok';
     }
   })],
@@ -390,28 +392,6 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
     assert.equal(await sbx.run(attacks(), { attack: 'none' }, new FakeGateway(), 5000), 'ok');
   });
 
-  test('processes of idle variants are shut down beyond the two most recent', async () => {
-    const sbx = sandbox({ poolSize: 1 });
-    const copies = [1, 2, 3, 4].map((i) => variant(`chains/attacks-${i}.ts`, ATTACK_CHAIN));
-    const pids: number[] = [];
-    for (const v of copies) pids.push((await sbx.run(v, { attack: 'pid' }, new FakeGateway(), 5000)) as number);
-    await new Promise((r) => setTimeout(r, 300));
-    const running = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    assert.deepEqual(pids.map(running), [false, true, true, true]);
-    assert.equal(
-      await sbx.run(copies[0]!, { attack: 'none' }, new FakeGateway(), 5000),
-      'ok',
-      'a retired variant starts again on demand',
-    );
-  });
-
   test('a chain that crashes its process at load: describe() and run() reject with its output', async () => {
     const sbx = sandbox();
     const crash = variant(
@@ -446,6 +426,22 @@ describe('sandbox executor: hangs, memory and crashes', { concurrency: true }, (
 });
 
 describe('sandbox executor: shutdown', () => {
+  test('processes of idle variants are shut down beyond the two most recent', async () => {
+    await Promise.all(executors.map((e) => e.close()));
+    const sbx = sandbox({ poolSize: 1 });
+    const copies = [1, 2, 3, 4].map((i) => variant(`chains/attacks-${i}.ts`, ATTACK_CHAIN));
+    const tokens: unknown[] = [];
+    for (const v of copies) tokens.push(await sbx.run(v, { attack: 'pid' }, new FakeGateway(), 5000));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(new Set(tokens).size, 4, 'one process per variant');
+    assert.equal(sandboxChildren().length, 3, 'the current variant and the two most recent idle ones');
+    assert.notEqual(
+      await sbx.run(copies[0]!, { attack: 'pid' }, new FakeGateway(), 5000),
+      tokens[0],
+      'a retired variant starts again on demand, in a new process',
+    );
+  });
+
   test('close() leaves no sandbox processes behind', async () => {
     const sbx = new SandboxExecutor({ taskDir: ws, poolSize: 2 });
     await Promise.all(

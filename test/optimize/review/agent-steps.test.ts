@@ -140,6 +140,18 @@ describe('the tool-code check (same AST allowlist as chain code)', () => {
     assert.match(text, /'process' is forbidden/);
   });
 
+  it('computed keys built at run time are blocked in tools; keys that are names or paths pass', () => {
+    for (const key of [
+      "['con', 'structor'].join('')",
+      'String.fromCharCode(99, 111, 110, 115, 116, 114, 117, 99, 116, 111, 114)',
+      `JSON.parse('"constructor"')`,
+    ]) {
+      const r = withTool(CLEAN_TOOL.replace("throw new Error('order not found')", `return (input as any)[${key}]`));
+      assert.equal(r.verdict, 'block', key);
+      assert.match(r.reasons.join(' | '), /computed property key .* could name any property/);
+    }
+  });
+
   it('a tool module must export default defineTool and have no import-time statements', () => {
     const r = withTool(`import { defineTool } from 'fapo';\nconsole.log('hi');\nexport default { name: 'x' };\n`);
     const text = r.reasons.join(' | ');

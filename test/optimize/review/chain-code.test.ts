@@ -74,6 +74,37 @@ test('constructor.constructor access is blocked, with dots or brackets', () => {
   );
 });
 
+/** Computed keys that spell 'constructor' without writing it (issue 18). */
+const COMPUTED_BYPASSES = [
+  "(ctx as any)[['con', 'structor'].join('')]",
+  '(ctx as any)[String.fromCharCode(99, 111, 110, 115, 116, 114, 117, 99, 116, 111, 114)]',
+  `(ctx as any)[JSON.parse('"constructor"')]`,
+];
+
+test('computed keys built at run time are blocked, with or without the typecheck', () => {
+  for (const key of COMPUTED_BYPASSES) {
+    blocked(inStep(`const F = ${key}; void F;`), /computed property key .* could name any property/);
+    const typed = review(inStep(`const F = ${key}; void F;`));
+    assert.equal(typed.verdict, 'block', key);
+    assert.ok(
+      typed.reasons.some((r) => /computed property key .*\(type (string|any)\) could name any property/.test(r)),
+      typed.reasons.join(' | '),
+    );
+  }
+  // Through a variable, too: the key's type is string.
+  const viaVariable = review(inStep("const k = ['con', 'structor'].join(''); const F = (ctx as any)[k]; void F;"));
+  assert.ok(viaVariable.reasons.some((r) => /computed property key `k` \(type string\)/.test(r)));
+});
+
+test('typed numeric and literal-union keys pass the computed-key check', () => {
+  const r = review(
+    inStep(
+      "const xs = [1, 2]; const i: number = 1; const pick: 'a' | 'b' = 'a'; const o = { a: 1, b: 2 }; void xs[i]; void o[pick];",
+    ),
+  );
+  assert.ok(!r.reasons.some((x) => /computed property key/.test(x)), r.reasons.join(' | '));
+});
+
 test('dynamic import() and require are blocked', () => {
   blocked(inStep("void import('node:fs');"), /dynamic import\(\)/);
   blocked(inStep("const fs = require('fs'); void fs;"), /'require' is forbidden/);
