@@ -37,10 +37,10 @@ export interface JudgeScorerOptions {
   maxTokens?: number;
 }
 
-const VerdictSchema = z.object({
-  criteria: z.array(z.object({ met: z.boolean(), reason: z.string() })),
-});
-type Verdict = z.infer<typeof VerdictSchema>;
+// Built on first use: chain code imports `fapo` too, and a schema built at load would pull zod into
+// every sandboxed chain bundle.
+const verdictSchema = () => z.object({ criteria: z.array(z.object({ met: z.boolean(), reason: z.string() })) });
+type Verdict = z.infer<ReturnType<typeof verdictSchema>>;
 
 const VERDICT_JSON_SCHEMA = {
   type: 'object',
@@ -161,7 +161,7 @@ async function askJudge(
     schema: VERDICT_JSON_SCHEMA,
     sampleKey: ask.sampleKey,
   });
-  const parsed = VerdictSchema.safeParse(response.object ?? parseJson(response.text));
+  const parsed = verdictSchema().safeParse(response.object ?? parseJson(response.text));
   if (!parsed.success)
     throw new InfraError(
       `judge ${judge.id}: the verdict is not {criteria: [{met, reason}]} (${response.text.slice(0, 200)})`,

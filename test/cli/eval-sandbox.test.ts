@@ -63,7 +63,8 @@ describe('fapo eval: the per-case timeout is a setting', () => {
     const dir = exampleWorkspace();
     slowChain(dir);
     const flag = await runCli(['eval', dir, '--split', 'val', '--limit', '2', '--json', '--case-timeout', '0.5']);
-    assert.equal(flag.code, 0, flag.stderr);
+    assert.equal(flag.code, 1, 'no case was scored');
+    assert.match(flag.stderr, /no case was scored/);
     for (const r of errors(flag.stdout)) assert.match(r.error ?? '', /case exceeded its 500 ms timeout/);
 
     const other = exampleWorkspace();
@@ -73,7 +74,7 @@ describe('fapo eval: the per-case timeout is a setting', () => {
       `${readFileSync(join(other, 'fapo.task.yaml'), 'utf8')}sandbox:\n  caseTimeoutSeconds: 0.7\n`,
     );
     const manifest = await runCli(['eval', other, '--split', 'val', '--limit', '2', '--json']);
-    assert.equal(manifest.code, 0, manifest.stderr);
+    assert.equal(manifest.code, 1, 'no case was scored');
     for (const r of errors(manifest.stdout)) assert.match(r.error ?? '', /case exceeded its 700 ms timeout/);
 
     const bad = await runCli(['eval', dir, '--split', 'val', '--case-timeout', 'soon']);
@@ -102,7 +103,7 @@ describe('fapo eval: output caps from fapo.task.yaml', () => {
       `${readFileSync(join(dir, 'fapo.task.yaml'), 'utf8')}sandbox:\n  maxOutputBytes: 1000\n`,
     );
     const r = await runCli(['eval', dir, '--split', 'val', '--limit', '2', '--json']);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, 'no case was scored');
     const results = readFileSync(join(JSON.parse(r.stdout).artifacts, 'results.jsonl'), 'utf8')
       .trim()
       .split('\n');

@@ -15,7 +15,10 @@ import { buildFailureText } from '../../util/esbuild-errors.ts';
 
 const AUTHORING = fileURLToPath(new URL('../../authoring.ts', import.meta.url));
 const RUNTIME = fileURLToPath(new URL('./runtime.ts', import.meta.url));
-const DEFINE_TOOL = fileURLToPath(new URL('../tools/define.ts', import.meta.url));
+/** Authoring modules whose package imports are dropped from chains that use none of their exports. */
+const DROP_UNUSED_IMPORTS = new Set(
+  ['../tools/define.ts', '../../task/judge.ts'].map((path) => fileURLToPath(new URL(path, import.meta.url))),
+);
 const RESOLVING = Symbol('resolving');
 
 function sandboxResolution(readable: (path: string) => boolean): Plugin {
@@ -34,9 +37,9 @@ function sandboxResolution(readable: (path: string) => boolean): Plugin {
           pluginData: RESOLVING,
         });
         if (found.errors.length) return { errors: found.errors };
-        // The authoring API's zod import (for tools) is dropped from chains that define no tool, so
-        // their sandbox processes do not load zod.
-        const dropIfUnused = args.importer === DEFINE_TOOL ? { sideEffects: false } : {};
+        // The authoring API's zod imports (for tools and judge scorers) are dropped from chains that use
+        // neither, so their sandbox processes do not load zod.
+        const dropIfUnused = DROP_UNUSED_IMPORTS.has(args.importer) ? { sideEffects: false } : {};
         return { path: pathToFileURL(found.path).href, external: true, ...dropIfUnused };
       });
       // Bundling reads files in the parent: only from where the child itself may read.
