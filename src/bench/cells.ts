@@ -84,6 +84,9 @@ export interface CellRunOptions {
   limit?: number;
   sandbox: boolean;
   concurrency: number;
+  /** Per model call time limit and retries of the baseline cells (optimizer cells: in their session config). */
+  timeoutMs?: number;
+  maxRetries?: number;
   /** Session config for optimizer cells (model, seed and strategy are set per cell). */
   sessionConfig?: (key: CellKey) => SessionConfig;
   /** Strategy factory per strategy name; undefined = that strategy is not available in this build. */
@@ -138,6 +141,8 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
     concurrency: opts.concurrency,
     sandbox: opts.sandbox,
     meter,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
   });
   try {
     const variant = env.store.putVariant(baselineVariant(env.task));

@@ -36,6 +36,9 @@ export const CellSettingsSchema = z.object({
   pupaJudge: z.string().optional(),
   concurrency: z.number().int().positive(),
   sandbox: z.boolean(),
+  /** Per model call time limit and retries (`--timeout`, `--max-retries`); not pinned: they change no result. */
+  timeoutMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().nonnegative().optional(),
 });
 export type CellSettings = z.infer<typeof CellSettingsSchema>;
 

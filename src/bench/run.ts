@@ -38,6 +38,8 @@ export interface BenchOptions {
   outDir: string;
   concurrency: number;
   sandbox: boolean;
+  timeoutMs?: number;
+  maxRetries?: number;
   /** Builds the session config the way `fapo optimize` does, from its flags. */
   sessionConfig: (flags: SessionFlags) => SessionConfig;
   strategyFactory: (name: string) => ((options: Record<string, unknown>) => Strategy) | undefined;
@@ -68,6 +70,8 @@ export interface SessionFlags {
   sandbox: boolean;
   maxMetricCalls?: string;
   gepaBudget?: string;
+  timeout?: string;
+  maxRetries?: string;
 }
 
 export interface BenchOutcome {
@@ -95,7 +99,16 @@ export function planCells(o: Pick<BenchOptions, 'tasks' | 'taskModels' | 'strate
 export function cellSessionConfig(
   o: Pick<
     BenchOptions,
-    'budget' | 'proposer' | 'optimizerModel' | 'concurrency' | 'maxVariants' | 'maxRounds' | 'sandbox' | 'sessionConfig'
+    | 'budget'
+    | 'proposer'
+    | 'optimizerModel'
+    | 'concurrency'
+    | 'maxVariants'
+    | 'maxRounds'
+    | 'sandbox'
+    | 'sessionConfig'
+    | 'timeoutMs'
+    | 'maxRetries'
   >,
   key: CellKey,
 ): SessionConfig {
@@ -127,6 +140,8 @@ export function cellSessionConfig(
     analyst: true,
     reviewer: true,
     sandbox: o.sandbox,
+    ...(o.timeoutMs !== undefined ? { timeout: String(o.timeoutMs) } : {}),
+    ...(o.maxRetries !== undefined ? { maxRetries: String(o.maxRetries) } : {}),
     ...gepaBudget,
   });
 }
@@ -158,6 +173,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
           ...(o.limit !== undefined ? { limit: o.limit } : {}),
           sandbox: o.sandbox,
           concurrency: o.concurrency,
+          ...callLimits(o),
           sessionConfig: (k) => cellSessionConfig(o, k),
           strategyFactory: o.strategyFactory,
           ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
@@ -197,6 +213,17 @@ const SETTINGS_FILE = 'bench-settings.json';
  * mixing cells made under another budget or case limit into one table is refused. Tasks, models,
  * strategies and trials may grow: they only add cells.
  */
+/** The per-call time limit and retries given, to pass on to the cells. */
+export function callLimits(o: { timeoutMs?: number; maxRetries?: number }): {
+  timeoutMs?: number;
+  maxRetries?: number;
+} {
+  return {
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+  };
+}
+
 function pinSettings(outDir: string, o: BenchOptions): void {
   const settings = {
     budget: o.budget,

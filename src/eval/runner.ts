@@ -36,6 +36,8 @@ export interface EvaluateOptions {
   /** Accounting role of the model calls (default `task`). */
   role?: string;
   onResult?: (result: CaseResult, progress: { done: number; total: number }) => void;
+  /** Called once the run is opened (created or resumed), before any case runs. */
+  onRunOpened?: (run: RunRecord) => void;
   /** Compute the cases elsewhere (queue workers, src/scale) instead of with the local executor. */
   remote?: RemoteCases;
 }
@@ -74,6 +76,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
   const run = store.openRun(spec);
+  opts.onRunOpened?.(run);
   const done = store.doneKeys(run.id);
   const structure = await opts.executor.describe(variant);
   const jobs: { c: Case; trial: number }[] = [];

@@ -92,8 +92,8 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
     }
   };
 
-  const fromCache = (hit: CachedResponse, role: string, started: number): ModelResponse => {
-    meter?.recordCacheHit(role, hit.costUsd);
+  const fromCache = (hit: CachedResponse, role: string, started: number, key: string): ModelResponse => {
+    meter?.recordCacheHit(role, hit.costUsd, key);
     return { ...hit, costUsd: 0, latencyMs: performance.now() - started, cached: true };
   };
 
@@ -105,14 +105,15 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
       if (!cache) return { ...(await limit(() => callProvider(req, role))), cached: false };
       const key = responseCacheKey(spec, req);
       const hit = cache.get(key);
-      if (hit) return fromCache(hit, role, started);
+      if (hit) return fromCache(hit, role, started, key);
       const pending = inFlight.get(key);
-      if (pending) return fromCache(await pending, role, started);
+      if (pending) return fromCache(await pending, role, started, key);
       const call = limit(() => callProvider(req, role));
       inFlight.set(key, call);
       try {
         const response = await call;
         cache.put(key, response);
+        meter?.recordServed(key);
         return { ...response, cached: false };
       } finally {
         inFlight.delete(key);

@@ -5,6 +5,7 @@ import { Store } from '../eval/store.ts';
 import { baselineVariant } from '../eval/variant.ts';
 import type { Variant } from '../eval/types.ts';
 import { UsageMeter, type MeterSnapshot } from '../models/meter.ts';
+import type { PriceTable } from '../models/pricing.ts';
 import { type Playbook, SPLITS, type Split } from '../task/schema.ts';
 import { FapoError } from '../util/errors.ts';
 import { BudgetTracker, type BudgetOptions, meterCaps } from './budget.ts';
@@ -36,6 +37,11 @@ export interface SessionConfig {
   responseCache?: boolean;
   /** Strategy-specific settings (e.g. GEPA's minibatch size, FAPO's proposer kind). */
   strategyOptions: Record<string, unknown>;
+  /** Prices over the built-in table (`--prices`), kept with the session so `--max-cost` holds on resume. */
+  prices?: PriceTable;
+  /** Per-call time limit and retries of every model client (`--timeout`, `--max-retries`). */
+  timeoutMs?: number;
+  maxRetries?: number;
 }
 
 export interface SessionRecord {
@@ -121,6 +127,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   }
   const config = record.config;
   const caps = meterCaps(config.budget);
+  // Sessions stored before the usage ledger existed saved the meter at checkpoints only.
   const meter = savedMeter ? UsageMeter.restore(savedMeter, caps) : new UsageMeter(caps);
   const env = await openEnvironment(req.taskDir, {
     model: config.model,
@@ -128,9 +135,13 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     sandbox: config.sandbox,
     meter,
     ...(config.responseCache === false ? { responseCache: false } : {}),
+    ...(config.prices ? { prices: config.prices } : {}),
+    ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
   });
   let remote: RemoteSession | undefined;
   try {
+    meter.persistTo(env.store.meterLedger(sessionLedgerName(record.id)));
     if (req.remote) env.remote = remote = await req.remote({ taskName: env.task.manifest.name, meter, caps });
     return await runSession(env, record, req, meter);
   } catch (err) {
@@ -141,6 +152,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     });
     throw err;
   } finally {
+    meter.closeLedger();
     await remote?.close();
     await env.close();
   }
@@ -207,7 +219,7 @@ async function runSession(
   const state = new SessionState(env.store, record.id);
   const budget = new BudgetTracker(config.budget, meter, state);
   const checkpoint = () => {
-    state.put('meter', meter.snapshot());
+    meter.checkpoint();
     budget.save();
   };
   state.onStore = checkpoint;
@@ -290,6 +302,9 @@ async function runSession(
   state.put('outcome', outcome);
   return outcome;
 }
+
+/** The usage ledger of a session (its spending, durable across kills). */
+const sessionLedgerName = (sessionId: string): string => `session-${sessionId}`;
 
 /** Tags every call of an optimizer role's client with that role, for accounting and budgets. */
 function withRole(client: Environment['model'], role: string): Environment['model'] {

@@ -7,7 +7,7 @@ import { runBench, type SessionFlags } from '../../bench/run.ts';
 import { redisOptions } from '../../scale/redis.ts';
 import { parseBenchmarkTasks } from '../../bench/workspace.ts';
 import { FapoError } from '../../util/errors.ts';
-import { parsePositiveInt } from './eval.ts';
+import { parseNonNegativeInt, parsePositiveInt } from './eval.ts';
 import { strategyFactory } from '../../optimize/strategies.ts';
 import { type OptimizeFlags, sessionConfig } from './optimize.ts';
 
@@ -30,6 +30,8 @@ export interface BenchFlags {
   queue?: string;
   batch?: boolean;
   batchPoll?: string;
+  timeout?: string;
+  maxRetries?: string;
 }
 
 function parseStrategies(list: string): BenchStrategy[] {
@@ -101,6 +103,8 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     ...(flags.pupaJudge ? { pupaJudge: flags.pupaJudge } : {}),
     concurrency: parsePositiveInt('concurrency', flags.concurrency),
     sandbox: flags.sandbox,
+    ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
+    ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
   };
   if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
   if (flags.queue && flags.batch)

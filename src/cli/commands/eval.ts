@@ -122,6 +122,8 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       caseIds,
       ...(remote ? { remote } : {}),
       purpose: 'eval',
+      // The run's spending is durable: a killed and rerun eval keeps its caps and reports it whole.
+      onRunOpened: (run) => env.meter.persistTo(env.store.meterLedger(runLedgerName(run.id))),
       onResult: (_r, p) => progress?.update(p.done, p.total),
     };
     let batch: BatchSummary | undefined;
@@ -149,6 +151,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       outcome = await evaluate(evalOptions);
     }
     progress?.stop();
+    if (outcome.run.state === 'complete') env.store.removeMeterLedger(runLedgerName(outcome.run.id));
     const wallMs = performance.now() - started;
     const usage = remote ? remoteUsage(remote) : env.meter.usage();
     const { dir, report } = await writeRunArtifacts({
@@ -242,10 +245,13 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     }
     return s.counts.infra_error > 0 ? 1 : 0;
   } finally {
+    env.meter.closeLedger();
     await remote?.close();
     await env.close();
   }
 }
+
+const runLedgerName = (runId: string): string => `run-${runId}`;
 
 export function parsePositiveNumber(name: string, value: string): number {
   const n = Number(value);
@@ -267,5 +273,8 @@ function remoteUsage(remote: QueueDispatcher): RoleUsage {
     latencyMs: 0,
     cachedInputTokens: 0,
     cacheWriteTokens: 0,
+    unsettledCalls: 0,
+    unsettledTokens: 0,
+    unsettledCostUsd: 0,
   };
 }

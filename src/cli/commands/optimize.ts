@@ -14,7 +14,8 @@ import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
 import { simNotice } from '../format.ts';
 import { createProgress } from '../progress.ts';
-import { parsePositiveInt } from './eval.ts';
+import { loadPriceTable } from '../../models/pricing.ts';
+import { parseNonNegativeInt, parsePositiveInt } from './eval.ts';
 
 export interface OptimizeFlags {
   strategy: string;
@@ -44,6 +45,9 @@ export interface OptimizeFlags {
   gepaBudget?: string;
   useMerge?: boolean;
   queue?: string;
+  prices?: string;
+  timeout?: string;
+  maxRetries?: string;
 }
 
 export function sessionConfig(flags: OptimizeFlags): SessionConfig {
@@ -80,6 +84,9 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     accept: flags.accept,
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
+    ...(flags.prices ? { prices: loadPriceTable(flags.prices) } : {}),
+    ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
+    ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
     strategyOptions:
       flags.strategy === 'gepa'
         ? gepaOptions(flags)
