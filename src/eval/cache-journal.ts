@@ -10,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../util/process-alive.ts';
 
 /**
  * An append-only side journal for response-cache entries. Appending a line is one write() (a few
@@ -71,15 +72,5 @@ export class CacheJournal {
         for (const f of files) unlinkSync(join(dir, f));
       },
     };
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return pid === process.pid;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type Environment, openEnvironment } from '../eval/environment.ts';
 import type { RemoteFactory, RemoteSession } from '../eval/remote.ts';
 import { Store } from '../eval/store.ts';
+import { lockWorkspace } from '../eval/workspace-lock.ts';
 import { baselineVariant } from '../eval/variant.ts';
 import type { Variant } from '../eval/types.ts';
 import { UsageMeter, type MeterSnapshot } from '../models/meter.ts';
@@ -116,6 +117,16 @@ export function describeScope(p: Playbook): string[] {
 export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   // Pick (or create) the session and read its saved meter before building the environment,
   // whose model clients need the meter.
+  // Held until the session ends: a second process (another --resume of it) would pay its calls again.
+  const lock = lockWorkspace(resolve(req.taskDir));
+  try {
+    return await optimizeLocked(req);
+  } finally {
+    lock.release();
+  }
+}
+
+async function optimizeLocked(req: OptimizeRequest): Promise<SessionOutcome> {
   const store = Store.open(resolve(req.taskDir));
   let record: SessionRecord;
   let savedMeter: MeterSnapshot | undefined;

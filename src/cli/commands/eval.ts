@@ -5,7 +5,9 @@ import { type EvaluateOptions, type EvaluateOutcome, evaluate } from '../../eval
 import { parseModelId } from '../../models/model-id.ts';
 import { DEFAULT_PRICES, loadPriceTable, lookupPrice } from '../../models/pricing.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
-import { UsageMeter, type RoleUsage } from '../../models/index.ts';
+import { type Limits, UsageMeter, type RoleUsage } from '../../models/index.ts';
+import { lockWorkspace } from '../../eval/workspace-lock.ts';
+import { resolve } from 'node:path';
 import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions, safeRedisUrl } from '../../scale/redis.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
@@ -72,10 +74,6 @@ function promptCacheNote(usage: { cachedInputTokens: number; cacheWriteTokens: n
 
 /** `fapo eval <task>`: evaluate one variant on one split; returns the process exit code. */
 export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<number> {
-  const split = parseSplit(flags.split);
-  const trials = parsePositiveInt('trials', flags.trials);
-  const concurrency = parsePositiveInt('concurrency', flags.concurrency);
-  const limit = flags.limit ? parsePositiveInt('limit', flags.limit) : undefined;
   const caps = {
     ...(flags.maxCalls ? { maxCalls: parsePositiveInt('max-calls', flags.maxCalls) } : {}),
     ...(flags.maxCost ? { maxCostUsd: parsePositiveNumber('max-cost', flags.maxCost) } : {}),
@@ -86,6 +84,19 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       '--batch and --queue cannot be combined yet',
       'Provider batch jobs are submitted by the coordinator itself; drop one of the two.',
     );
+  const lock = lockWorkspace(resolve(taskDir));
+  try {
+    return await evalLocked(taskDir, flags, caps);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evalLocked(taskDir: string, flags: EvalFlags, caps: Limits): Promise<number> {
+  const split = parseSplit(flags.split);
+  const trials = parsePositiveInt('trials', flags.trials);
+  const concurrency = parsePositiveInt('concurrency', flags.concurrency);
+  const limit = flags.limit ? parsePositiveInt('limit', flags.limit) : undefined;
   const env = await openEnvironment(taskDir, {
     meter: new UsageMeter({ total: caps }),
     remoteModels: Boolean(flags.queue),
