@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { evaluationInputs, openEnvironment } from '../eval/environment.ts';
 import { evaluateWithBatches } from '../eval/batch-eval.ts';
-import { type EvaluateOptions, evaluate } from '../eval/runner.ts';
+import { type EvaluateOptions, evaluateUntilAnswered, requireAllAnswered } from '../eval/runner.ts';
 import { Store } from '../eval/store.ts';
 import type { CaseResult, RunSummary } from '../eval/types.ts';
 import { baselineVariant, variantHash } from '../eval/variant.ts';
@@ -157,7 +157,8 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
     };
     const outcome = opts.batch
       ? await evaluateWithBatches({ ...evalOptions, batch: batchSettings(env.model.id, meter, opts) })
-      : await evaluate(evalOptions);
+      : await evaluateUntilAnswered(evalOptions);
+    requireAllAnswered(outcome, `${label(key)}: the test evaluation`);
     const results = env.store.resultsFor(outcome.run.id);
     return {
       ...key,

@@ -6,7 +6,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
-import { type BudgetExceededError, FapoError } from '../util/errors.ts';
+import { type BudgetExceededError, EXIT_CODES, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.js';
 import { type CaseContext, runCase } from './case-run.ts';
 import type { RemoteCases } from './remote.ts';
@@ -134,6 +134,46 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
   const summary = store.summarize(run.id);
   store.setRunState(run.id, summary.counts.infra_error > 0 ? 'failed' : 'complete');
   return { run: store.getRun(run.id)!, summary, computed: jobs.length, resumed: total - jobs.length };
+}
+
+/** Rounds of `evaluateUntilAnswered` after the first, and the pause before the first of them (doubling). */
+export const INFRA_RETRY_ROUNDS = 3;
+const INFRA_RETRY_PAUSE_MS = 1_000;
+
+/**
+ * Evaluates, then evaluates again (the run resumes: only the cases left with provider errors are
+ * redone) while provider errors remain, pausing longer each round: an outage of a few seconds, or
+ * faults that outlast one call's retries, cost a case nothing but time.
+ */
+export async function evaluateUntilAnswered(
+  opts: EvaluateOptions,
+  retry: { rounds?: number; pauseMs?: number } = {},
+): Promise<EvaluateOutcome> {
+  const rounds = retry.rounds ?? INFRA_RETRY_ROUNDS;
+  let pause = retry.pauseMs ?? INFRA_RETRY_PAUSE_MS;
+  let outcome = await evaluate(opts);
+  for (let round = 0; round < rounds && outcome.summary.counts.infra_error > 0; round++) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause *= 2;
+    const again = await evaluate(opts);
+    outcome = { ...again, computed: outcome.computed + again.computed, resumed: outcome.resumed };
+  }
+  return outcome;
+}
+
+/**
+ * A test figure must cover the whole split: one over fewer cases would be compared with figures over
+ * all of them. Thrown (the session stays resumable) when provider errors outlasted every retry.
+ */
+export function requireAllAnswered(outcome: EvaluateOutcome, what: string): void {
+  const missing = outcome.summary.counts.infra_error;
+  if (missing === 0) return;
+  const total = outcome.run.spec.caseIds.length * outcome.run.spec.trials;
+  throw new FapoError(
+    `${what}: ${missing} of ${total} case runs got no answer from the provider after every retry, so its figure would cover only ${total - missing} of them`,
+    'Nothing is lost: run the same command again (with --resume for a session) to retry only those cases.',
+    EXIT_CODES.incomplete,
+  );
 }
 
 function selectCases(all: Case[], ids: string[] | undefined, path: string): Case[] {

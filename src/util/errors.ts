@@ -2,6 +2,8 @@
 export const EXIT_CODES = {
   /** A problem the user can fix (bad input, config, budget). */
   usage: 2,
+  /** Provider errors outlasted every retry, so a figure would cover too few cases (run again to retry them). */
+  incomplete: 3,
   /** The workspace is in use by another process (try again later; EX_TEMPFAIL). */
   locked: 75,
   /** The workspace store cannot be written: disk full, read-only, permissions (EX_IOERR). */
