@@ -81,6 +81,8 @@ export interface OptimizeRequest {
   strategy: (options: Record<string, unknown>) => Strategy;
   /** `true`: the latest unfinished session of this strategy; a string: that session id. */
   resume?: boolean | string;
+  /** Told when `resume: true` finds no unfinished session and a new one starts. */
+  onNotice?: (message: string) => void;
   /** Every event of the session, as it happens (render with describeEvent from events.ts). */
   onEvent?: EventSink;
   onProgress?: (label: string, done: number, total: number) => void;
@@ -196,19 +198,17 @@ function requireSameScoring(env: Environment, state: SessionState, sessionId: st
 
 function pickSession(store: Store, req: OptimizeRequest): SessionRecord {
   const sessions = listSessions(store);
-  if (req.resume) {
-    const found =
-      typeof req.resume === 'string'
-        ? sessions.find((s) => s.id === req.resume)
-        : sessions.filter((s) => s.state !== 'complete' && s.config.strategy === req.config.strategy).at(-1);
-    if (!found)
-      throw new FapoError(
-        typeof req.resume === 'string'
-          ? `no session "${req.resume}"`
-          : `no unfinished ${req.config.strategy} session to resume`,
-        'Start one with `fapo optimize <task>`.',
-      );
+  if (typeof req.resume === 'string') {
+    const found = sessions.find((s) => s.id === req.resume);
+    if (!found) throw new FapoError(`no session "${req.resume}"`, 'Start one with `fapo optimize <task>`.');
     return found;
+  }
+  if (req.resume) {
+    const found = sessions.filter((s) => s.state !== 'complete' && s.config.strategy === req.config.strategy).at(-1);
+    if (found) return found;
+    // A kill before the session was stored leaves nothing to resume: `--resume` then starts it, so
+    // "run the same command again" is always right (a finished session's work comes from the cache).
+    req.onNotice?.(`no unfinished ${req.config.strategy} session to resume: starting a new one`);
   }
   const record: SessionRecord = {
     id: `s${sessions.length + 1}`,

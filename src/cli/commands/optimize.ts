@@ -134,6 +134,7 @@ export async function runOptimize(
       config,
       strategy: strategyFactory(config.strategy),
       resume: opts.resume,
+      onNotice: (message) => console.error(message),
       ...(opts.queue ? { remote: queueFactory(opts.queue) } : {}),
       ...(opts.quiet ? {} : { onEvent: printEvent }),
       onProgress: (label, done, total) => {
