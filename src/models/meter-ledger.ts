@@ -39,8 +39,6 @@ const entrySchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hit'), role: z.string(), savedCostUsd: count, key: z.string().optional() }),
   /** An answer was served for this cache key (paid now): a replay after a kill must not count it again. */
   z.object({ t: z.literal('served'), key: z.string() }),
-  /** A replay consumed one served answer of this key. */
-  z.object({ t: z.literal('replayed'), key: z.string() }),
 ]);
 
 export type LedgerEntry = z.infer<typeof entrySchema>;

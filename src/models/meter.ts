@@ -171,10 +171,8 @@ export class UsageMeter {
    * session equal those of an uninterrupted one).
    */
   recordCacheHit(role: string, savedCostUsd: number, key?: string): void {
-    if (key !== undefined && this.takeReplayable(key)) {
-      this.ledger?.append({ t: 'replayed', key });
-      return;
-    }
+    // Not written to the ledger: a process killed during the replay replays it all again.
+    if (key !== undefined && this.takeReplayable(key)) return;
     this.bookHit(role, savedCostUsd);
     this.ledger?.append(key === undefined ? { t: 'hit', role, savedCostUsd } : { t: 'hit', role, savedCostUsd, key });
   }
@@ -236,9 +234,6 @@ export class UsageMeter {
         return;
       case 'served':
         this.addReplayable(entry.key);
-        return;
-      case 'replayed':
-        this.takeReplayable(entry.key);
         return;
     }
   }
