@@ -8,7 +8,7 @@ import type { Variant } from '../eval/types.ts';
 import { UsageMeter, type MeterSnapshot } from '../models/meter.ts';
 import type { PriceTable } from '../models/pricing.ts';
 import { type Playbook, SPLITS, type Split } from '../task/schema.ts';
-import { FapoError } from '../util/errors.ts';
+import { FapoError, InfraError } from '../util/errors.ts';
 import { BudgetTracker, type BudgetOptions, meterCaps } from './budget.ts';
 import { type Comparison, EvaluationService, type ValidationOutcome } from './evaluator.ts';
 import type { EventSink } from './events.ts';
@@ -317,9 +317,18 @@ async function runSession(
 /** The usage ledger of a session (its spending, durable across kills). */
 const sessionLedgerName = (sessionId: string): string => `session-${sessionId}`;
 
-/** Tags every call of an optimizer role's client with that role, for accounting and budgets. */
+/**
+ * Tags every call of an optimizer role's client with that role, for accounting and budgets; a
+ * provider failure that outlasted the client's retries names the role (the message names the model).
+ */
 function withRole(client: Environment['model'], role: string): Environment['model'] {
-  return { id: client.id, generate: (req) => client.generate({ ...req, role }) };
+  return {
+    id: client.id,
+    generate: (req) =>
+      client.generate({ ...req, role }).catch((err: unknown) => {
+        throw err instanceof InfraError ? new InfraError(`the ${role} model ${err.message}`, err.cause) : err;
+      }),
+  };
 }
 
 /** The store's event log of a session (`store.events(sessionEventKind(id), { afterId })` tails it). */
