@@ -100,7 +100,9 @@ const capped = await runDrill('eval', {
 });
 
 console.log('');
-console.log('| scenario | kills | same results | same compute figures | provider answers (clean → killed) | repaid | answered ≤ 20 ms before a kill |');
+console.log(
+  '| scenario | kills | same results | same compute figures | provider answers (clean → killed) | repaid | answered ≤ 20 ms before a kill |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(

@@ -6,7 +6,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
-import { type BudgetExceededError, EXIT_CODES, FapoError } from '../util/errors.ts';
+import { BudgetExceededError, EXIT_CODES, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.js';
 import { type CaseContext, runCase } from './case-run.ts';
 import type { RemoteCases } from './remote.ts';
@@ -48,6 +48,16 @@ export interface EvaluateOutcome {
   /** Case×trial results computed now (the rest came from an earlier, interrupted attempt). */
   computed: number;
   resumed: number;
+}
+
+/** A budget ran out during an evaluation: the results stored so far are in run `runId`. */
+export class RunBudgetExceededError extends BudgetExceededError {
+  constructor(
+    cause: BudgetExceededError,
+    readonly runId: string,
+  ) {
+    super(cause.budget, cause.message);
+  }
 }
 
 /**
@@ -129,7 +139,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
   await Promise.all(jobs.map((job) => limit(() => runJob(job))));
   if (fatal) {
     store.setRunState(run.id, 'failed');
-    throw fatal;
+    throw fatal instanceof BudgetExceededError ? new RunBudgetExceededError(fatal, run.id) : fatal;
   }
   const summary = store.summarize(run.id);
   store.setRunState(run.id, summary.counts.infra_error > 0 ? 'failed' : 'complete');

@@ -1,5 +1,5 @@
 import { type Environment, evaluationInputs } from '../eval/environment.ts';
-import { evaluateUntilAnswered, requireAllAnswered } from '../eval/runner.ts';
+import { evaluateUntilAnswered, type RunBudgetExceededError, requireAllAnswered } from '../eval/runner.ts';
 import { pairedBootstrap, pairedPermutationTest } from '../eval/stats.ts';
 import type { CaseResult, RunSummary, Variant } from '../eval/types.ts';
 import type { Split } from '../task/schema.ts';
@@ -84,6 +84,15 @@ export class EvaluationService {
     const outcome = await this.run(variant, 'test', this.opts.trials, undefined, 'test');
     requireAllAnswered(outcome, `the test evaluation of v${variant.seq}`);
     return { variant: variant.hash, summary: outcome.summary, perCase: this.perCaseMeans(outcome.run.id) };
+  }
+
+  /** What a budget-stopped evaluation got done: its stored results (fewer cases than asked). */
+  partial(variant: Variant, stopped: RunBudgetExceededError): ValidationOutcome {
+    return {
+      variant: variant.hash,
+      summary: this.env.store.summarize(stopped.runId),
+      perCase: this.perCaseMeans(stopped.runId),
+    };
   }
 
   compare(incumbent: ValidationOutcome, candidate: ValidationOutcome, seed = 1): Comparison {

@@ -10,6 +10,7 @@ import type { PriceTable } from '../models/pricing.ts';
 import { type Playbook, SPLITS, type Split } from '../task/schema.ts';
 import { FapoError, InfraError } from '../util/errors.ts';
 import { BudgetTracker, type BudgetOptions, meterCaps } from './budget.ts';
+import { RunBudgetExceededError } from '../eval/runner.ts';
 import { type Comparison, EvaluationService, type ValidationOutcome } from './evaluator.ts';
 import type { EventSink } from './events.ts';
 import { SessionState } from './session-state.ts';
@@ -60,6 +61,8 @@ export interface FinalTest {
   best: ValidationOutcome;
   comparison: Comparison;
   evaluations: number;
+  /** Test evaluations a budget cut short: their figures cover fewer cases than the split (also in the stop reason). */
+  incomplete?: string[];
 }
 
 export interface SessionOutcome {
@@ -260,30 +263,59 @@ async function runSession(
     if (id) roles[role] = withRole(env.client(id), role);
   }
   const strategy = req.strategy(config.strategyOptions);
-  const result = await strategy.run({
-    env,
-    evaluator,
-    state,
-    budget,
-    baseline,
-    seed: config.seed,
-    roles,
-    accept: config.accept,
-    target: config.target,
-    emit,
-  });
+  let result: StrategyResult;
+  try {
+    result = await strategy.run({
+      env,
+      evaluator,
+      state,
+      budget,
+      baseline,
+      seed: config.seed,
+      roles,
+      accept: config.accept,
+      target: config.target,
+      emit,
+    });
+  } catch (err) {
+    // The strategies end their search on a budget themselves; one that ran out during the baseline's
+    // evaluation still gets its report (the baseline as far as it was evaluated, no search).
+    if (!(err instanceof RunBudgetExceededError)) throw err;
+    const partial = evaluator.partial(baseline, err);
+    result = {
+      best: baseline,
+      bestValidation: partial,
+      trajectory: [],
+      stopReason: `budget ran out during the baseline evaluation (${coverage(env, partial, err)}): ${err.message}`,
+    };
+  }
   checkpoint();
   emit({ type: 'search-stop', reason: result.stopReason });
 
   evaluator.unsealTest();
   emit({ type: 'test-start' });
-  const testBaseline = await evaluator.test(baseline);
-  const testBest = result.best.hash === baseline.hash ? testBaseline : await evaluator.test(result.best);
+  const incomplete: string[] = [];
+  const testOf = async (variant: Variant): Promise<ValidationOutcome> => {
+    try {
+      return await evaluator.test(variant);
+    } catch (err) {
+      if (!(err instanceof RunBudgetExceededError)) throw err;
+      const partial = evaluator.partial(variant, err);
+      incomplete.push(
+        `the test evaluation of v${variant.seq} was cut by the budget: its figure covers ${coverage(env, partial, err)}`,
+      );
+      result.stopReason += `; ${incomplete.at(-1)}`;
+      return partial;
+    }
+  };
+  const testBaseline = await testOf(baseline);
+  const testBest = result.best.hash === baseline.hash ? testBaseline : await testOf(result.best);
   const test: FinalTest = {
     baseline: testBaseline,
     best: testBest,
     comparison: evaluator.compare(testBaseline, testBest, config.seed + 1),
     evaluations: evaluator.testEvaluations,
+    ...(incomplete.length ? { incomplete } : {}),
   };
   state.put('test', {
     baseline: testBaseline.summary,
@@ -312,6 +344,13 @@ async function runSession(
   // Kept so `fapo report` can rebuild the report later (per-case maps are not part of it).
   state.put('outcome', outcome);
   return outcome;
+}
+
+/** How much of its split a budget-stopped evaluation covers, e.g. "12 of 30 case runs scored". */
+function coverage(env: Environment, outcome: ValidationOutcome, stopped: RunBudgetExceededError): string {
+  const { ok, task_error } = outcome.summary.counts;
+  const spec = env.store.getRun(stopped.runId)?.spec;
+  return `${ok + task_error} of ${spec ? spec.caseIds.length * spec.trials : '?'} case runs scored`;
 }
 
 /** The usage ledger of a session (its spending, durable across kills). */

@@ -12,6 +12,7 @@ import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions } from '../../scale/redis.ts';
 import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
+import pc from 'picocolors';
 import { simNotice } from '../format.ts';
 import { createProgress } from '../progress.ts';
 import { loadPriceTable } from '../../models/pricing.ts';
@@ -157,6 +158,7 @@ export function printOutcome(outcome: SessionOutcome): void {
   console.log(
     `test (evaluated once): baseline ${formatMeanSd(test.baseline.summary)} → selected ${formatMeanSd(test.best.summary)}; Δ ${(100 * test.comparison.delta).toFixed(1)} points, 95% CI [${(100 * test.comparison.ci.low).toFixed(1)}, ${(100 * test.comparison.ci.high).toFixed(1)}], paired permutation p = ${test.comparison.pValue.toFixed(3)}`,
   );
+  for (const note of test.incomplete ?? []) console.log(pc.yellow(`warning: ${note}`));
   const calls = taskCallSavings(usage.roles.task);
   console.log(
     `task-model calls paid: ${calls.paid}; avoided by the cache and upstream reuse: ${calls.avoided} (${(100 * (calls.savedFraction ?? 0)).toFixed(0)}% fewer than re-running every variant from scratch)`,
