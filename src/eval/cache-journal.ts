@@ -23,7 +23,7 @@ export class CacheJournal {
   private fd: number | undefined;
   private readonly file: string;
 
-  constructor(private readonly dir: string) {
+  constructor(readonly dir: string) {
     this.file = join(dir, `${process.pid}-${randomUUID().slice(0, 8)}.jsonl`);
   }
 
@@ -40,11 +40,12 @@ export class CacheJournal {
     if (this.fd !== undefined) ftruncateSync(this.fd, 0);
   }
 
-  close(): void {
+  /** `keep`: leave the file for the next process to replay (its entries may not be committed). */
+  close(keep = false): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
-    unlinkSync(this.file);
+    if (!keep) unlinkSync(this.file);
   }
 
   /** Entries from journals whose process is gone; `done()` deletes those files once replayed. */

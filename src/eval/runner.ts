@@ -131,13 +131,22 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       fatal ??= outcome.fatal;
       return; // not stored: a resumed run (larger budget, fixed config) does this case
     }
-    store.putResult(run.id, outcome.result);
+    try {
+      store.putResult(run.id, outcome.result);
+    } catch (err) {
+      // The store cannot be written (full disk, read-only): stop starting cases that would pay
+      // for answers nobody can keep.
+      if (!(err instanceof FapoError)) throw err;
+      fatal ??= err;
+      return;
+    }
     finished++;
     opts.onResult?.(outcome.result, { done: finished, total });
   };
 
   await Promise.all(jobs.map((job) => limit(() => runJob(job))));
   if (fatal) {
+    if (fatal instanceof FapoError && fatal.exitCode === EXIT_CODES.storage) throw fatal;
     store.setRunState(run.id, 'failed');
     throw fatal instanceof BudgetExceededError ? new RunBudgetExceededError(fatal, run.id) : fatal;
   }

@@ -53,10 +53,12 @@ export class Store {
     return new Store(path, db, journalDir);
   }
 
+  /** Commits what is pending and closes; after a failed commit (full disk…) it only closes, keeping the journal. */
   close(): void {
-    this.flush();
+    const failed = this.writes.failed;
+    if (!failed) this.flush();
     this.db.close();
-    this.cacheStore.close();
+    this.cacheStore.close(failed);
   }
 
   /** Commits deferred writes now (reads and close() call it; callers rarely need to). */

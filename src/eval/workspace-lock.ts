@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EXIT_CODES, FapoError } from '../util/errors.ts';
 import { processAlive } from '../util/process-alive.ts';
+import { storageError } from './store/storage-error.ts';
 
 const HolderSchema = z.object({ pid: z.number().int(), host: z.string(), command: z.string(), since: z.string() });
 export type LockHolder = z.infer<typeof HolderSchema>;
@@ -29,10 +30,14 @@ export const thisCommand = (): string => process.argv.slice(1).join(' ');
 export function lockWorkspace(workspaceDir: string, command: string = thisCommand()): WorkspaceLock {
   const dir = join(workspaceDir, '.fapo');
   const path = join(dir, 'lock');
-  mkdirSync(dir, { recursive: true });
   const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
   const mine = `${path}.${process.pid}.${Date.now()}`;
-  writeFileSync(mine, `${JSON.stringify(me)}\n`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(mine, `${JSON.stringify(me)}\n`);
+  } catch (err) {
+    throw storageError(err, dir, 'write in the workspace folder') ?? err;
+  }
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
