@@ -12,7 +12,7 @@ import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions, safeRedisUrl } from '../../scale/redis.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
 import { FapoError } from '../../util/errors.ts';
-import { simNotice, table } from '../format.ts';
+import { simNotice, table, unsettledNote } from '../format.ts';
 import { createProgress } from '../progress.ts';
 
 export interface EvalFlags {
@@ -235,6 +235,8 @@ async function evalLocked(taskDir: string, flags: EvalFlags, caps: Limits): Prom
         `model calls ${usage.calls} (cache hits ${usage.cacheHits}), tokens ${usage.inputTokens}/${usage.outputTokens}${promptCacheNote(usage)}, cost $${usage.costUsd.toFixed(4)}, wall ${(wallMs / 1000).toFixed(1)} s` +
           (outcome.resumed ? `; resumed: ${outcome.resumed} results kept from an interrupted run` : ''),
       );
+      const unsettled = unsettledNote(usage);
+      if (unsettled) console.log(unsettled);
       if (remote) console.log(`computed by ${remote.workers.size} worker(s) through ${safeRedisUrl(flags.queue!)}`);
       if (batch)
         console.log(

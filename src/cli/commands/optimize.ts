@@ -13,7 +13,7 @@ import { redisOptions } from '../../scale/redis.ts';
 import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
 import pc from 'picocolors';
-import { simNotice } from '../format.ts';
+import { simNotice, unsettledNote } from '../format.ts';
 import { createProgress } from '../progress.ts';
 import { loadPriceTable } from '../../models/pricing.ts';
 import { parseNonNegativeInt, parsePositiveInt } from './eval.ts';
@@ -168,6 +168,8 @@ export function printOutcome(outcome: SessionOutcome): void {
     console.log(`${role}: ${u.calls} calls, ${u.inputTokens + u.outputTokens} tokens, $${u.costUsd.toFixed(4)}`);
   }
   console.log(`cost: $${usage.total.costUsd.toFixed(4)}; wall time ${(outcome.wallMs / 1000).toFixed(1)} s`);
+  const unsettled = unsettledNote(usage.total);
+  if (unsettled) console.log(unsettled);
 }
 
 /** Writes the session report into the workspace and returns its folder. */
