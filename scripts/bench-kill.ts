@@ -76,9 +76,9 @@ function parse(r: DrillResult, name: string): any {
 }
 
 await compare(
-  'eval val ×2 trials',
+  'eval val ×4 trials',
   'eval',
-  ['--split', 'val', '--trials', '2', '--json'],
+  ['--split', 'val', '--trials', '4', '--json'],
   (out) => out.summary,
   (out) => computeFigures(out.usage),
 );
