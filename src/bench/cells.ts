@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { evaluationInputs, openEnvironment } from '../eval/environment.ts';
 import { evaluateWithBatches } from '../eval/batch-eval.ts';
-import { type EvaluateOptions, evaluate } from '../eval/runner.ts';
+import { type EvaluateOptions, evaluateUntilAnswered, requireAllAnswered } from '../eval/runner.ts';
 import { Store } from '../eval/store.ts';
 import type { CaseResult, RunSummary } from '../eval/types.ts';
 import { baselineVariant, variantHash } from '../eval/variant.ts';
@@ -85,6 +85,9 @@ export interface CellRunOptions {
   sandbox: boolean;
   caseTimeoutMs?: number;
   concurrency: number;
+  /** Per model call time limit and retries of the baseline cells (optimizer cells: in their session config). */
+  timeoutMs?: number;
+  maxRetries?: number;
   /** Session config for optimizer cells (model, seed and strategy are set per cell). */
   sessionConfig?: (key: CellKey) => SessionConfig;
   /** Strategy factory per strategy name; undefined = that strategy is not available in this build. */
@@ -140,6 +143,8 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
     sandbox: opts.sandbox,
     ...(opts.caseTimeoutMs ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
     meter,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
   });
   try {
     const variant = env.store.putVariant(baselineVariant(env.task));
@@ -154,7 +159,8 @@ async function runBaselineCell(key: CellKey, dir: string, opts: CellRunOptions):
     };
     const outcome = opts.batch
       ? await evaluateWithBatches({ ...evalOptions, batch: batchSettings(env.model.id, meter, opts) })
-      : await evaluate(evalOptions);
+      : await evaluateUntilAnswered(evalOptions);
+    requireAllAnswered(outcome, `${label(key)}: the test evaluation`);
     const results = env.store.resultsFor(outcome.run.id);
     return {
       ...key,

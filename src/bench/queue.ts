@@ -38,6 +38,9 @@ export const CellSettingsSchema = z.object({
   sandbox: z.boolean(),
   /** Per-case timeout (ms); default: each workspace's. */
   caseTimeoutMs: z.number().int().positive().optional(),
+  /** Per model call time limit and retries (`--timeout`, `--max-retries`); not pinned: they change no result. */
+  timeoutMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().nonnegative().optional(),
 });
 export type CellSettings = z.infer<typeof CellSettingsSchema>;
 

@@ -39,6 +39,8 @@ export interface BenchOptions {
   concurrency: number;
   sandbox: boolean;
   caseTimeoutMs?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
   /** Builds the session config the way `fapo optimize` does, from its flags. */
   sessionConfig: (flags: SessionFlags) => SessionConfig;
   strategyFactory: (name: string) => ((options: Record<string, unknown>) => Strategy) | undefined;
@@ -70,6 +72,8 @@ export interface SessionFlags {
   caseTimeout?: string;
   maxMetricCalls?: string;
   gepaBudget?: string;
+  timeout?: string;
+  maxRetries?: string;
 }
 
 export interface BenchOutcome {
@@ -106,6 +110,8 @@ export function cellSessionConfig(
     | 'sandbox'
     | 'caseTimeoutMs'
     | 'sessionConfig'
+    | 'timeoutMs'
+    | 'maxRetries'
   >,
   key: CellKey,
 ): SessionConfig {
@@ -138,6 +144,8 @@ export function cellSessionConfig(
     reviewer: true,
     sandbox: o.sandbox,
     ...(o.caseTimeoutMs ? { caseTimeout: String(o.caseTimeoutMs / 1000) } : {}),
+    ...(o.timeoutMs !== undefined ? { timeout: String(o.timeoutMs) } : {}),
+    ...(o.maxRetries !== undefined ? { maxRetries: String(o.maxRetries) } : {}),
     ...gepaBudget,
   });
 }
@@ -170,6 +178,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
           sandbox: o.sandbox,
           ...(o.caseTimeoutMs ? { caseTimeoutMs: o.caseTimeoutMs } : {}),
           concurrency: o.concurrency,
+          ...callLimits(o),
           sessionConfig: (k) => cellSessionConfig(o, k),
           strategyFactory: o.strategyFactory,
           ...(o.pupaJudge ? { pupaJudge: o.pupaJudge } : {}),
@@ -209,6 +218,17 @@ const SETTINGS_FILE = 'bench-settings.json';
  * mixing cells made under another budget or case limit into one table is refused. Tasks, models,
  * strategies and trials may grow: they only add cells.
  */
+/** The per-call time limit and retries given, to pass on to the cells. */
+export function callLimits(o: { timeoutMs?: number; maxRetries?: number }): {
+  timeoutMs?: number;
+  maxRetries?: number;
+} {
+  return {
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+  };
+}
+
 function pinSettings(outDir: string, o: BenchOptions): void {
   const settings = {
     budget: o.budget,

@@ -12,3 +12,9 @@ export function simNotice(modelIds: string[]): string | undefined {
     ? "note: `sim` is fapo's deterministic offline stand-in, not a real model; its scores only show the machinery working."
     : undefined;
 }
+
+/** Calls cut off by a kill, which budgets count at their worst case (the ledger, meter.ts). */
+export function unsettledNote(u: { unsettledCalls?: number; unsettledCostUsd?: number }): string | undefined {
+  if (!u.unsettledCalls) return undefined;
+  return `${u.unsettledCalls} call(s) were in flight when a process was killed; budgets count them at their worst case ($${(u.unsettledCostUsd ?? 0).toFixed(4)}), the figures above do not`;
+}

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { installSimBehaviours } from '../testing/index.ts';
-import { BudgetExceededError, FapoError } from '../util/errors.ts';
+import { BudgetExceededError, EXIT_CODES, FapoError } from '../util/errors.ts';
 
 /** Runs a command, mapping errors to a clear message and a non-zero exit code. */
 export async function runCommand(command: () => number | Promise<number>): Promise<void> {
@@ -12,7 +12,7 @@ export async function runCommand(command: () => number | Promise<number>): Promi
     if (err instanceof FapoError || err instanceof BudgetExceededError) {
       console.error(pc.red(`error: ${err.message}`));
       if (err instanceof FapoError && err.hint) console.error(err.hint);
-      process.exitCode = 2;
+      process.exitCode = err instanceof FapoError ? err.exitCode : EXIT_CODES.usage;
     } else {
       console.error(
         pc.red(

@@ -10,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../util/process-alive.ts';
 
 /**
  * An append-only side journal for response-cache entries. Appending a line is one write() (a few
@@ -22,7 +23,7 @@ export class CacheJournal {
   private fd: number | undefined;
   private readonly file: string;
 
-  constructor(private readonly dir: string) {
+  constructor(readonly dir: string) {
     this.file = join(dir, `${process.pid}-${randomUUID().slice(0, 8)}.jsonl`);
   }
 
@@ -39,11 +40,12 @@ export class CacheJournal {
     if (this.fd !== undefined) ftruncateSync(this.fd, 0);
   }
 
-  close(): void {
+  /** `keep`: leave the file for the next process to replay (its entries may not be committed). */
+  close(keep = false): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
-    unlinkSync(this.file);
+    if (!keep) unlinkSync(this.file);
   }
 
   /** Entries from journals whose process is gone; `done()` deletes those files once replayed. */
@@ -71,15 +73,5 @@ export class CacheJournal {
         for (const f of files) unlinkSync(join(dir, f));
       },
     };
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return pid === process.pid;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

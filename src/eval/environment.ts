@@ -6,6 +6,7 @@ import { McpServers } from '../chain/tools/mcp.ts';
 import { SandboxExecutor } from '../chain/sandbox/index.ts';
 import { enforceRetrievalCaps } from '../chain/caps.ts';
 import { UsageMeter, createModelClient, loadPriceTable, parseModelId } from '../models/index.ts';
+import type { PriceTable } from '../models/pricing.ts';
 import { MODELS_CONFIG_FILE, loadModelsConfig, rateLimitsResolver } from '../models/models-config.ts';
 import { RateLimiterRegistry } from '../models/rate-limit.ts';
 import type { ModelClient, Sampling } from '../models/types.ts';
@@ -35,6 +36,8 @@ export interface EnvironmentOptions {
   sandbox?: boolean;
   /** JSON price table overriding the defaults. */
   pricesPath?: string;
+  /** A price table already loaded (a session's, stored with it); wins over pricesPath. */
+  prices?: PriceTable;
   timeoutMs?: number;
   maxRetries?: number;
   meter?: UsageMeter;
@@ -102,7 +105,7 @@ export async function openEnvironment(dir: string, opts: EnvironmentOptions = {}
   try {
     const task: Task = { ...files, structure: await describeTaskChain(files, executor) };
     const meter = opts.meter ?? new UsageMeter();
-    const prices = opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined;
+    const prices = opts.prices ?? (opts.pricesPath ? loadPriceTable(opts.pricesPath) : undefined);
     const modelsConfig = opts.modelsConfigPath
       ? loadModelsConfig(opts.modelsConfigPath)
       : loadModelsConfig(join(task.dir, MODELS_CONFIG_FILE), { required: false });

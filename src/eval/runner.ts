@@ -6,7 +6,7 @@ import type { ModelClient, Sampling } from '../models/types.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import type { Task } from '../task/load.ts';
 import type { Case, Split } from '../task/schema.ts';
-import { type BudgetExceededError, FapoError } from '../util/errors.ts';
+import { BudgetExceededError, EXIT_CODES, FapoError } from '../util/errors.ts';
 import { FAPO_VERSION } from '../version.js';
 import { type CaseContext, runCase } from './case-run.ts';
 import type { RemoteCases } from './remote.ts';
@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   /** Accounting role of the model calls (default `task`). */
   role?: string;
   onResult?: (result: CaseResult, progress: { done: number; total: number }) => void;
+  /** Called once the run is opened (created or resumed), before any case runs. */
+  onRunOpened?: (run: RunRecord) => void;
   /** Compute the cases elsewhere (queue workers, src/scale) instead of with the local executor. */
   remote?: RemoteCases;
 }
@@ -48,6 +50,16 @@ export interface EvaluateOutcome {
   /** Case×trial results computed now (the rest came from an earlier, interrupted attempt). */
   computed: number;
   resumed: number;
+}
+
+/** A budget ran out during an evaluation: the results stored so far are in run `runId`. */
+export class RunBudgetExceededError extends BudgetExceededError {
+  constructor(
+    cause: BudgetExceededError,
+    readonly runId: string,
+  ) {
+    super(cause.budget, cause.message);
+  }
 }
 
 /**
@@ -77,6 +89,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
     ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
   const run = store.openRun(spec);
+  opts.onRunOpened?.(run);
   const done = store.doneKeys(run.id);
   const structure = await opts.executor.describe(variant);
   const jobs: { c: Case; trial: number }[] = [];
@@ -123,19 +136,68 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateOutcome> 
       fatal ??= outcome.fatal;
       return; // not stored: a resumed run (larger budget, fixed config) does this case
     }
-    store.putResult(run.id, outcome.result);
+    try {
+      store.putResult(run.id, outcome.result);
+    } catch (err) {
+      // The store cannot be written (full disk, read-only): stop starting cases that would pay
+      // for answers nobody can keep.
+      if (!(err instanceof FapoError)) throw err;
+      fatal ??= err;
+      return;
+    }
     finished++;
     opts.onResult?.(outcome.result, { done: finished, total });
   };
 
   await Promise.all(jobs.map((job) => limit(() => runJob(job))));
   if (fatal) {
+    if (fatal instanceof FapoError && fatal.exitCode === EXIT_CODES.storage) throw fatal;
     store.setRunState(run.id, 'failed');
-    throw fatal;
+    throw fatal instanceof BudgetExceededError ? new RunBudgetExceededError(fatal, run.id) : fatal;
   }
   const summary = store.summarize(run.id);
   store.setRunState(run.id, summary.counts.infra_error > 0 ? 'failed' : 'complete');
   return { run: store.getRun(run.id)!, summary, computed: jobs.length, resumed: total - jobs.length };
+}
+
+/** Rounds of `evaluateUntilAnswered` after the first, and the pause before the first of them (doubling). */
+export const INFRA_RETRY_ROUNDS = 3;
+const INFRA_RETRY_PAUSE_MS = 1_000;
+
+/**
+ * Evaluates, then evaluates again (the run resumes: only the cases left with provider errors are
+ * redone) while provider errors remain, pausing longer each round: an outage of a few seconds, or
+ * faults that outlast one call's retries, cost a case nothing but time.
+ */
+export async function evaluateUntilAnswered(
+  opts: EvaluateOptions,
+  retry: { rounds?: number; pauseMs?: number } = {},
+): Promise<EvaluateOutcome> {
+  const rounds = retry.rounds ?? INFRA_RETRY_ROUNDS;
+  let pause = retry.pauseMs ?? INFRA_RETRY_PAUSE_MS;
+  let outcome = await evaluate(opts);
+  for (let round = 0; round < rounds && outcome.summary.counts.infra_error > 0; round++) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause *= 2;
+    const again = await evaluate(opts);
+    outcome = { ...again, computed: outcome.computed + again.computed, resumed: outcome.resumed };
+  }
+  return outcome;
+}
+
+/**
+ * A test figure must cover the whole split: one over fewer cases would be compared with figures over
+ * all of them. Thrown (the session stays resumable) when provider errors outlasted every retry.
+ */
+export function requireAllAnswered(outcome: EvaluateOutcome, what: string): void {
+  const missing = outcome.summary.counts.infra_error;
+  if (missing === 0) return;
+  const total = outcome.run.spec.caseIds.length * outcome.run.spec.trials;
+  throw new FapoError(
+    `${what}: ${missing} of ${total} case runs got no answer from the provider after every retry, so its figure would cover only ${total - missing} of them`,
+    'Nothing is lost: run the same command again (with --resume for a session) to retry only those cases.',
+    EXIT_CODES.incomplete,
+  );
 }
 
 function selectCases(all: Case[], ids: string[] | undefined, path: string): Case[] {

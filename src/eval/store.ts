@@ -5,8 +5,11 @@
  * (src/eval/store/): variants, runs, results, cache, documents and events. Every method is
  * synchronous (better-sqlite3).
  */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
+import { MeterLedger } from '../models/meter-ledger.ts';
 import type { ResponseCache } from '../models/types.ts';
 import type { Split } from '../task/schema.ts';
 import { CacheStore } from './store/cache.ts';
@@ -50,10 +53,12 @@ export class Store {
     return new Store(path, db, journalDir);
   }
 
+  /** Commits what is pending and closes; after a failed commit (full disk…) it only closes, keeping the journal. */
   close(): void {
-    this.flush();
+    const failed = this.writes.failed;
+    if (!failed) this.flush();
     this.db.close();
-    this.cacheStore.close();
+    this.cacheStore.close(failed);
   }
 
   /** Commits deferred writes now (reads and close() call it; callers rarely need to). */
@@ -148,6 +153,22 @@ export class Store {
   /** Per-trial means (task errors count as 0), their mean and sample SD, and counts per status. */
   summarize(runId: string): RunSummary {
     return this.resultStore.summarize(runId);
+  }
+
+  // ---- usage ledgers -----------------------------------------------------------------------------
+
+  /** The durable usage ledger of a session or run (`.fapo/meters/<name>.jsonl`), opened for appending. */
+  meterLedger(name: string): MeterLedger {
+    return MeterLedger.open(this.meterLedgerPath(name));
+  }
+
+  /** Drops a finished run's ledger: a later run of the same spec starts from zero. */
+  removeMeterLedger(name: string): void {
+    rmSync(this.meterLedgerPath(name), { force: true });
+  }
+
+  private meterLedgerPath(name: string): string {
+    return join(dirname(this.path), 'meters', `${name}.jsonl`);
   }
 
   // ---- documents and events ----------------------------------------------------------------------

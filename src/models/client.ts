@@ -16,7 +16,7 @@ import { meteredLanguageModel, roleFromCallOptions } from './metering.ts';
 import { API_KEY_ENV_VARS, parseModelId, type Env, type ModelIdOptions, type ModelSpec } from './model-id.ts';
 import { DEFAULT_PRICES, costUsd, lookupPrice, type PriceTable } from './pricing.ts';
 import { withPromptCaching } from './prompt-cache.ts';
-import { callLanguageModel } from './provider-call.ts';
+import { AttemptTimeoutError, RetryAfterTooLongError, callLanguageModel } from './provider-call.ts';
 import type { RateLimiterRegistry } from './rate-limit.ts';
 import { rateLimitedLanguageModel } from './rate-limited-model.ts';
 import type { CachedResponse, ModelClient, ModelRequest, ModelResponse, ResponseCache } from './types.ts';
@@ -32,6 +32,8 @@ export interface ModelClientOptions extends ModelIdOptions {
   timeoutMs?: number;
   /** Retries after the first attempt (default 3). */
   maxRetries?: number;
+  /** Time limit of each attempt (default: timeoutMs shared by up to three attempts). */
+  attemptTimeoutMs?: number;
   prices?: PriceTable;
   /** Use this model instead of building one from the id (tests: MockLanguageModelV3). */
   languageModel?: LanguageModelV3;
@@ -79,7 +81,7 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
       const { text, object, toolCalls, usage } = await callLanguageModel(
         metered,
         { ...req, role },
-        { timeoutMs, maxRetries },
+        { timeoutMs, maxRetries, ...(options.attemptTimeoutMs ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}) },
       );
       const latencyMs = performance.now() - started;
       const response: CachedResponse = { text, usage, costUsd: costUsd(usage, price), latencyMs, modelId: spec.id };
@@ -92,8 +94,8 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
     }
   };
 
-  const fromCache = (hit: CachedResponse, role: string, started: number): ModelResponse => {
-    meter?.recordCacheHit(role, hit.costUsd);
+  const fromCache = (hit: CachedResponse, role: string, started: number, key: string): ModelResponse => {
+    meter?.recordCacheHit(role, hit.costUsd, key);
     return { ...hit, costUsd: 0, latencyMs: performance.now() - started, cached: true };
   };
 
@@ -105,14 +107,15 @@ export function createModelClient(id: string, options: ModelClientOptions = {}):
       if (!cache) return { ...(await limit(() => callProvider(req, role))), cached: false };
       const key = responseCacheKey(spec, req);
       const hit = cache.get(key);
-      if (hit) return fromCache(hit, role, started);
+      if (hit) return fromCache(hit, role, started, key);
       const pending = inFlight.get(key);
-      if (pending) return fromCache(await pending, role, started);
+      if (pending) return fromCache(await pending, role, started, key);
       const call = limit(() => callProvider(req, role));
       inFlight.set(key, call);
       try {
         const response = await call;
         cache.put(key, response);
+        meter?.recordServed(key);
         return { ...response, cached: false };
       } finally {
         inFlight.delete(key);
@@ -153,7 +156,9 @@ function toClientError(err: unknown, ctx: ErrorContext): unknown {
   if (configProblem) return configProblem;
   const name = (err as { name?: string } | undefined)?.name;
   let detail: string;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  if (err instanceof AttemptTimeoutError || err instanceof RetryAfterTooLongError) {
+    detail = err.message;
+  } else if (name === 'TimeoutError' || name === 'AbortError') {
     detail = `no answer within ${ctx.timeoutMs} ms (timed out after ${Math.round(ctx.elapsedMs)} ms)`;
   } else if (RetryError.isInstance(err)) {
     detail = `${describe(err.lastError)} (gave up after ${err.errors.length} attempts)`;

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { BudgetExceededError, FapoError } from '../util/errors.ts';
+import type { LedgerEntry, MeterLedger } from './meter-ledger.ts';
 import type { Usage } from './types.ts';
 
 export interface Limits {
@@ -44,6 +45,13 @@ export interface RoleUsage {
   savedCostUsd: number;
   /** Summed latency of the provider calls, in ms. */
   latencyMs: number;
+  /**
+   * Calls that were in flight when a process was killed: whether the provider billed them is unknown,
+   * so budgets count them at their reserved worst case (not included in calls, tokens or costUsd).
+   */
+  unsettledCalls: number;
+  unsettledTokens: number;
+  unsettledCostUsd: number;
 }
 
 export interface MeterSnapshot {
@@ -95,6 +103,10 @@ export class UsageMeter {
   private readonly reservedTotal: Amount = zeroAmount();
   private readonly reservedByRole = new Map<string, Amount>();
   private waiters: Waiter[] = [];
+  private ledger: MeterLedger | undefined;
+  private nextReservationId = 0;
+  /** Cache keys answered before a kill and not yet asked again by the resumed replay (a multiset). */
+  private readonly replayable = new Map<string, number>();
 
   constructor(
     private readonly caps: BudgetCaps = {},
@@ -125,10 +137,110 @@ export class UsageMeter {
     return new Promise((resolve, reject) => this.waiters.push({ role, amount, resolve, reject }));
   }
 
-  recordCacheHit(role: string, savedCostUsd: number): void {
+  /**
+   * Makes this meter durable: books what earlier processes recorded in `ledger` (a call in flight at
+   * their kill at its reserved worst case), then appends every change to it. Call before any model call.
+   */
+  persistTo(ledger: MeterLedger): void {
+    if (ledger.entries.length > 0) {
+      this.roles.clear();
+      this.replayable.clear();
+      const inFlight = new Map<number, { role: string; amount: Amount }>();
+      for (const entry of ledger.entries) this.replay(entry, inFlight);
+      for (const { role, amount } of inFlight.values()) {
+        const usage = this.usageOf(role);
+        usage.unsettledCalls += amount.calls;
+        usage.unsettledTokens += amount.tokens;
+        usage.unsettledCostUsd += amount.costUsd;
+      }
+    }
+    ledger.compact(this.stateEntry());
+    this.ledger?.close();
+    this.ledger = ledger;
+  }
+
+  /** Stops appending to the ledger (the meter keeps counting in memory). */
+  closeLedger(): void {
+    this.ledger?.close();
+    this.ledger = undefined;
+  }
+
+  /**
+   * A cache hit. When `key` was answered before a kill and the resumed run asks for it again, that is
+   * the replay of a call already counted: it is not counted a second time (so the reports of a resumed
+   * session equal those of an uninterrupted one).
+   */
+  recordCacheHit(role: string, savedCostUsd: number, key?: string): void {
+    // Not written to the ledger: a process killed during the replay replays it all again.
+    if (key !== undefined && this.takeReplayable(key)) return;
+    this.bookHit(role, savedCostUsd);
+    this.ledger?.append(key === undefined ? { t: 'hit', role, savedCostUsd } : { t: 'hit', role, savedCostUsd, key });
+  }
+
+  /** A paid answer was stored under `key` (see recordCacheHit). */
+  recordServed(key: string): void {
+    this.ledger?.append({ t: 'served', key });
+  }
+
+  /** The work done so far is stored and will not be replayed: compacts the ledger. */
+  checkpoint(): void {
+    this.replayable.clear();
+    this.ledger?.compact(this.stateEntry());
+  }
+
+  private bookHit(role: string, savedCostUsd: number): void {
     const usage = this.usageOf(role);
     usage.cacheHits += 1;
     usage.savedCostUsd += savedCostUsd;
+  }
+
+  private addReplayable(key: string): void {
+    this.replayable.set(key, (this.replayable.get(key) ?? 0) + 1);
+  }
+
+  private takeReplayable(key: string): boolean {
+    const left = this.replayable.get(key);
+    if (!left) return false;
+    if (left === 1) this.replayable.delete(key);
+    else this.replayable.set(key, left - 1);
+    return true;
+  }
+
+  private replay(entry: LedgerEntry, inFlight: Map<number, { role: string; amount: Amount }>): void {
+    switch (entry.t) {
+      case 'state':
+        for (const [role, usage] of Object.entries(entry.roles)) this.roles.set(role, { ...zeroUsage(), ...usage });
+        for (const [key, n] of Object.entries(entry.replayable)) this.replayable.set(key, n);
+        return;
+      case 'reserve':
+        inFlight.set(entry.id, { role: entry.role, amount: entry.amount });
+        return;
+      case 'commit':
+      case 'fail': {
+        const held = inFlight.get(entry.id);
+        if (!held) return;
+        inFlight.delete(entry.id);
+        const usage = this.usageOf(held.role);
+        usage.calls += 1;
+        if (entry.t === 'fail') {
+          usage.errors += 1;
+          usage.latencyMs += entry.latencyMs;
+        } else applyOutcome(usage, entry);
+        return;
+      }
+      case 'hit':
+        this.bookHit(entry.role, entry.savedCostUsd);
+        if (entry.key !== undefined) this.addReplayable(entry.key);
+        return;
+      case 'served':
+        this.addReplayable(entry.key);
+        return;
+    }
+  }
+
+  private stateEntry(): Extract<LedgerEntry, { t: 'state' }> {
+    const roles = Object.fromEntries([...this.roles].map(([role, usage]) => [role, { ...usage }]));
+    return { t: 'state', roles, replayable: Object.fromEntries(this.replayable) };
   }
 
   /** Usage of one role, or the total over all roles. */
@@ -155,9 +267,14 @@ export class UsageMeter {
     return usage;
   }
 
+  /** What a scope has spent, the worst case of calls cut off by a kill included. */
   private spent(role: string | undefined): Amount {
     const usage = this.usage(role);
-    return { calls: usage.calls, tokens: usage.inputTokens + usage.outputTokens, costUsd: usage.costUsd };
+    return {
+      calls: usage.calls + usage.unsettledCalls,
+      tokens: usage.inputTokens + usage.outputTokens + usage.unsettledTokens,
+      costUsd: usage.costUsd + usage.unsettledCostUsd,
+    };
   }
 
   /**
@@ -215,16 +332,33 @@ export class UsageMeter {
     this.reservedByRole.set(role, roleReserved);
     addAmount(this.reservedTotal, amount, 1);
     addAmount(roleReserved, amount, 1);
-    return new HeldReservation(role, amount, roleReserved, this.release);
+    const id = this.nextReservationId++;
+    // Written before the call goes out: a kill during the call leaves the reservation counted.
+    this.ledger?.append({ t: 'reserve', id, role, amount });
+    return new HeldReservation(id, role, amount, roleReserved, this.release);
   }
 
   /** Releases a settled reservation and books what the call spent (made once, not per call). */
-  private readonly release: ReleaseFn = (role, amount, roleReserved, apply) => {
+  private readonly release: ReleaseFn = (id, role, amount, roleReserved, outcome) => {
     addAmount(this.reservedTotal, amount, -1);
     addAmount(roleReserved, amount, -1);
     const usage = this.usageOf(role);
     usage.calls += 1;
-    apply(usage);
+    if ('usage' in outcome) {
+      const entry = {
+        ...outcome.usage,
+        cachedInputTokens: outcome.usage.cachedInputTokens ?? 0,
+        cacheWriteTokens: outcome.usage.cacheWriteTokens ?? 0,
+        costUsd: outcome.costUsd,
+        latencyMs: outcome.latencyMs,
+      };
+      applyOutcome(usage, entry);
+      this.ledger?.append({ t: 'commit', id, ...entry });
+    } else {
+      usage.errors += 1;
+      usage.latencyMs += outcome.latencyMs;
+      this.ledger?.append({ t: 'fail', id, latencyMs: outcome.latencyMs });
+    }
     this.wakeWaiters();
   };
 
@@ -241,7 +375,31 @@ export class UsageMeter {
   }
 }
 
-type ReleaseFn = (role: string, amount: Amount, roleReserved: Amount, apply: (usage: RoleUsage) => void) => void;
+type ReleaseFn = (
+  id: number,
+  role: string,
+  amount: Amount,
+  roleReserved: Amount,
+  outcome: CallOutcome | { latencyMs: number },
+) => void;
+
+interface SettledCall {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  latencyMs: number;
+}
+
+function applyOutcome(usage: RoleUsage, call: SettledCall): void {
+  usage.inputTokens += call.inputTokens;
+  usage.outputTokens += call.outputTokens;
+  usage.cachedInputTokens += call.cachedInputTokens;
+  usage.cacheWriteTokens += call.cacheWriteTokens;
+  usage.costUsd += call.costUsd;
+  usage.latencyMs += call.latencyMs;
+}
 
 /**
  * A class rather than closures made per call: reserve/commit runs before and after every provider
@@ -251,6 +409,7 @@ class HeldReservation implements Reservation {
   private settled = false;
 
   constructor(
+    private readonly id: number,
     private readonly role: string,
     private readonly amount: Amount,
     private readonly roleReserved: Amount,
@@ -258,27 +417,17 @@ class HeldReservation implements Reservation {
   ) {}
 
   commit(outcome: CallOutcome): void {
-    this.settle((usage) => {
-      usage.inputTokens += outcome.usage.inputTokens;
-      usage.outputTokens += outcome.usage.outputTokens;
-      usage.cachedInputTokens += outcome.usage.cachedInputTokens ?? 0;
-      usage.cacheWriteTokens += outcome.usage.cacheWriteTokens ?? 0;
-      usage.costUsd += outcome.costUsd;
-      usage.latencyMs += outcome.latencyMs;
-    });
+    this.settle(outcome);
   }
 
   fail(latencyMs: number): void {
-    this.settle((usage) => {
-      usage.errors += 1;
-      usage.latencyMs += latencyMs;
-    });
+    this.settle({ latencyMs });
   }
 
-  private settle(apply: (usage: RoleUsage) => void): void {
+  private settle(outcome: CallOutcome | { latencyMs: number }): void {
     if (this.settled) throw new Error('A budget reservation was settled twice.');
     this.settled = true;
-    this.release(this.role, this.amount, this.roleReserved, apply);
+    this.release(this.id, this.role, this.amount, this.roleReserved, outcome);
   }
 }
 
@@ -299,6 +448,9 @@ export function zeroUsage(): RoleUsage {
     costUsd: 0,
     savedCostUsd: 0,
     latencyMs: 0,
+    unsettledCalls: 0,
+    unsettledTokens: 0,
+    unsettledCostUsd: 0,
   };
 }
 
@@ -325,6 +477,9 @@ const roleUsageSchema = z.object({
   costUsd: count,
   savedCostUsd: count,
   latencyMs: count,
+  unsettledCalls: count.default(0),
+  unsettledTokens: count.default(0),
+  unsettledCostUsd: count.default(0),
 });
 const snapshotSchema = z.object({ version: z.literal(1), roles: z.record(z.string(), roleUsageSchema) });
 

@@ -1,5 +1,5 @@
 import { type Environment, evaluationInputs } from '../eval/environment.ts';
-import { evaluate } from '../eval/runner.ts';
+import { evaluateUntilAnswered, type RunBudgetExceededError, requireAllAnswered } from '../eval/runner.ts';
 import { pairedBootstrap, pairedPermutationTest } from '../eval/stats.ts';
 import type { CaseResult, RunSummary, Variant } from '../eval/types.ts';
 import type { Split } from '../task/schema.ts';
@@ -82,7 +82,17 @@ export class EvaluationService {
     if (this.sealed) throw new TestSealedError();
     this.testEvaluations++;
     const outcome = await this.run(variant, 'test', this.opts.trials, undefined, 'test');
+    requireAllAnswered(outcome, `the test evaluation of v${variant.seq}`);
     return { variant: variant.hash, summary: outcome.summary, perCase: this.perCaseMeans(outcome.run.id) };
+  }
+
+  /** What a budget-stopped evaluation got done: its stored results (fewer cases than asked). */
+  partial(variant: Variant, stopped: RunBudgetExceededError): ValidationOutcome {
+    return {
+      variant: variant.hash,
+      summary: this.env.store.summarize(stopped.runId),
+      perCase: this.perCaseMeans(stopped.runId),
+    };
   }
 
   compare(incumbent: ValidationOutcome, candidate: ValidationOutcome, seed = 1): Comparison {
@@ -101,7 +111,7 @@ export class EvaluationService {
 
   private run(variant: Variant, split: Split, trials: number, caseIds?: string[], role = 'task') {
     const label = `${split} v${variant.seq}`;
-    return evaluate({
+    return evaluateUntilAnswered({
       ...evaluationInputs(this.env),
       variant,
       split,

@@ -2,12 +2,15 @@ import { resolve } from 'node:path';
 import { type Environment, openEnvironment } from '../eval/environment.ts';
 import type { RemoteFactory, RemoteSession } from '../eval/remote.ts';
 import { Store } from '../eval/store.ts';
+import { lockWorkspace } from '../eval/workspace-lock.ts';
 import { baselineVariant } from '../eval/variant.ts';
 import type { Variant } from '../eval/types.ts';
 import { UsageMeter, type MeterSnapshot } from '../models/meter.ts';
+import type { PriceTable } from '../models/pricing.ts';
 import { type Playbook, SPLITS, type Split } from '../task/schema.ts';
-import { FapoError } from '../util/errors.ts';
+import { FapoError, InfraError } from '../util/errors.ts';
 import { BudgetTracker, type BudgetOptions, meterCaps } from './budget.ts';
+import { RunBudgetExceededError } from '../eval/runner.ts';
 import { type Comparison, EvaluationService, type ValidationOutcome } from './evaluator.ts';
 import type { EventSink } from './events.ts';
 import { SessionState } from './session-state.ts';
@@ -40,6 +43,11 @@ export interface SessionConfig {
   responseCache?: boolean;
   /** Strategy-specific settings (e.g. GEPA's minibatch size, FAPO's proposer kind). */
   strategyOptions: Record<string, unknown>;
+  /** Prices over the built-in table (`--prices`), kept with the session so `--max-cost` holds on resume. */
+  prices?: PriceTable;
+  /** Per-call time limit and retries of every model client (`--timeout`, `--max-retries`). */
+  timeoutMs?: number;
+  maxRetries?: number;
 }
 
 export interface SessionRecord {
@@ -57,6 +65,8 @@ export interface FinalTest {
   best: ValidationOutcome;
   comparison: Comparison;
   evaluations: number;
+  /** Test evaluations a budget cut short: their figures cover fewer cases than the split (also in the stop reason). */
+  incomplete?: string[];
 }
 
 export interface SessionOutcome {
@@ -78,6 +88,8 @@ export interface OptimizeRequest {
   strategy: (options: Record<string, unknown>) => Strategy;
   /** `true`: the latest unfinished session of this strategy; a string: that session id. */
   resume?: boolean | string;
+  /** Told when `resume: true` finds no unfinished session and a new one starts. */
+  onNotice?: (message: string) => void;
   /** Every event of the session, as it happens (render with describeEvent from events.ts). */
   onEvent?: EventSink;
   onProgress?: (label: string, done: number, total: number) => void;
@@ -114,6 +126,16 @@ export function describeScope(p: Playbook): string[] {
 export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   // Pick (or create) the session and read its saved meter before building the environment,
   // whose model clients need the meter.
+  // Held until the session ends: a second process (another --resume of it) would pay its calls again.
+  const lock = lockWorkspace(resolve(req.taskDir));
+  try {
+    return await optimizeLocked(req);
+  } finally {
+    lock.release();
+  }
+}
+
+async function optimizeLocked(req: OptimizeRequest): Promise<SessionOutcome> {
   const store = Store.open(resolve(req.taskDir));
   let record: SessionRecord;
   let savedMeter: MeterSnapshot | undefined;
@@ -125,6 +147,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   }
   const config = record.config;
   const caps = meterCaps(config.budget);
+  // Sessions stored before the usage ledger existed saved the meter at checkpoints only.
   const meter = savedMeter ? UsageMeter.restore(savedMeter, caps) : new UsageMeter(caps);
   const env = await openEnvironment(req.taskDir, {
     model: config.model,
@@ -134,9 +157,13 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     ...(config.caseTimeoutMs ? { caseTimeoutMs: config.caseTimeoutMs } : {}),
     meter,
     ...(config.responseCache === false ? { responseCache: false } : {}),
+    ...(config.prices ? { prices: config.prices } : {}),
+    ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
   });
   let remote: RemoteSession | undefined;
   try {
+    meter.persistTo(env.store.meterLedger(sessionLedgerName(record.id)));
     if (req.remote) env.remote = remote = await req.remote({ taskName: env.task.manifest.name, meter, caps });
     return await runSession(env, record, req, meter);
   } catch (err) {
@@ -147,6 +174,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
     });
     throw err;
   } finally {
+    meter.closeLedger();
     await remote?.close();
     await env.close();
   }
@@ -179,19 +207,17 @@ function requireSameScoring(env: Environment, state: SessionState, sessionId: st
 
 function pickSession(store: Store, req: OptimizeRequest): SessionRecord {
   const sessions = listSessions(store);
-  if (req.resume) {
-    const found =
-      typeof req.resume === 'string'
-        ? sessions.find((s) => s.id === req.resume)
-        : sessions.filter((s) => s.state !== 'complete' && s.config.strategy === req.config.strategy).at(-1);
-    if (!found)
-      throw new FapoError(
-        typeof req.resume === 'string'
-          ? `no session "${req.resume}"`
-          : `no unfinished ${req.config.strategy} session to resume`,
-        'Start one with `fapo optimize <task>`.',
-      );
+  if (typeof req.resume === 'string') {
+    const found = sessions.find((s) => s.id === req.resume);
+    if (!found) throw new FapoError(`no session "${req.resume}"`, 'Start one with `fapo optimize <task>`.');
     return found;
+  }
+  if (req.resume) {
+    const found = sessions.filter((s) => s.state !== 'complete' && s.config.strategy === req.config.strategy).at(-1);
+    if (found) return found;
+    // A kill before the session was stored leaves nothing to resume: `--resume` then starts it, so
+    // "run the same command again" is always right (a finished session's work comes from the cache).
+    req.onNotice?.(`no unfinished ${req.config.strategy} session to resume: starting a new one`);
   }
   const record: SessionRecord = {
     id: `s${sessions.length + 1}`,
@@ -213,7 +239,7 @@ async function runSession(
   const state = new SessionState(env.store, record.id);
   const budget = new BudgetTracker(config.budget, meter, state);
   const checkpoint = () => {
-    state.put('meter', meter.snapshot());
+    meter.checkpoint();
     budget.save();
   };
   state.onStore = checkpoint;
@@ -243,30 +269,59 @@ async function runSession(
     if (id) roles[role] = withRole(env.client(id), role);
   }
   const strategy = req.strategy(config.strategyOptions);
-  const result = await strategy.run({
-    env,
-    evaluator,
-    state,
-    budget,
-    baseline,
-    seed: config.seed,
-    roles,
-    accept: config.accept,
-    target: config.target,
-    emit,
-  });
+  let result: StrategyResult;
+  try {
+    result = await strategy.run({
+      env,
+      evaluator,
+      state,
+      budget,
+      baseline,
+      seed: config.seed,
+      roles,
+      accept: config.accept,
+      target: config.target,
+      emit,
+    });
+  } catch (err) {
+    // The strategies end their search on a budget themselves; one that ran out during the baseline's
+    // evaluation still gets its report (the baseline as far as it was evaluated, no search).
+    if (!(err instanceof RunBudgetExceededError)) throw err;
+    const partial = evaluator.partial(baseline, err);
+    result = {
+      best: baseline,
+      bestValidation: partial,
+      trajectory: [],
+      stopReason: `budget ran out during the baseline evaluation (${coverage(env, partial, err)}): ${err.message}`,
+    };
+  }
   checkpoint();
   emit({ type: 'search-stop', reason: result.stopReason });
 
   evaluator.unsealTest();
   emit({ type: 'test-start' });
-  const testBaseline = await evaluator.test(baseline);
-  const testBest = result.best.hash === baseline.hash ? testBaseline : await evaluator.test(result.best);
+  const incomplete: string[] = [];
+  const testOf = async (variant: Variant): Promise<ValidationOutcome> => {
+    try {
+      return await evaluator.test(variant);
+    } catch (err) {
+      if (!(err instanceof RunBudgetExceededError)) throw err;
+      const partial = evaluator.partial(variant, err);
+      incomplete.push(
+        `the test evaluation of v${variant.seq} was cut by the budget: its figure covers ${coverage(env, partial, err)}`,
+      );
+      result.stopReason += `; ${incomplete.at(-1)}`;
+      return partial;
+    }
+  };
+  const testBaseline = await testOf(baseline);
+  const testBest = result.best.hash === baseline.hash ? testBaseline : await testOf(result.best);
   const test: FinalTest = {
     baseline: testBaseline,
     best: testBest,
     comparison: evaluator.compare(testBaseline, testBest, config.seed + 1),
     evaluations: evaluator.testEvaluations,
+    ...(incomplete.length ? { incomplete } : {}),
   };
   state.put('test', {
     baseline: testBaseline.summary,
@@ -297,9 +352,28 @@ async function runSession(
   return outcome;
 }
 
-/** Tags every call of an optimizer role's client with that role, for accounting and budgets. */
+/** How much of its split a budget-stopped evaluation covers, e.g. "12 of 30 case runs scored". */
+function coverage(env: Environment, outcome: ValidationOutcome, stopped: RunBudgetExceededError): string {
+  const { ok, task_error } = outcome.summary.counts;
+  const spec = env.store.getRun(stopped.runId)?.spec;
+  return `${ok + task_error} of ${spec ? spec.caseIds.length * spec.trials : '?'} case runs scored`;
+}
+
+/** The usage ledger of a session (its spending, durable across kills). */
+const sessionLedgerName = (sessionId: string): string => `session-${sessionId}`;
+
+/**
+ * Tags every call of an optimizer role's client with that role, for accounting and budgets; a
+ * provider failure that outlasted the client's retries names the role (the message names the model).
+ */
 function withRole(client: Environment['model'], role: string): Environment['model'] {
-  return { id: client.id, generate: (req) => client.generate({ ...req, role }) };
+  return {
+    id: client.id,
+    generate: (req) =>
+      client.generate({ ...req, role }).catch((err: unknown) => {
+        throw err instanceof InfraError ? new InfraError(`the ${role} model ${err.message}`, err.cause) : err;
+      }),
+  };
 }
 
 /** The store's event log of a session (`store.events(sessionEventKind(id), { afterId })` tails it). */

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CellResult } from '../../src/bench/cells.ts';
+import { zeroUsage } from '../../src/models/meter.ts';
 import { checkFairness } from '../../src/bench/run.ts';
 import { buildStudyTable, renderStudyMarkdown } from '../../src/bench/table.ts';
 
 const usage = (calls: number, costUsd: number) => {
-  const u = {
-    calls,
-    cacheHits: 0,
-    errors: 0,
-    inputTokens: 10 * calls,
-    outputTokens: calls,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    costUsd,
-    savedCostUsd: 0,
-    latencyMs: 0,
-  };
+  const u = { ...zeroUsage(), calls, inputTokens: 10 * calls, outputTokens: calls, costUsd };
   return { version: 1 as const, roles: { task: u }, total: u };
 };
 

@@ -26,6 +26,9 @@ describe('UsageMeter', () => {
       costUsd: 0.25,
       savedCostUsd: 0.25,
       latencyMs: 10,
+      unsettledCalls: 0,
+      unsettledTokens: 0,
+      unsettledCostUsd: 0,
     });
     assert.equal(meter.usage('reviewer').errors, 1);
     assert.equal(meter.usage().calls, 2);

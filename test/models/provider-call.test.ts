@@ -5,6 +5,8 @@ import { APICallError, InvalidArgumentError, InvalidPromptError } from 'ai';
 import { createModelClient, type ChatMessage, type ModelRequest } from '../../src/models/index.ts';
 import { callLanguageModel } from '../../src/models/provider-call.ts';
 import { FapoError, InfraError } from '../../src/util/errors.ts';
+import { startFakeAnthropic } from '../fixtures/fake-anthropic.ts';
+import { startFakeOpenAI } from '../fixtures/fake-openai.ts';
 import { mockModel } from '../fixtures/mock-model.ts';
 import { installSimBehaviours } from '../../src/testing/index.ts';
 
@@ -145,6 +147,69 @@ describe('direct provider call', () => {
   });
 });
 
+describe('faults over HTTP (fake OpenAI and Anthropic servers)', () => {
+  const FAULTS = { hung: { hang: true }, empty: { empty: true }, malformed: { malformed: true } } as const;
+
+  for (const [protocol, start] of [
+    ['openai-compatible', startFakeOpenAI],
+    ['anthropic', startFakeAnthropic],
+  ] as const) {
+    it(`${protocol}: retries a hung attempt, an answer without choices and a malformed body like a 5xx`, async () => {
+      const seen = new Map<string, number>();
+      // The first request of each question gets its fault, the retry an answer.
+      const server = await start({
+        respond: (request) => {
+          const text = JSON.stringify(request.body.messages.at(-1));
+          const fault = Object.entries(FAULTS).find(([name]) => text.includes(name))?.[1];
+          seen.set(text, (seen.get(text) ?? 0) + 1);
+          return fault && seen.get(text) === 1 ? fault : { text: 'fine' };
+        },
+      });
+      try {
+        const client = createModelClient(
+          protocol === 'anthropic' ? 'anthropic:claude-test' : `openai-compatible:m@${server.url}`,
+          {
+            env: { ANTHROPIC_API_KEY: 'sk-ant-test-123456', ANTHROPIC_BASE_URL: server.url },
+            timeoutMs: 20_000,
+            attemptTimeoutMs: 300,
+          },
+        );
+        const answers = await Promise.all(
+          Object.keys(FAULTS).map((name) =>
+            client.generate(ask({ messages: [{ role: 'user', content: `${name} question` }] })),
+          ),
+        );
+        assert.deepEqual(
+          answers.map((a) => a.text),
+          ['fine', 'fine', 'fine'],
+        );
+        assert.equal(server.calls, 6, 'one fault and one retry per question');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('reports a 429 whose Retry-After outlasts the call as what it is, at once', async () => {
+    const server = await startFakeOpenAI();
+    server.enqueue({ status: 429, retryAfterSeconds: 600 });
+    try {
+      const client = createModelClient(`openai-compatible:m@${server.url}`, { timeoutMs: 120_000 });
+      const started = performance.now();
+      await assert.rejects(client.generate(ask()), (err: unknown) => {
+        assert.ok(err instanceof InfraError);
+        assert.match(err.message, /HTTP 429 asking to retry after 600 s \(Retry-After\), more than the 120 s/);
+        assert.doesNotMatch(err.message, /no answer within/);
+        return true;
+      });
+      assert.ok(performance.now() - started < 5_000, 'no waiting out the timeout');
+      assert.equal(server.calls, 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('client call limits', () => {
   it('times out during a retry delay when the retry-after outlasts the deadline', async () => {
     const model = mockModel('never');
@@ -162,7 +227,9 @@ describe('client call limits', () => {
     const started = performance.now();
     await assert.rejects(
       client.generate(ask()),
-      (err: unknown) => err instanceof InfraError && /no answer within 50 ms/.test(err.message),
+      (err: unknown) =>
+        err instanceof InfraError &&
+        /HTTP 529 asking to retry after 10 s \(Retry-After\), more than the 0 s this call has left/.test(err.message),
     );
     assert.ok(performance.now() - started < 2000);
   });

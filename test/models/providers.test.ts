@@ -117,10 +117,11 @@ describe('openai provider against the fake server', { concurrency: true }, () =>
     await assert.rejects(noRetry.generate(ask('b')), infraError(/no HTTP response|Cannot connect/));
   });
 
-  it('reports a malformed JSON body as InfraError', async () => {
-    const { server, client } = await openAI();
-    server.enqueue({ malformed: true });
-    await assert.rejects(client.generate(ask('q')), infraError(/openai:gpt-4o-mini.*(JSON|json)/s));
+  it('retries a malformed JSON body, and reports a persistent one as InfraError', async () => {
+    const { server, client } = await openAI({ maxRetries: 1 });
+    server.enqueue({ malformed: true }, { malformed: true });
+    await assert.rejects(client.generate(ask('q')), infraError(/openai:gpt-4o-mini.*(JSON|json).*gave up after 2/s));
+    assert.equal(server.calls, 2);
   });
 
   it('sends a json_schema response format and parses the structured reply', async () => {

@@ -7,7 +7,7 @@ import { runBench, type SessionFlags } from '../../bench/run.ts';
 import { redisOptions } from '../../scale/redis.ts';
 import { parseBenchmarkTasks } from '../../bench/workspace.ts';
 import { FapoError } from '../../util/errors.ts';
-import { caseTimeoutMs, parsePositiveInt } from './eval.ts';
+import { caseTimeoutMs, parseNonNegativeInt, parsePositiveInt } from './eval.ts';
 import { strategyFactory } from '../../optimize/strategies.ts';
 import { type OptimizeFlags, sessionConfig } from './optimize.ts';
 
@@ -31,6 +31,8 @@ export interface BenchFlags {
   queue?: string;
   batch?: boolean;
   batchPoll?: string;
+  timeout?: string;
+  maxRetries?: string;
 }
 
 function parseStrategies(list: string): BenchStrategy[] {
@@ -103,6 +105,8 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     concurrency: parsePositiveInt('concurrency', flags.concurrency),
     sandbox: flags.sandbox,
     ...(flags.caseTimeout ? { caseTimeoutMs: caseTimeoutMs(flags.caseTimeout) } : {}),
+    ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
+    ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
   };
   if (flags.queue) redisOptions(flags.queue); // a bad URL fails before anything is opened
   if (flags.queue && flags.batch)

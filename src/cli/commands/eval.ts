@@ -5,13 +5,15 @@ import { type EvaluateOptions, type EvaluateOutcome, evaluate } from '../../eval
 import { parseModelId } from '../../models/model-id.ts';
 import { DEFAULT_PRICES, loadPriceTable, lookupPrice } from '../../models/pricing.ts';
 import { resolveVariant } from '../../eval/resolve-variant.ts';
-import { UsageMeter, type RoleUsage } from '../../models/index.ts';
+import { type Limits, UsageMeter, type RoleUsage } from '../../models/index.ts';
+import { lockWorkspace } from '../../eval/workspace-lock.ts';
+import { resolve } from 'node:path';
 import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions, safeRedisUrl } from '../../scale/redis.ts';
 import { SPLITS, type Split } from '../../task/schema.ts';
 import type { CaseResult } from '../../eval/types.ts';
 import { FapoError } from '../../util/errors.ts';
-import { simNotice, table } from '../format.ts';
+import { simNotice, table, unsettledNote } from '../format.ts';
 import { createProgress } from '../progress.ts';
 
 export interface EvalFlags {
@@ -83,10 +85,6 @@ function promptCacheNote(usage: { cachedInputTokens: number; cacheWriteTokens: n
 
 /** `fapo eval <task>`: evaluate one variant on one split; returns the process exit code. */
 export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<number> {
-  const split = parseSplit(flags.split);
-  const trials = parsePositiveInt('trials', flags.trials);
-  const concurrency = parsePositiveInt('concurrency', flags.concurrency);
-  const limit = flags.limit ? parsePositiveInt('limit', flags.limit) : undefined;
   const caps = {
     ...(flags.maxCalls ? { maxCalls: parsePositiveInt('max-calls', flags.maxCalls) } : {}),
     ...(flags.maxCost ? { maxCostUsd: parsePositiveNumber('max-cost', flags.maxCost) } : {}),
@@ -97,6 +95,19 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       '--batch and --queue cannot be combined yet',
       'Provider batch jobs are submitted by the coordinator itself; drop one of the two.',
     );
+  const lock = lockWorkspace(resolve(taskDir));
+  try {
+    return await evalLocked(taskDir, flags, caps);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evalLocked(taskDir: string, flags: EvalFlags, caps: Limits): Promise<number> {
+  const split = parseSplit(flags.split);
+  const trials = parsePositiveInt('trials', flags.trials);
+  const concurrency = parsePositiveInt('concurrency', flags.concurrency);
+  const limit = flags.limit ? parsePositiveInt('limit', flags.limit) : undefined;
   const env = await openEnvironment(taskDir, {
     meter: new UsageMeter({ total: caps }),
     remoteModels: Boolean(flags.queue),
@@ -135,6 +146,8 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       caseIds,
       ...(remote ? { remote } : {}),
       purpose: 'eval',
+      // The run's spending is durable: a killed and rerun eval keeps its caps and reports it whole.
+      onRunOpened: (run) => env.meter.persistTo(env.store.meterLedger(runLedgerName(run.id))),
       onResult: (_r, p) => progress?.update(p.done, p.total),
     };
     let batch: BatchSummary | undefined;
@@ -162,6 +175,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
       outcome = await evaluate(evalOptions);
     }
     progress?.stop();
+    if (outcome.run.state === 'complete') env.store.removeMeterLedger(runLedgerName(outcome.run.id));
     const wallMs = performance.now() - started;
     const usage = remote ? remoteUsage(remote) : env.meter.usage();
     const { dir, report } = await writeRunArtifacts({
@@ -241,6 +255,8 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
           `of which judge ${env.judge.id}: calls ${j.calls} (cache hits ${j.cacheHits}), tokens ${j.inputTokens}/${j.outputTokens}, cost $${j.costUsd.toFixed(4)}`,
         );
       }
+      const unsettled = unsettledNote(usage);
+      if (unsettled) console.log(unsettled);
       if (remote) console.log(`computed by ${remote.workers.size} worker(s) through ${safeRedisUrl(flags.queue!)}`);
       if (batch)
         console.log(
@@ -265,6 +281,7 @@ export async function evalCommand(taskDir: string, flags: EvalFlags): Promise<nu
     // A run with no case scored measured nothing: that is a failure, whatever the cause.
     return s.counts.infra_error > 0 || s.counts.ok === 0 ? 1 : 0;
   } finally {
+    env.meter.closeLedger();
     await remote?.close();
     await env.close();
   }
@@ -281,6 +298,7 @@ function reportCaseErrors(results: readonly CaseResult[], failed: number, nothin
   for (const r of first)
     console.error(`  ${r.caseId} (trial ${r.trial}, ${r.status}): ${(r.error ?? '').split('\n')[0]}`);
 }
+const runLedgerName = (runId: string): string => `run-${runId}`;
 
 export function parsePositiveNumber(name: string, value: string): number {
   const n = Number(value);
@@ -302,5 +320,8 @@ function remoteUsage(remote: QueueDispatcher): RoleUsage {
     latencyMs: 0,
     cachedInputTokens: 0,
     cacheWriteTokens: 0,
+    unsettledCalls: 0,
+    unsettledTokens: 0,
+    unsettledCostUsd: 0,
   };
 }

@@ -12,9 +12,11 @@ import { QueueDispatcher } from '../../scale/dispatcher.ts';
 import { redisOptions } from '../../scale/redis.ts';
 import { FapoError } from '../../util/errors.ts';
 import { writeReportFor } from './report.ts';
-import { simNotice } from '../format.ts';
+import pc from 'picocolors';
+import { simNotice, unsettledNote } from '../format.ts';
 import { createProgress } from '../progress.ts';
-import { caseTimeoutMs, parsePositiveInt } from './eval.ts';
+import { loadPriceTable } from '../../models/pricing.ts';
+import { caseTimeoutMs, parseNonNegativeInt, parsePositiveInt } from './eval.ts';
 
 export interface OptimizeFlags {
   strategy: string;
@@ -46,6 +48,9 @@ export interface OptimizeFlags {
   gepaBudget?: string;
   useMerge?: boolean;
   queue?: string;
+  prices?: string;
+  timeout?: string;
+  maxRetries?: string;
 }
 
 export function sessionConfig(flags: OptimizeFlags): SessionConfig {
@@ -84,6 +89,9 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     ...(target !== undefined ? { target } : {}),
     sandbox: flags.sandbox,
     ...(flags.caseTimeout ? { caseTimeoutMs: caseTimeoutMs(flags.caseTimeout) } : {}),
+    ...(flags.prices ? { prices: loadPriceTable(flags.prices) } : {}),
+    ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
+    ...(flags.maxRetries !== undefined ? { maxRetries: parseNonNegativeInt('max-retries', flags.maxRetries) } : {}),
     strategyOptions:
       flags.strategy === 'gepa'
         ? gepaOptions(flags)
@@ -131,6 +139,7 @@ export async function runOptimize(
       config,
       strategy: strategyFactory(config.strategy),
       resume: opts.resume,
+      onNotice: (message) => console.error(message),
       ...(opts.queue ? { remote: queueFactory(opts.queue) } : {}),
       ...(opts.quiet ? {} : { onEvent: printEvent }),
       onProgress: (label, done, total) => {
@@ -153,6 +162,7 @@ export function printOutcome(outcome: SessionOutcome): void {
   console.log(
     `test (evaluated once): baseline ${formatMeanSd(test.baseline.summary)} → selected ${formatMeanSd(test.best.summary)}; Δ ${(100 * test.comparison.delta).toFixed(1)} points, 95% CI [${(100 * test.comparison.ci.low).toFixed(1)}, ${(100 * test.comparison.ci.high).toFixed(1)}], paired permutation p = ${test.comparison.pValue.toFixed(3)}`,
   );
+  for (const note of test.incomplete ?? []) console.log(pc.yellow(`warning: ${note}`));
   const calls = taskCallSavings(usage.roles.task);
   console.log(
     `task-model calls paid: ${calls.paid}; avoided by the cache and upstream reuse: ${calls.avoided} (${(100 * (calls.savedFraction ?? 0)).toFixed(0)}% fewer than re-running every variant from scratch)`,
@@ -162,6 +172,8 @@ export function printOutcome(outcome: SessionOutcome): void {
     console.log(`${role}: ${u.calls} calls, ${u.inputTokens + u.outputTokens} tokens, $${u.costUsd.toFixed(4)}`);
   }
   console.log(`cost: $${usage.total.costUsd.toFixed(4)}; wall time ${(outcome.wallMs / 1000).toFixed(1)} s`);
+  const unsettled = unsettledNote(usage.total);
+  if (unsettled) console.log(unsettled);
 }
 
 /** Writes the session report into the workspace and returns its folder. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { type CellKey, runCell } from '../../bench/cells.ts';
 import { type CellSettings, startCellWorker } from '../../bench/queue.ts';
-import { cellSessionConfig } from '../../bench/run.ts';
+import { callLimits, cellSessionConfig } from '../../bench/run.ts';
 import { startWorker } from '../../scale/worker.ts';
 import { FapoError } from '../../util/errors.ts';
 import { benchSessionConfig, benchStrategyFactory } from './bench.ts';
@@ -72,6 +72,7 @@ function runBenchCell(key: CellKey, settings: CellSettings, outDir: string) {
     sandbox: settings.sandbox,
     ...(settings.caseTimeoutMs ? { caseTimeoutMs: settings.caseTimeoutMs } : {}),
     concurrency: settings.concurrency,
+    ...callLimits(settings),
     sessionConfig: (k) => cellSessionConfig({ ...settings, sessionConfig: benchSessionConfig }, k),
     strategyFactory: benchStrategyFactory,
     ...(settings.pupaJudge ? { pupaJudge: settings.pupaJudge } : {}),

@@ -9,6 +9,7 @@ import type { CachedResponse, ResponseCache } from '../../models/types.ts';
 import { CacheJournal } from '../cache-journal.ts';
 import { CacheKeyIndex } from '../cache-key-index.ts';
 import { toJson, type WriteBehind } from './database.ts';
+import { storageError } from './storage-error.ts';
 
 /** A cached answer as stored (also read back from the shared Redis layer of queue workers). */
 export const CachedResponseSchema = z.object({
@@ -54,7 +55,11 @@ export class CacheStore implements ResponseCache {
 
   put(key: string, value: CachedResponse): void {
     const json = toJson(value, `cache entry ${key}`);
-    this.journal.append(key, json);
+    try {
+      this.journal.append(key, json);
+    } catch (err) {
+      throw storageError(err, this.journal.dir, 'journal a paid answer in') ?? err;
+    }
     this.pending.set(key, value);
     this.keys.add(key);
     this.writes.defer(() => this.stmt.put.run(key, json));
@@ -71,7 +76,8 @@ export class CacheStore implements ResponseCache {
     return parsed.success ? parsed.data : undefined;
   }
 
-  close(): void {
-    this.journal.close();
+  /** `keepJournal`: the last commit failed, so the journal holds answers the database lacks. */
+  close(keepJournal = false): void {
+    this.journal.close(keepJournal);
   }
 }

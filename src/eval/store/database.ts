@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FapoError } from '../../util/errors.ts';
 import { CacheJournal } from '../cache-journal.ts';
+import { storageError } from './storage-error.ts';
 
 export const STORE_SCHEMA_VERSION = 1;
 const MAX_PENDING_WRITES = 256;
@@ -86,9 +87,12 @@ export function openDatabase(workspaceDir: string): OpenedDatabase {
     mkdirSync(dir, { recursive: true });
     db = new Database(path);
   } catch (err) {
-    throw new FapoError(
-      `cannot open the workspace store ${path}: ${(err as Error).message}`,
-      'check that the workspace directory exists and is writable',
+    throw (
+      storageError(err, path, 'open the workspace store') ??
+      new FapoError(
+        `cannot open the workspace store ${path}: ${(err as Error).message}`,
+        'check that the workspace directory exists and is writable',
+      )
     );
   }
   try {
@@ -112,9 +116,12 @@ export function openDatabase(workspaceDir: string): OpenedDatabase {
   } catch (err) {
     db.close();
     if (err instanceof FapoError) throw err;
-    throw new FapoError(
-      `cannot use the workspace store ${path}: ${(err as Error).message}`,
-      'move the file away to start a new store',
+    throw (
+      storageError(err, path, 'write the workspace store') ??
+      new FapoError(
+        `cannot use the workspace store ${path}: ${(err as Error).message}`,
+        'The file is not a usable fapo store (damaged?). Restore it from a backup; moving it away starts an empty store and loses its cached answers.',
+      )
     );
   }
 }
@@ -152,7 +159,17 @@ export class WriteBehind {
   private lastCommitAt = -Infinity;
   private readonly committed: (() => void)[] = [];
 
-  constructor(private readonly db: Database.Database) {}
+  /** Why the last commit failed (full disk, read-only store): every later write and read reports it. */
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string = db.name,
+  ) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
 
   /** Called after every commit of deferred writes. */
   onCommit(listener: () => void): void {
@@ -160,30 +177,48 @@ export class WriteBehind {
   }
 
   defer(write: () => void): void {
+    if (this.failure) throw this.failure;
     this.pending.push(write);
     // A loop that never yields (an instant model) must not grow the queue without bound.
     if (this.pending.length >= MAX_PENDING_WRITES) this.flush();
     else if (!this.cancelScheduledFlush) {
       const wait = this.lastCommitAt + FLUSH_INTERVAL_MS - performance.now();
       if (wait <= 0) {
-        const immediate = setImmediate(() => this.flush());
+        const immediate = setImmediate(this.scheduledFlush);
         this.cancelScheduledFlush = () => clearImmediate(immediate);
       } else {
-        const timer = setTimeout(() => this.flush(), wait);
+        const timer = setTimeout(this.scheduledFlush, wait);
         this.cancelScheduledFlush = () => clearTimeout(timer);
       }
     }
   }
 
+  /** A flush nobody awaits: a failure is kept and reported by the next write or read. */
+  private readonly scheduledFlush = () => {
+    try {
+      this.flush();
+    } catch {
+      // kept in this.failure
+    }
+  };
+
   flush(): void {
     this.cancelScheduledFlush?.();
     this.cancelScheduledFlush = undefined;
+    if (this.failure) throw this.failure;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.db.transaction(() => {
-      for (const write of batch) write();
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const write of batch) write();
+      })();
+    } catch (err) {
+      // The batch is dropped: cache entries stay in their journal (replayed by the next process),
+      // results are recomputed from the cache.
+      this.failure = storageError(err, this.path, 'write the workspace store') ?? (err as Error);
+      throw this.failure;
+    }
     this.lastCommitAt = performance.now();
     for (const listener of this.committed) listener();
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { APICallError } from 'ai';
 import { createAgentProposer } from '../../../../src/optimize/fapo/agent/index.ts';
+import { FapoError } from '../../../../src/util/errors.ts';
 import { createLeakageOracle, deterministicChecks } from '../../../../src/optimize/review/index.ts';
 import type { ReviewResult } from '../../../../src/optimize/review/types.ts';
 import {
@@ -147,16 +149,59 @@ describe('agent proposer: a scripted session', () => {
       call('list_failures'),
       call('view_attribution'),
       call('view_memory'),
-      { text: 'Nothing to change.' },
+      call('finish', { summary: 'Nothing to change.' }),
     ]);
     const proposer = createAgentProposer({ model });
     assert.equal(await proposer.propose(makeInput(ws, makeServices(ws))), null);
     assert.equal(proposer.lastRun!.outcome, 'no-proposal');
-    assert.equal(proposer.lastRun!.lastText, 'Nothing to change.');
+    assert.equal(proposer.lastRun!.finished, true);
     assert.equal(proposer.lastRun!.steps, 4);
     const seen = allToolResults(model);
     assert.equal((seen[0]!.value as { total: number }).total, 4);
     assert.equal((seen[1]!.value as { targetCluster: string }).targetCluster, 'C1');
+  });
+
+  it('a reply without a tool call is one bad turn: the agent is asked again and its proposal kept', async () => {
+    const answer = ws.parent.prompts.answer + BREVITY;
+    const model = scriptedModel([
+      call('list_failures'),
+      { text: 'I think the answer prompt should be shorter.' },
+      call('write_variant', { prompts: { answer }, hypothesis: 'h', technique: 'format-constraints' }),
+      call('finish', { summary: 'brevity' }),
+    ]);
+    const proposer = createAgentProposer({ model });
+    const proposal = await proposer.propose(makeInput(ws, makeServices(ws)));
+    assert.equal(proposal!.prompts.answer, answer, 'not recorded as "nothing left to try"');
+    const nudge = JSON.stringify(model.doGenerateCalls[2]!.prompt.at(-1));
+    assert.match(nudge, /Your last reply called no tool/);
+    assert.ok(proposer.lastRun!.toolCalls.some((c) => c.tool === '(no tool call)' && !c.ok));
+  });
+
+  it('gives up asking after two replies without a tool call (no proposal)', async () => {
+    const model = scriptedModel([{ text: 'hmm' }, { text: 'hmm' }, { text: 'hmm' }, call('list_files')]);
+    const proposer = createAgentProposer({ model });
+    assert.equal(await proposer.propose(makeInput(ws, makeServices(ws))), null);
+    assert.equal(model.doGenerateCalls.length, 3);
+  });
+
+  it('an outage of the proposer model ends with a message naming the role and the model', async () => {
+    const model = scriptedModel([]);
+    model.doGenerate = async () => {
+      throw new APICallError({
+        message: 'Service Unavailable',
+        url: 'http://127.0.0.1:1/v1/chat/completions',
+        requestBodyValues: {},
+        statusCode: 503,
+        isRetryable: true,
+      });
+    };
+    const proposer = createAgentProposer({ model, maxRetries: 1 });
+    await assert.rejects(proposer.propose(makeInput(ws, makeServices(ws))), (err: unknown) => {
+      assert.ok(err instanceof FapoError);
+      assert.match(err.message, /^the proposer model mock:agent failed after its retries: .*Service Unavailable/);
+      assert.match(err.hint ?? '', /--resume/);
+      return true;
+    });
   });
 
   it('a second accepted write replaces the draft; the loop stops at maxSteps', async () => {
