@@ -10,13 +10,17 @@
  *   - a call cap (`eval --max-calls`) never exceeded, counted by the provider, across kills.
  * Kills are placed by the provider's request count (a seeded random 5..60 requests after each start).
  *
+ * `--quick` (npm test): one kill per command, one trial, one round.
  * Options (environment): FAPO_BENCH_KILLS=10 (per command)  FAPO_BENCH_FAULTS=0.15  FAPO_BENCH_SEED=1
  */
 import { isDeepStrictEqual } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import { computeFigures, type Drill, type DrillResult, runDrill } from '../test/fixtures/kill-loop.ts';
+import { sized } from './quick.ts';
 
-const kills = Number(process.env.FAPO_BENCH_KILLS ?? 10);
+const kills = Number(process.env.FAPO_BENCH_KILLS ?? sized(10, 1));
+const evalTrials = sized('4', '1');
+const optimizeRounds = sized('2', '1');
 const faultRate = Number(process.env.FAPO_BENCH_FAULTS ?? 0.15);
 const seed = Number(process.env.FAPO_BENCH_SEED ?? 1);
 const provider = {
@@ -76,24 +80,24 @@ function parse(r: DrillResult, name: string): any {
 }
 
 await compare(
-  'eval val ×4 trials',
+  `eval val ×${evalTrials} trials`,
   'eval',
-  ['--split', 'val', '--trials', '4', '--json'],
+  ['--split', 'val', '--trials', evalTrials, '--json'],
   (out) => out.summary,
   (out) => computeFigures(out.usage),
 );
 await compare(
-  'optimize (2 rounds)',
+  `optimize (${optimizeRounds} rounds)`,
   'optimize',
-  ['--trials', '1', '--max-rounds', '2', '--resume', '--json'],
+  ['--trials', '1', '--max-rounds', optimizeRounds, '--resume', '--json'],
   (out) => ({ best: out.best, trajectory: out.trajectory, test: out.test }),
   (out) => Object.fromEntries(Object.entries(out.usage.roles).map(([role, u]) => [role, computeFigures(u as never)])),
 );
 
 // A call cap across kills, counted by the provider.
-const cap = 150;
+const cap = sized(150, 40);
 const capped = await runDrill('eval', {
-  args: ['--split', 'val', '--trials', '2', '--max-calls', String(cap), '--json'],
+  args: ['--split', 'val', '--trials', sized('2', '1'), '--max-calls', String(cap), '--json'],
   kills: Math.max(1, Math.floor(kills / 3)),
   seed,
   provider,
