@@ -109,6 +109,8 @@ const FLAGS: OptimizeFlags = {
   seed: '0',
   model,
   concurrency: '4',
+  // A 135M model's long reply on two busy cores can take minutes: the 120 s default ended a GEPA session.
+  timeout: '600000',
   maxVariants: '4',
   maxRounds: '3',
   accept: 'mean',

@@ -110,6 +110,7 @@ program
   .option('--reviewer-model <id>', 'independent reviewer model')
   .option('--reflection-model <id>', 'GEPA reflection model')
   .option('--concurrency <n>', 'concurrent task-model calls', '8')
+  .option('--timeout <ms>', 'per model call timeout of every role, retries included (default 120000)')
   .option('--max-variants <n>', 'variant budget', '50')
   .option('--max-rounds <n>', 'round budget', '10')
   .option('--max-task-calls <n>', 'task-model call budget (cache hits are free)')

@@ -26,6 +26,8 @@ export interface SessionConfig {
   trials: number;
   seed: number;
   concurrency: number;
+  /** Per model call (every role), retries included; default: the model client's (120 s). */
+  timeoutMs?: number;
   model?: string;
   budget: BudgetOptions;
   roles: RoleModels;
@@ -125,6 +127,7 @@ export async function optimize(req: OptimizeRequest): Promise<SessionOutcome> {
   const env = await openEnvironment(req.taskDir, {
     model: config.model,
     concurrency: config.concurrency,
+    ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
     sandbox: config.sandbox,
     meter,
     ...(config.responseCache === false ? { responseCache: false } : {}),

@@ -27,6 +27,7 @@ export interface OptimizeFlags {
   reviewerModel?: string;
   reflectionModel?: string;
   concurrency: string;
+  timeout?: string;
   maxVariants: string;
   maxRounds: string;
   maxTaskCalls?: string;
@@ -69,6 +70,7 @@ export function sessionConfig(flags: OptimizeFlags): SessionConfig {
     trials: parsePositiveInt('trials', flags.trials),
     seed: Number.isInteger(Number(flags.seed)) ? Number(flags.seed) : 0,
     concurrency: parsePositiveInt('concurrency', flags.concurrency),
+    ...(flags.timeout ? { timeoutMs: parsePositiveInt('timeout', flags.timeout) } : {}),
     ...(flags.model ? { model: flags.model } : {}),
     budget,
     roles: {
