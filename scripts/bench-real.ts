@@ -25,6 +25,7 @@ import type { SessionOutcome } from '../src/optimize/session.ts';
 import { errorMessage } from '../src/util/errors.ts';
 import { ensureTestModels } from './fetch-test-models.mjs';
 import { evaluationClock } from './evaluation-time.ts';
+import { QUICK, sized } from './quick.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -58,16 +59,17 @@ async function probe(modelPath: string): Promise<void> {
   console.log(JSON.stringify({ ms, output, tokensPerSecond: (1000 * output) / ms }));
 }
 
-const models = await ensureTestModels(['smollm2', 'gemma3'], (line) => console.error(line));
+const models = await ensureTestModels(sized(['smollm2', 'gemma3'], ['smollm2']), (line) => console.error(line));
 const smollm2 = models.smollm2!;
 
 console.log('fapo bench:real: real GGUF models through local: (node-llama-cpp, CPU)\n');
 console.log('1. threads (3 greedy calls of up to 48 tokens after a warm-up; each row its own process)');
-for (const [name, path, threads] of [
+const probes: [name: string, path: string, threads: number][] = [
   ['SmolLM2-135M-Instruct Q4_1', smollm2, 1],
   ['SmolLM2-135M-Instruct Q4_1', smollm2, 2],
   ['Gemma 3 270M (base) Q4_K_M', models.gemma3!, 1],
-] as const) {
+];
+for (const [name, path, threads] of sized(probes, probes.slice(0, 1))) {
   const child = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--probe', path], {
     env: { ...process.env, FAPO_LOCAL_THREADS: String(threads) },
     encoding: 'utf8',
@@ -95,22 +97,28 @@ const TASKS: Record<string, { cases: [number, number, number]; maxTokens: number
 };
 const casesOverride = process.env.BENCH_REAL_CASES?.split(':').map(Number) as [number, number, number] | undefined;
 const maxTokensOverride = process.env.BENCH_REAL_MAX_TOKENS ? Number(process.env.BENCH_REAL_MAX_TOKENS) : undefined;
-const tasks = (process.env.BENCH_REAL_TASKS ?? Object.keys(TASKS).join(',')).split(',').map((name) => {
-  const preset = TASKS[name] ?? { cases: [8, 16, 16], maxTokens: 64 };
-  return { name, cases: casesOverride ?? preset.cases, maxTokens: maxTokensOverride ?? preset.maxTokens };
-});
-const methods = (process.env.BENCH_REAL_METHODS ?? 'fapo-rules,fapo-agent,gepa').split(',');
+const tasks = (process.env.BENCH_REAL_TASKS ?? sized(Object.keys(TASKS).join(','), 'ticket-triage'))
+  .split(',')
+  .map((name) => {
+    const preset = QUICK
+      ? { cases: [2, 2, 2] as [number, number, number], maxTokens: 16 }
+      : (TASKS[name] ?? { cases: [8, 16, 16], maxTokens: 64 });
+    return { name, cases: casesOverride ?? preset.cases, maxTokens: maxTokensOverride ?? preset.maxTokens };
+  });
+const methods = (process.env.BENCH_REAL_METHODS ?? sized('fapo-rules,fapo-agent,gepa', 'fapo-rules')).split(',');
 const model = `local:${smollm2}`;
 
 const FLAGS: OptimizeFlags = {
   strategy: 'fapo',
   proposer: 'rules',
-  trials: '3',
+  trials: sized('3', '1'),
   seed: '0',
   model,
   concurrency: '4',
-  maxVariants: '4',
-  maxRounds: '3',
+  // A 135M model's long reply on two busy cores can take minutes: the 120 s default ended a GEPA session.
+  timeout: '600000',
+  maxVariants: sized('4', '1'),
+  maxRounds: sized('3', '1'),
   accept: 'mean',
   analyst: false,
   reviewer: false,
@@ -154,7 +162,7 @@ const pct = (x: number | null | undefined) =>
 const tokens = (u: RoleUsage | undefined) => (u ? u.inputTokens + u.outputTokens : 0);
 
 console.log(
-  `\n2. study: task model SmolLM2-135M-Instruct, 3 trials, concurrency 4; test = held-out, evaluated once per session; ` +
+  `\n2. study: task model SmolLM2-135M-Instruct, ${FLAGS.trials} trials, concurrency 4; test = held-out, evaluated once per session; ` +
     tasks.map((t) => `${t.name}: ${t.cases.join('/')} train/val/test cases, maxTokens ≤ ${t.maxTokens}`).join('; '),
 );
 console.log(

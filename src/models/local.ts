@@ -71,10 +71,10 @@ const DEFAULT_MAX_TOKENS = 512;
 /** Concurrent calls per model file; each has its own sequence (its own KV cache) in one shared context. */
 export const SEQUENCES = 4;
 /**
- * Threads per context, measured (docs/models.md, `npm run bench:real`): on the 2-core test machine
- * under load, 2 threads made SmolLM2-135M's JSON reply 16x slower than 1 thread (24.0 s vs 1.5 s),
- * because llama.cpp's threads spin-wait for each other when a core is taken. FAPO_LOCAL_THREADS
- * overrides it on machines with idle cores to spare.
+ * Threads per context, measured (docs/real-model.md, `npm run bench:real`): on the 2-core test
+ * machine shared with other jobs, SmolLM2-135M generated 29.9 tokens/s with 1 thread and 8.1 with 2
+ * (a JSON reply took 1.5 s vs 24.0 s under heavier load), because llama.cpp's threads spin-wait for
+ * each other when a core is taken. FAPO_LOCAL_THREADS overrides it on machines with idle cores.
  */
 export const DEFAULT_THREADS = 1;
 

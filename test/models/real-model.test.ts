@@ -96,6 +96,29 @@ describe('local provider on SmolLM2-135M-Instruct', () => {
     );
   });
 
+  it('cancels calls generating and calls waiting for a sequence, and frees every sequence', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    // Six long calls for four sequences: two wait, and are cancelled while waiting.
+    const calls = Array.from({ length: 6 }, (_, i) =>
+      client.generate({
+        messages: story,
+        sampling: { ...greedy, maxTokens: 2000, seed: 100 + i },
+        signal: controller.signal,
+      }),
+    );
+    const outcomes = await Promise.allSettled(calls);
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'rejected');
+      assert.equal((outcome.reason as Error).name, 'AbortError');
+    }
+    // All four sequences are free again: four calls at once still all finish.
+    const after = await Promise.all(
+      [1, 2, 3, 4].map((seed) => client.generate({ messages: capital, sampling: { ...greedy, maxTokens: 8, seed } })),
+    );
+    for (const reply of after) assert.ok(reply.text.length > 0);
+  });
+
   it('runs concurrent calls on separate sequences, each as if alone (more calls than sequences wait)', async () => {
     const alone = await client.generate({ messages: capital, sampling: { ...greedy, maxTokens: 24, seed: 7 } });
     const prompts = ['Name a colour.', 'Name a fruit.', 'Name an animal.', 'Name a tree.', 'Name a river.'];
