@@ -18,7 +18,7 @@ const drill = (kills: number, args: string[]): Drill => ({
   provider: { ...provider, kinds: [...provider.kinds] },
 });
 
-it('fapo eval killed twice mid-traffic: same results and compute figures as an uninterrupted run', async () => {
+it('fapo eval killed twice mid-traffic: same results, and the compute figures of an uninterrupted run plus any call a kill made the provider answer twice', async () => {
   const clean = await runDrill('eval', drill(0, []));
   const killed = await runDrill('eval', drill(2, []));
   assert.equal(killed.kills, 2);
@@ -26,7 +26,14 @@ it('fapo eval killed twice mid-traffic: same results and compute figures as an u
   const [a, b] = [clean, killed].map((r) => JSON.parse(r.final.stdout));
   assert.deepEqual(b.summary, a.summary);
   // The meter of the resumed run counts what the killed processes spent (before: only the last one's).
-  assert.deepEqual(computeFigures(b.usage), computeFigures(a.usage));
+  // Equal to the uninterrupted run's, except for a call whose answer a kill cut off between its
+  // ledger entry and its journal write: that call really was paid twice, and the meter says so. At
+  // most one such call per kill; how often it happens is bench:kill's figure, not this test's.
+  const [uninterrupted, resumed] = [computeFigures(a.usage), computeFigures(b.usage)];
+  const repaid = resumed.paid! - uninterrupted.paid!;
+  assert.ok(repaid >= 0 && repaid <= killed.kills, `${repaid} calls paid twice over ${killed.kills} kills`);
+  assert.equal(resumed.cacheHits, uninterrupted.cacheHits);
+  if (repaid === 0) assert.deepEqual(resumed, uninterrupted);
   assert.ok(b.resumed > 0, 'the rerun kept results of the killed ones');
 });
 
