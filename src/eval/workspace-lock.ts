@@ -7,10 +7,11 @@
  * Hand-written: the lock libraries (proper-lockfile) detect staleness by mtime and need a refresh
  * timer, while a pid check is exact on one host and costs nothing while the lock is held.
  */
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MANIFEST_FILE } from '../task/load.ts';
 import { EXIT_CODES, FapoError } from '../util/errors.ts';
 import { processAlive } from '../util/process-alive.ts';
 import { storageError } from './store/storage-error.ts';
@@ -32,6 +33,8 @@ export function lockWorkspace(workspaceDir: string, command: string = thisComman
   const path = join(dir, 'lock');
   const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
   const mine = `${path}.${process.pid}.${Date.now()}`;
+  // Not a workspace: the task load that follows says so; a lock would create .fapo/ in any folder named.
+  if (!existsSync(join(workspaceDir, MANIFEST_FILE))) return { path, release: () => {} };
   try {
     mkdirSync(dir, { recursive: true });
     writeFileSync(mine, `${JSON.stringify(me)}\n`);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { FapoError } from '../util/errors.ts';
 import { createUiApp } from './app.ts';
 import { openServed } from './workspaces.ts';
 
@@ -29,7 +30,22 @@ export async function serveUi(options: ServeUiOptions): Promise<RunningUi> {
   const app = createUiApp({ workspaces, studies, ...(token ? { token } : { allowedHosts }) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      for (const w of workspaces) w.store.close();
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new FapoError(
+              `fapo ui: port ${options.port} on ${host} is in use (another fapo ui, or another server)`,
+              'Pick another port with --port, or leave --port out to get a free one.',
+            )
+          : err.code === 'EADDRNOTAVAIL'
+            ? new FapoError(
+                `fapo ui: ${host} is not an address of this machine`,
+                'Give --host an address this machine has.',
+              )
+            : err,
+      );
+    });
   });
   const { port } = server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;

@@ -22,6 +22,7 @@ async function ok(args: string[]): Promise<string> {
 it('goes from traces and feedback to an optimized, judge-scored reply writer', { timeout: 120_000 }, async () => {
   const demo = join(root, 'demo');
   await ok(['init', demo, '--template', 'feedback']);
+  assert.equal(readFileSync(join(demo, '.gitignore'), 'utf8'), '.fapo/\n', 'init keeps stores out of git');
   const run = JSON.parse(await ok(['assets', 'run', join(demo, 'feedback'), '--json']));
   assert.equal(run.state, 'awaiting_review');
   assert.equal(run.redacted.counts.email, 24);

@@ -3,6 +3,7 @@
  * mapped to a message and exit code. Its start-up time is measured by `npm run bench:cli`.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,9 +29,11 @@ describe('fapo command table', () => {
   });
 
   it('maps a command failure to a message and exit code 2', async () => {
-    const run = await runCli(['eval', join(import.meta.dirname, 'no-such-workspace')]);
+    const missing = join(import.meta.dirname, 'no-such-workspace');
+    const run = await runCli(['eval', missing]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /fapo\.task\.yaml: not found/);
+    assert.ok(!existsSync(missing), 'a folder that is no workspace is left as it was (no .fapo lock made)');
   });
 
   it("rejects an unknown option with commander's message and a non-zero exit", async () => {

@@ -16,9 +16,22 @@ function deadPid(): number {
   return Number(child.stdout.toString());
 }
 
+/** A folder the lock treats as a workspace: it has a manifest. */
+function workspaceFolder(): string {
+  const dir = tempDir('fapo-lock-');
+  writeFileSync(join(dir, 'fapo.task.yaml'), 'name: lock-test\n');
+  return dir;
+}
+
 describe('workspace lock', () => {
+  it('leaves a folder that is no workspace untouched (no .fapo made)', () => {
+    const dir = tempDir('fapo-lock-none-');
+    lockWorkspace(dir, 'fapo eval dir').release();
+    assert.equal(existsSync(join(dir, '.fapo')), false);
+  });
+
   it('refuses a second holder and names the first: pid, host, command, since', () => {
-    const ws = tempDir('fapo-lock-');
+    const ws = workspaceFolder();
     const lock = lockWorkspace(ws, 'fapo eval ws');
     assert.throws(
       () => lockWorkspace(ws, 'fapo optimize ws --resume'),
@@ -38,7 +51,7 @@ describe('workspace lock', () => {
   });
 
   it('takes over the lock of a process that died (kill -9 leaves it behind)', () => {
-    const ws = tempDir('fapo-lock-');
+    const ws = workspaceFolder();
     mkdirSync(join(ws, '.fapo'));
     const holder = { pid: deadPid(), host: hostname(), command: 'fapo eval ws', since: new Date().toISOString() };
     writeFileSync(join(ws, '.fapo', 'lock'), JSON.stringify(holder));
@@ -48,7 +61,7 @@ describe('workspace lock', () => {
   });
 
   it('never takes over a lock held from another host (its pid cannot be checked here)', () => {
-    const ws = tempDir('fapo-lock-');
+    const ws = workspaceFolder();
     mkdirSync(join(ws, '.fapo'));
     const holder = { pid: deadPid(), host: `${hostname()}-other`, command: 'fapo eval ws', since: 'then' };
     writeFileSync(join(ws, '.fapo', 'lock'), JSON.stringify(holder));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type RunningUi, serveUi } from '../../src/ui/serve.ts';
+import { FapoError } from '../../src/util/errors.ts';
 import { hostileWorkspace } from './fixtures.ts';
 
 function get(url: URL, host: string, method = 'GET'): Promise<{ status: number; body: string }> {
@@ -55,5 +56,14 @@ describe('fapo ui server', () => {
       assert.equal(res.status, 405, method);
     }
     assert.equal((await get(url, `127.0.0.1:${url.port}`, 'HEAD')).status, 200);
+  });
+
+  it('explains a busy port instead of crashing', async () => {
+    await assert.rejects(serveUi({ dirs: [hostileWorkspace().dir], port: Number(url.port) }), (err: FapoError) => {
+      assert.ok(err instanceof FapoError);
+      assert.match(err.message, new RegExp(`port ${url.port} on 127\\.0\\.0\\.1 is in use`));
+      assert.match(err.hint ?? '', /--port/);
+      return true;
+    });
   });
 });

@@ -1,5 +1,5 @@
-import { cpSync, existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FapoError } from '../../util/errors.ts';
 
@@ -17,6 +17,8 @@ export function copyExampleTask(target: string, template: Template = 'qa'): stri
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new FapoError(`${dir} is not empty`, 'Choose a new folder for the task workspace.');
   cpSync(TEMPLATES[template], dir, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes('.fapo') });
+  // The store holds cached answers, runs and sessions: a workspace put under git should not carry it.
+  writeFileSync(join(dir, '.gitignore'), '.fapo/\n');
   return dir;
 }
 
