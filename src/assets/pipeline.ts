@@ -86,12 +86,13 @@ export function runAsset(
   const store = Store.open(dir);
   try {
     const records: StageRecord[] = [];
-    store.putDoc(STATE_DOC, 'state', { state: 'running', stages: records } satisfies AssetState);
+    const previous = store.getDoc<AssetState>(STATE_DOC, 'state');
     let upstream = '';
     const stage = <T>(name: StageName, inputs: unknown, compute: () => T): T => {
       const fingerprint = canonicalHash({ stage: name, version: STAGE_VERSION, upstream, inputs });
       const stored = store.getDoc<{ fingerprint: string; output: T }>(STAGE_DOC, name);
       const reused = stored?.fingerprint === fingerprint;
+      if (!reused) store.putDoc(STATE_DOC, 'state', { state: 'running', stages: records } satisfies AssetState);
       const output = reused ? stored.output : compute();
       if (!reused) store.putDoc(STAGE_DOC, name, { fingerprint, output });
       const record = { name, fingerprint, reused, at: new Date().toISOString() };
@@ -149,7 +150,11 @@ export function runAsset(
       splits,
       traces,
     };
-    const state: AssetState = { state: 'awaiting_review', stages: records };
+    // Nothing rebuilt (a rerun, `sample`, `review --finalize`): the review and its outcome still stand.
+    const unchanged = previous !== undefined && previous.state !== 'running' && records.every((r) => r.reused);
+    const state: AssetState = unchanged
+      ? { ...previous, stages: records }
+      : { state: 'awaiting_review', stages: records };
     store.putDoc(STATE_DOC, 'state', state);
     return { result, state };
   } finally {

@@ -185,6 +185,8 @@ describe('fapo assets', () => {
     const stale = await runCli(['assets', 'review', asset, '--finalize', shown.fingerprint, '--into', task]);
     assert.notEqual(stale.code, 0);
     assert.match(stale.stderr, /changed after it was reviewed/);
+    await json(['assets', 'run', asset]); // nothing changed: the edited review is kept
+    assert.equal(readFileSync(path, 'utf8'), edited);
     const now = await json(['assets', 'review', asset]);
     assert.notEqual(now.fingerprint, shown.fingerprint);
     const done = await json(['assets', 'review', asset, '--finalize', now.fingerprint, '--into', task]);
@@ -210,8 +212,9 @@ describe('fapo assets', () => {
       readFileSync(join(task, 'data', '.before-assets', 'val.jsonl'), 'utf8').includes('q031'),
       'the old split is kept',
     );
+    await runCli(['assets', 'sample', asset, '--n', '2', '--out', join(files.root, 'next.jsonl')]);
     const status = await json(['assets', 'status', asset]);
-    assert.equal(status.state, 'finalized');
+    assert.equal(status.state, 'finalized', 'reading the unchanged stages keeps the finalized state');
   });
 });
 

@@ -62,12 +62,14 @@ export async function assetsRunCommand(assetDir: string, flags: { json?: boolean
       if (!flags.json) console.log(`${s.name.padEnd(9)} ${s.reused ? 'unchanged (from the store)' : 'built'}`);
     },
   });
-  const config = readAssetConfig(assetDir);
-  const review = buildReview(result, config);
-  const fingerprint = writeReview(resolve(assetDir), review);
-  writeAssetState(assetDir, { ...state, reviewWritten: fingerprint });
+  // A review file people may have edited is kept unless a stage was rebuilt (then it no longer fits).
+  const keepReview = state.stages.every((s) => s.reused) && existsSync(join(resolve(assetDir), REVIEW_FILE));
+  if (!keepReview) {
+    const fingerprint = writeReview(resolve(assetDir), buildReview(result, readAssetConfig(assetDir)));
+    writeAssetState(assetDir, { ...state, reviewWritten: fingerprint });
+  }
   const summary = {
-    state: 'awaiting_review',
+    state: state.state,
     traces: {
       trusted: result.validate.trusted,
       unlabeled: result.validate.unlabeled,
